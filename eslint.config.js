@@ -1,0 +1,61 @@
+// Lint rules, including the layer rules that keep the code base in shape (after VS Code's
+// code-layering): each folder may import only from the layers below it.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/** Builds a no-restricted-imports rule from banned module names and path patterns. */
+function layer(message, { paths = [], patterns = [] }) {
+  return {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: paths.map((name) => ({ name, message })),
+        patterns: patterns.length ? [{ group: patterns, message }] : [],
+      },
+    ],
+  };
+}
+
+const mainLayers = ['engine', 'cli', 'store', 'hardware', 'services', 'worker', 'server', 'electron', 'train'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'app/**', 'dist/**', '.cache/**', '.gpu-carry/**', '.venv/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['main/common/**/*.ts'],
+    rules: layer('main/common holds contracts and pure logic: it imports nothing from Node, Electron or other layers.', {
+      paths: [...nodeBuiltins, 'electron', 'onnxruntime-node', 'better-sqlite3'],
+      patterns: mainLayers.map((l) => `**/${l}/**`),
+    }),
+  },
+  {
+    files: ['main/engine/**/*.ts'],
+    rules: layer('main/engine is plain Node: no Electron, and no imports from the layers above it.', {
+      paths: ['electron', 'better-sqlite3'],
+      patterns: ['**/cli/**', '**/store/**', '**/services/**', '**/worker/**', '**/server/**', '**/electron/**', '**/train/**'],
+    }),
+  },
+  {
+    files: ['main/cli/**/*.ts'],
+    rules: layer('main/cli is plain Node: no Electron.', { paths: ['electron'], patterns: ['**/electron/**'] }),
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: layer('The renderer may import only main/common.', {
+      paths: [...nodeBuiltins, 'electron', 'onnxruntime-node', 'better-sqlite3'],
+      patterns: mainLayers.map((l) => `**/main/${l}/**`),
+    }),
+  },
+);
