@@ -1,6 +1,6 @@
 // What the rest of the engine sees of a Hugging Face checkpoint folder: tensor metadata and
 // streamed, per-tensor reads. Implemented by safetensors-checkpoint.ts.
-import type { F32Tensor } from '../spec/model-spec.ts';
+import type { F32Tensor } from '../../common/model-spec.ts';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 

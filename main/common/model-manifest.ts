@@ -1,0 +1,86 @@
+// hearth.json: written beside every built model.onnx, read by the runtime and the library.
+import { z } from 'zod';
+import { ARCHITECTURES } from './model-spec.ts';
+
+export const PRECISIONS = ['fp32', 'fp16', 'int8', 'int4'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+export const PrecisionSchema = z.enum(PRECISIONS);
+
+export const AttentionModeSchema = z.enum(['fused', 'reference']);
+export type AttentionMode = z.infer<typeof AttentionModeSchema>;
+
+const NormSchema = z.object({
+  kind: z.enum(['rms', 'layer']),
+  eps: z.number(),
+  weightOffset: z.union([z.literal(0), z.literal(1)]),
+  bias: z.boolean(),
+});
+
+const RopeScalingSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('linear'), factor: z.number() }),
+  z.object({
+    type: z.literal('llama3'),
+    factor: z.number(),
+    lowFreqFactor: z.number(),
+    highFreqFactor: z.number(),
+    originalMaxPositionEmbeddings: z.number(),
+  }),
+]);
+
+export const ModelSpecSchema = z.object({
+  architecture: z.enum(ARCHITECTURES),
+  vocabSize: z.number().int().positive(),
+  hiddenSize: z.number().int().positive(),
+  numLayers: z.number().int().positive(),
+  contextLength: z.number().int().positive(),
+  norm: NormSchema,
+  positions: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('rope'), theta: z.number(), rotaryDim: z.number().int(), scaling: RopeScalingSchema.nullable() }),
+    z.object({ kind: z.literal('alibi'), slopes: z.array(z.number()) }),
+    z.object({ kind: z.literal('learned'), maxPositions: z.number().int() }),
+  ]),
+  attention: z.object({
+    numHeads: z.number().int().positive(),
+    numKvHeads: z.number().int().positive(),
+    headDim: z.number().int().positive(),
+    qkvBias: z.boolean(),
+    outBias: z.boolean(),
+    qkNorm: z.boolean(),
+    slidingWindow: z.number().int().nullable(),
+    scale: z.number(),
+  }),
+  mlp: z.object({
+    kind: z.enum(['gated', 'plain']),
+    activation: z.enum(['silu', 'gelu', 'gelu_tanh']),
+    intermediateSize: z.number().int().positive(),
+    bias: z.boolean(),
+  }),
+  residual: z.enum(['sequential', 'parallel']),
+  embeddingScale: z.number().nullable(),
+  embeddingNorm: z.boolean(),
+  tiedEmbeddings: z.boolean(),
+  bosTokenId: z.number().int().nullable(),
+  eosTokenIds: z.array(z.number().int()),
+  padTokenId: z.number().int().nullable(),
+});
+
+export const MANIFEST_FILE = 'hearth.json';
+export const MANIFEST_FORMAT = 1;
+
+export const ModelManifestSchema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  builderVersion: z.string(),
+  spec: ModelSpecSchema,
+  precision: PrecisionSchema,
+  attention: AttentionModeSchema,
+  /** Element type of the KV cache and of the graph's float activations. */
+  kvDtype: z.enum(['float32', 'float16']),
+  /** Bytes of weights as stored (external data plus inline initializers). */
+  weightBytes: z.number().int().nonnegative(),
+  graphFile: z.string(),
+  dataFile: z.string(),
+  /** sha256 over the source config.json and the safetensors headers. */
+  sourceHash: z.string(),
+  createdAt: z.string(),
+});
+export type ModelManifest = z.infer<typeof ModelManifestSchema>;
