@@ -41,6 +41,14 @@ export default tseslint.config(
     }),
   },
   {
+    // Tests of pure code run under Node's test runner, so they may import node:test and node:assert.
+    files: ['main/common/**/*.test.ts'],
+    rules: layer('main/common tests may use Node\'s test runner, but no other layer.', {
+      paths: ['electron', 'onnxruntime-node', 'better-sqlite3'],
+      patterns: mainLayers.map((l) => `**/${l}/**`),
+    }),
+  },
+  {
     files: ['main/engine/**/*.ts'],
     rules: layer('main/engine is plain Node: no Electron, and no imports from the layers above it.', {
       paths: ['electron', 'better-sqlite3'],

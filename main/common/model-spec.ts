@@ -9,7 +9,7 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 export interface NormSpec {
   kind: 'rms' | 'layer';
   eps: number;
-  /** Gemma multiplies by (1 + weight); the builder folds the 1 into the stored weight. */
+  /** Gemma multiplies by (1 + weight). The architecture's loadWeight already returns (1 + weight), so the builder uses loaded norm weights as they are; this field only records it. */
   weightOffset: 0 | 1;
   /** LayerNorm with a bias vector (GPT-2, BLOOM, GPT-NeoX); MPT's no_bias LayerNorm has none. */
   bias: boolean;

@@ -1,0 +1,42 @@
+// hearth build <hf-dir> --out DIR --dtype fp32|fp16|int8|int4 [--attention fused|reference]
+import { parseArgs } from 'node:util';
+import { AttentionModeSchema, PrecisionSchema } from '../../common/model-manifest.ts';
+import { buildModel } from '../../engine/builder/build-model.ts';
+import { UsageError, type Command } from '../command.ts';
+import { createProgressBar } from '../progress-bar.ts';
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary: 'build an onnxruntime model from a Hugging Face checkpoint folder',
+  usage: 'hearth build <hf-dir> --out DIR --dtype fp32|fp16|int8|int4 [--attention fused|reference]',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, dtype: { type: 'string', default: 'fp32' }, attention: { type: 'string', default: 'fused' } },
+    });
+    if (positionals.length !== 1) throw new UsageError('give exactly one Hugging Face model folder');
+    if (!values.out) throw new UsageError('--out DIR is required');
+    const precision = PrecisionSchema.safeParse(values.dtype);
+    if (!precision.success) throw new UsageError(`--dtype must be one of ${PrecisionSchema.options.join(', ')}, not '${values.dtype}'`);
+    const attention = AttentionModeSchema.safeParse(values.attention);
+    if (!attention.success) throw new UsageError(`--attention must be fused or reference, not '${values.attention}'`);
+
+    const bar = createProgressBar(`building ${precision.data}`);
+    const started = performance.now();
+    try {
+      const manifest = await buildModel(positionals[0], values.out, {
+        precision: precision.data,
+        attention: attention.data,
+        onProgress: (done, total, label) => bar.update(done, total, label),
+      });
+      bar.stop();
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      const mb = (manifest.weightBytes / 1e6).toFixed(1);
+      console.error(`built ${manifest.spec.architecture} ${manifest.precision} (${manifest.attention} attention, ${mb} MB of weights) in ${seconds}s → ${values.out}`);
+      return 0;
+    } finally {
+      bar.stop();
+    }
+  },
+};

@@ -1,0 +1,45 @@
+// `hearth`: the command line over the engine. Errors go to stderr with a non-zero status;
+// machine-read lines (e.g. --json) go to stdout exactly as documented in the README.
+import type { Command } from './command.ts';
+import { UsageError } from './command.ts';
+import { buildCommand } from './commands/build.ts';
+
+const commands: Command[] = [buildCommand];
+
+export function registerCommand(command: Command): void {
+  commands.push(command);
+}
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return ['usage: hearth <command> [options]', '', ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 2;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    console.error(`hearth: unknown command '${name}'\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`hearth ${name}: ${error.message}\n\nusage: ${command.usage}`);
+      return 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`hearth ${name}: ${message}`);
+    if (process.env.HEARTH_DEBUG && error instanceof Error) console.error(error.stack);
+    return 1;
+  }
+}

@@ -1,0 +1,191 @@
+// Builds an onnxruntime graph from a Hugging Face checkpoint folder: the graph (model.onnx),
+// its weights as external data, hearth.json, and the tokenizer files the runtime needs.
+import { copyFile, mkdir, writeFile, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { ModelSpec } from '../../common/model-spec.ts';
+import { MANIFEST_FILE, MANIFEST_FORMAT, type AttentionMode, type ModelManifest, type Precision } from '../../common/model-manifest.ts';
+import { openModelSource, type ModelSource } from '../architectures/model-source.ts';
+import { attr, DataType } from '../onnx/graph.ts';
+import { GraphBuilder } from '../onnx/graph-builder.ts';
+import {
+  ATTENTION_MASK,
+  INPUT_IDS,
+  LOGITS,
+  NUM_LOGITS_TO_KEEP,
+  POSITION_IDS,
+  pastKeyName,
+  pastValueName,
+  presentKeyName,
+  presentValueName,
+} from '../graph-io.ts';
+import { emitAttention } from './attention.ts';
+import { BuildContext } from './build-context.ts';
+import { emitLinear } from './linear.ts';
+import { emitMlp } from './mlp.ts';
+import { emitNorm, loadNorm } from './norm.ts';
+import { SharedValues } from './shared-values.ts';
+
+export const BUILDER_VERSION = '1';
+export const GRAPH_FILE = 'model.onnx';
+export const DATA_FILE = 'model.onnx.data';
+
+/** Files copied beside the graph so a built folder is self-contained. */
+const COMPANION_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja'];
+
+export interface BuildOptions {
+  precision: Precision;
+  attention?: AttentionMode;
+  /** Called as work progresses: steps done of total, and what is being built. */
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+export async function buildModel(sourceDir: string, outDir: string, options: BuildOptions): Promise<ModelManifest> {
+  const source = await openModelSource(sourceDir);
+  try {
+    return await buildFromSource(source, outDir, { ...options, sourceDir });
+  } finally {
+    await source.checkpoint.close();
+  }
+}
+
+/**
+ * Builds from any source of weights: a checkpoint folder (then `sourceDir` names it, and its
+ * tokenizer and config files are copied along) or generated weights, as the benchmark uses.
+ */
+export async function buildFromSource(
+  source: Pick<ModelSource, 'spec' | 'weight'> & { checkpoint?: ModelSource['checkpoint'] },
+  outDir: string,
+  options: BuildOptions & { sourceDir?: string },
+): Promise<ModelManifest> {
+  const { sourceDir } = options;
+  const { spec } = source;
+  const attention = options.attention ?? 'fused';
+  const progress = options.onProgress ?? (() => {});
+  const totalSteps = spec.numLayers + 2;
+  await mkdir(outDir, { recursive: true });
+  // A half-written build must never look complete: the manifest is written last.
+  await rm(join(outDir, MANIFEST_FILE), { force: true });
+
+  const g = new GraphBuilder({ dir: outDir, graphFile: GRAPH_FILE, dataFile: DATA_FILE, graphName: `hearth-${spec.architecture}` });
+  const ctx = new BuildContext(g, spec, options.precision, attention, (name) => source.weight(name));
+  const shared = new SharedValues(ctx);
+  const { numKvHeads, headDim } = spec.attention;
+
+  g.input(INPUT_IDS, DataType.INT64, ['batch_size', 'sequence_length']);
+  g.input(ATTENTION_MASK, DataType.INT64, ['batch_size', 'total_sequence_length']);
+  g.input(POSITION_IDS, DataType.INT64, ['batch_size', 'sequence_length']);
+  g.input(NUM_LOGITS_TO_KEEP, DataType.INT64, []);
+  for (let i = 0; i < spec.numLayers; i++) {
+    g.input(pastKeyName(i), ctx.floatType, ['batch_size', numKvHeads, 'past_sequence_length', headDim]);
+    g.input(pastValueName(i), ctx.floatType, ['batch_size', numKvHeads, 'past_sequence_length', headDim]);
+  }
+
+  progress(0, totalSteps, 'embeddings');
+  let hidden = await emitEmbeddings(ctx);
+  for (let i = 0; i < spec.numLayers; i++) {
+    progress(i + 1, totalSteps, `layer ${i + 1} of ${spec.numLayers}`);
+    hidden = await emitDecoderLayer(ctx, shared, i, hidden);
+  }
+  progress(spec.numLayers + 1, totalSteps, 'output head');
+  hidden = emitNorm(ctx, hidden, '/model/norm', await loadNorm(ctx, 'finalNorm.weight', 'finalNorm.bias'));
+  const logits = await emitLogits(ctx, keepLastPositions(ctx, shared, hidden));
+  g.output(LOGITS, DataType.FLOAT, ['batch_size', 'kept_sequence_length', spec.vocabSize], logits);
+  for (let i = 0; i < spec.numLayers; i++) {
+    g.output(presentKeyName(i), ctx.floatType, ['batch_size', numKvHeads, 'present_sequence_length', headDim]);
+    g.output(presentValueName(i), ctx.floatType, ['batch_size', numKvHeads, 'present_sequence_length', headDim]);
+  }
+  const written = g.finish();
+
+  if (sourceDir) {
+    for (const file of COMPANION_FILES) {
+      if (existsSync(join(sourceDir, file))) await copyFile(join(sourceDir, file), join(outDir, file));
+    }
+  }
+  const manifest: ModelManifest = {
+    format: MANIFEST_FORMAT,
+    builderVersion: BUILDER_VERSION,
+    spec,
+    precision: options.precision,
+    attention,
+    kvDtype: ctx.floatType === DataType.FLOAT16 ? 'float16' : 'float32',
+    weightBytes: written.weightBytes,
+    graphFile: GRAPH_FILE,
+    dataFile: DATA_FILE,
+    sourceHash: await hashSource(spec, sourceDir, source.checkpoint),
+    createdAt: new Date().toISOString(),
+  };
+  await writeFile(join(outDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  progress(totalSteps, totalSteps, 'done');
+  return manifest;
+}
+
+async function emitEmbeddings(ctx: BuildContext): Promise<string> {
+  const { g, spec } = ctx;
+  const embed = await ctx.requireWeight('embed');
+  const table = ctx.floatInitializer('model.embed_tokens.weight', embed.shape, embed.data);
+  let hidden = g.op('Gather', [table, INPUT_IDS], { axis: attr.int(0) }, { name: '/model/embed_tokens/Gather' });
+  if (spec.embeddingScale !== null) hidden = g.op('Mul', [hidden, ctx.floatConstant([spec.embeddingScale], [])], {}, { name: '/model/embed_scale' });
+  if (spec.positions.kind === 'learned') {
+    const positions = await ctx.requireWeight('positionEmbed');
+    const positionTable = ctx.floatInitializer('model.embed_positions.weight', positions.shape, positions.data);
+    hidden = g.op('Add', [hidden, g.op('Gather', [positionTable, POSITION_IDS], { axis: attr.int(0) })], {}, { name: '/model/embed_positions' });
+  }
+  if (spec.embeddingNorm) hidden = emitNorm(ctx, hidden, '/model/embed_norm', await loadNorm(ctx, 'embedNorm.weight', 'embedNorm.bias'));
+  return hidden;
+}
+
+async function emitDecoderLayer(ctx: BuildContext, shared: SharedValues, layer: number, x: string): Promise<string> {
+  const { g, spec } = ctx;
+  const prefix = `/model/layers.${layer}`;
+  const attnIn = emitNorm(ctx, x, `${prefix}/input_layernorm`, await loadNorm(ctx, `layers.${layer}.attnNorm.weight`, `layers.${layer}.attnNorm.bias`));
+  const attnOut = await emitAttention(ctx, shared, layer, attnIn);
+  const mlpNorm = await loadNorm(ctx, `layers.${layer}.mlpNorm.weight`, `layers.${layer}.mlpNorm.bias`);
+  if (spec.residual === 'parallel') {
+    const mlpOut = await emitMlp(ctx, layer, emitNorm(ctx, x, `${prefix}/post_attention_layernorm`, mlpNorm));
+    return g.op('Add', [g.op('Add', [x, attnOut]), mlpOut], {}, { name: `${prefix}/residual` });
+  }
+  const afterAttn = g.op('Add', [x, attnOut], {}, { name: `${prefix}/attn_residual` });
+  const mlpOut = await emitMlp(ctx, layer, emitNorm(ctx, afterAttn, `${prefix}/post_attention_layernorm`, mlpNorm));
+  return g.op('Add', [afterAttn, mlpOut], {}, { name: `${prefix}/mlp_residual` });
+}
+
+/**
+ * Keeps the last `num_logits_to_keep` positions (all when 0). Generation asks for one, so the
+ * vocabulary projection, often the largest matmul of a small model, runs once per call.
+ */
+function keepLastPositions(ctx: BuildContext, shared: SharedValues, hidden: string): string {
+  const { g } = ctx;
+  const keep = g.op('Reshape', [NUM_LOGITS_TO_KEEP, g.int64s([1], [1])]);
+  const start = g.op('Where', [g.op('Equal', [keep, g.int64s([0], [1])]), g.int64s([0], [1]), g.op('Sub', [shared.newLength, keep])]);
+  return g.op('Slice', [hidden, start, g.int64s([Number.MAX_SAFE_INTEGER], [1]), g.int64s([1], [1])], {}, { name: '/model/keep_last_positions' });
+}
+
+async function emitLogits(ctx: BuildContext, hidden: string): Promise<string> {
+  const { g, spec } = ctx;
+  let logits: string;
+  const head = await ctx.weight('lmHead');
+  if (head || ctx.precision === 'int8' || ctx.precision === 'int4') {
+    // A quantized build stores its own packed copy of a tied head.
+    logits = emitLinear(ctx, hidden, '/lm_head', { weight: head ?? (await ctx.requireWeight('embed')), bias: null });
+  } else {
+    // Tied fp32/fp16 head: Gemm with transB reads the embedding table itself, with no copy.
+    const flat = g.op('Reshape', [hidden, g.int64s([-1, spec.hiddenSize], [2])]);
+    const projected = g.op('Gemm', [flat, 'model.embed_tokens.weight'], { transB: attr.int(1) }, { name: '/lm_head/Gemm' });
+    const batch = g.op('Shape', [hidden], { start: attr.int(0), end: attr.int(2) });
+    logits = g.op('Reshape', [projected, g.op('Concat', [batch, g.int64s([spec.vocabSize], [1])], { axis: attr.int(0) })]);
+  }
+  return ctx.floatType === DataType.FLOAT ? logits : g.op('Cast', [logits], { to: attr.int(DataType.FLOAT) });
+}
+
+/** sha256 over the spec, config.json and the tensor table, so a rebuild can tell the source changed. */
+async function hashSource(spec: ModelSpec, sourceDir: string | undefined, checkpoint: ModelSource['checkpoint'] | undefined): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(spec));
+  if (sourceDir) hash.update(await readFile(join(sourceDir, 'config.json')));
+  for (const [name, info] of [...(checkpoint?.tensors ?? [])].sort(([a], [b]) => a.localeCompare(b))) {
+    hash.update(`${name}:${info.dtype}:${info.shape.join('x')}:${info.byteLength};`);
+  }
+  return hash.digest('hex');
+}

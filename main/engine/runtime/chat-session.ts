@@ -1,0 +1,137 @@
+// A conversation with one model that keeps its KV cache between turns. Each turn renders the
+// whole conversation through the chat template (so the prompt is exactly what a fresh session
+// would see), keeps the cached tokens it shares with that prompt, and prefills only the rest.
+import type { ChatMessage } from '../tokenizer/chat-template.ts';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { CachedSequence } from './cached-sequence.ts';
+import { fitConversation } from './context-overflow.ts';
+import type { OverflowPolicy } from './context-overflow.ts';
+import { DEFAULT_MAX_NEW_TOKENS, generateInSequence } from './generate.ts';
+import type { GenerationOptions, GenerationResult, TokenEvent } from './generate.ts';
+import type { KvCacheKind } from './kv-cache.ts';
+import type { LoadedModel } from './model-session.ts';
+
+export interface ChatSessionOptions {
+  systemPrompt?: string;
+  /** Messages of an earlier conversation to continue (user/assistant, no system message). */
+  history?: readonly ChatMessage[];
+  /** Tokens the conversation may hold, reply included; see CachedSequence. */
+  contextLength?: number;
+  /** What to do when the conversation outgrows the context. Default 'truncate-middle'. */
+  overflow?: OverflowPolicy;
+  cache?: KvCacheKind;
+  /** Defaults for every turn; a turn's own options override them. */
+  generation?: GenerationOptions;
+  /** Extra chat-template variables (e.g. enable_thinking). */
+  templateVariables?: Record<string, unknown>;
+}
+
+export interface ChatTurnResult extends GenerationResult {
+  /** Prompt tokens whose KV came from the cache instead of being prefilled again. */
+  reusedTokens: number;
+  /** What the overflow policy left out of this turn's prompt (zeros when everything fit). */
+  dropped: { turns: number; tokens: number };
+}
+
+export class ChatSession {
+  readonly model: LoadedModel;
+  readonly tokenizer: TextTokenizer;
+  readonly systemPrompt: string | undefined;
+  readonly overflow: OverflowPolicy;
+  private readonly sequence: CachedSequence;
+  private readonly history: ChatMessage[];
+  private readonly defaults: GenerationOptions;
+  private readonly templateVariables: Record<string, unknown> | undefined;
+  private firstKeptTurn = 0;
+  private busy = false;
+
+  constructor(model: LoadedModel, tokenizer: TextTokenizer, options: ChatSessionOptions = {}) {
+    if (!tokenizer.hasChatTemplate) {
+      throw new Error(`${tokenizer.origin} has no chat template, so it cannot hold a conversation; use plain generation instead.`);
+    }
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.systemPrompt = options.systemPrompt;
+    this.overflow = options.overflow ?? 'truncate-middle';
+    this.sequence = new CachedSequence(model, { contextLength: options.contextLength, cache: options.cache });
+    this.history = [...(options.history ?? [])];
+    this.defaults = options.generation ?? {};
+    this.templateVariables = options.templateVariables;
+  }
+
+  get messages(): readonly ChatMessage[] {
+    return this.history;
+  }
+
+  get contextLength(): number {
+    return this.sequence.capacity;
+  }
+
+  /** Tokens currently cached. */
+  get cachedTokens(): number {
+    return this.sequence.length;
+  }
+
+  /**
+   * Adds a user message and streams the reply. The user message and the reply (partial when
+   * aborted) join the history when the turn ends; a turn that throws leaves the history as it was.
+   */
+  async *send(userText: string, options: GenerationOptions = {}, signal?: AbortSignal): AsyncGenerator<TokenEvent, ChatTurnResult, void> {
+    if (this.busy) throw new Error('This chat session is already answering; wait for the reply or abort it first.');
+    this.busy = true;
+    try {
+      const merged: GenerationOptions = { ...this.defaults, ...options };
+      const tokenizerEos = this.tokenizer.eosTokenId;
+      const modelEos = merged.eosTokenIds ?? this.model.spec.eosTokenIds;
+      // Chat templates end a turn with the tokenizer's EOS (<|im_end|>), which generation_config may not list.
+      const eosTokenIds = tokenizerEos === null || modelEos.includes(tokenizerEos) ? modelEos : [...modelEos, tokenizerEos];
+      const reserve = merged.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+      const user: ChatMessage = { role: 'user', content: userText };
+      const fitted = fitConversation({
+        policy: this.overflow,
+        turns: groupIntoTurns([...this.history, user]),
+        firstKeptTurn: this.firstKeptTurn,
+        render: (turns) => this.render(turns.flat(), true),
+        systemIds: this.systemPrompt === undefined ? [] : this.render([], false),
+        contextLength: this.sequence.capacity,
+        reserve,
+      });
+
+      // At least the prompt's last token is fed again: its logits give the first reply token.
+      const shared = Math.min(commonPrefixLength(this.sequence.tokens, fitted.ids), fitted.ids.length - 1);
+      const reusedTokens = this.sequence.truncate(shared);
+      const result = yield* generateInSequence(this.sequence, this.tokenizer, fitted.ids.slice(reusedTokens), { ...merged, eosTokenIds }, signal);
+
+      this.firstKeptTurn = fitted.firstKeptTurn;
+      this.history.push(user, { role: 'assistant', content: result.text });
+      return { ...result, reusedTokens, dropped: { turns: fitted.droppedTurns, tokens: fitted.droppedTokens } };
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private render(messages: readonly ChatMessage[], addGenerationPrompt: boolean): number[] {
+    return this.tokenizer.encodeChat(messages, { addGenerationPrompt, systemPrompt: this.systemPrompt, variables: this.templateVariables });
+  }
+
+  dispose(): void {
+    this.sequence.dispose();
+  }
+}
+
+/** Splits messages into exchanges: each starts at a user message and holds the replies after it. */
+function groupIntoTurns(messages: readonly ChatMessage[]): ChatMessage[][] {
+  const turns: ChatMessage[][] = [];
+  for (const message of messages) {
+    if (message.role === 'user' || turns.length === 0) turns.push([message]);
+    else turns[turns.length - 1].push(message);
+  }
+  return turns;
+}
+
+function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
+  const max = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < max && a[i] === b[i]) i++;
+  return i;
+}

@@ -1,0 +1,138 @@
+// Opens a built model folder (model.onnx, its external data and hearth.json) as an
+// onnxruntime InferenceSession. The manifest is read first and validated, so a missing, old or
+// half-written build fails with a message that names the folder instead of an ORT error deep
+// in a protobuf parser.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InferenceSession } from 'onnxruntime-node';
+import { MANIFEST_FILE, MANIFEST_FORMAT, ModelManifestSchema } from '../../common/model-manifest.ts';
+import type { ModelManifest } from '../../common/model-manifest.ts';
+import type { ModelSpec } from '../../common/model-spec.ts';
+import { LOGITS, presentKeyName, presentValueName } from '../graph-io.ts';
+
+export type ExecutionProvider = 'cpu' | 'webgpu';
+
+export interface OpenModelOptions {
+  /** Default 'cpu'. 'webgpu' never falls back to the CPU: it works fully or throws. */
+  executionProvider?: ExecutionProvider;
+  /** Intra-op threads; default: ORT's choice (one per physical core). */
+  threads?: number;
+  /** ORT log severity: 0 verbose ... 4 fatal. Default 3 (errors only). */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+}
+
+/** The folder does not hold a usable build: missing files, an older format, or a corrupt manifest. */
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError';
+}
+
+/** The WebGPU execution provider could not start (no adapter, driver, unsupported op...). */
+export class ExecutionProviderError extends Error {
+  override name = 'ExecutionProviderError';
+}
+
+export interface LoadedModel {
+  readonly dir: string;
+  readonly manifest: ModelManifest;
+  readonly spec: ModelSpec;
+  readonly session: InferenceSession;
+  readonly executionProvider: ExecutionProvider;
+  /** Where the session leaves present.* outputs: on the GPU for webgpu, else in CPU memory. */
+  readonly kvLocation: 'cpu' | 'gpu-buffer';
+  release(): Promise<void>;
+}
+
+const REBUILD_ADVICE = 'Rebuild the model from its Hugging Face folder (hearth build) to fix this.';
+
+export async function readManifest(dir: string): Promise<ModelManifest> {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ModelLoadError(`${dir} is not a built model: ${MANIFEST_FILE} is missing (the build never finished, or this is a source folder). ${REBUILD_ADVICE}`);
+    }
+    throw new ModelLoadError(`Cannot read ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ModelLoadError(`${path} is corrupt (not valid JSON: ${(error as Error).message}). ${REBUILD_ADVICE}`);
+  }
+  const format = (json as { format?: unknown } | null)?.format;
+  if (format !== MANIFEST_FORMAT) {
+    throw new ModelLoadError(`${dir} was built in manifest format ${String(format)}; this version of Hearth reads format ${MANIFEST_FORMAT}. ${REBUILD_ADVICE}`);
+  }
+  const parsed = ModelManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ModelLoadError(`${path} does not match the manifest schema (${problems.join('; ')}). ${REBUILD_ADVICE}`);
+  }
+  return parsed.data;
+}
+
+async function requireFile(dir: string, file: string): Promise<string> {
+  const path = join(dir, file);
+  try {
+    await stat(path);
+  } catch {
+    throw new ModelLoadError(`${dir} is incomplete: ${file} named in ${MANIFEST_FILE} is missing. ${REBUILD_ADVICE}`);
+  }
+  return path;
+}
+
+function sessionOptions(spec: ModelSpec, options: OpenModelOptions): InferenceSession.SessionOptions {
+  const provider = options.executionProvider ?? 'cpu';
+  const base: InferenceSession.SessionOptions = {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: options.logSeverityLevel ?? 3,
+  };
+  if (options.threads !== undefined) base.intraOpNumThreads = options.threads;
+  if (provider === 'cpu') return base;
+  // The KV cache stays on the GPU between steps; logits come back to the CPU for sampling
+  // (getData() on gpu-buffer tensors is not implemented in the Node binding).
+  const outputLocations: Record<string, 'cpu' | 'gpu-buffer'> = { [LOGITS]: 'cpu' };
+  for (let i = 0; i < spec.numLayers; i++) {
+    outputLocations[presentKeyName(i)] = 'gpu-buffer';
+    outputLocations[presentValueName(i)] = 'gpu-buffer';
+  }
+  return {
+    ...base,
+    // A node the GPU cannot run must fail loudly, not crawl on the CPU behind the user's back.
+    extra: { session: { disable_cpu_ep_fallback: '1' } },
+    preferredOutputLocation: outputLocations,
+  };
+}
+
+export async function openModel(dir: string, options: OpenModelOptions = {}): Promise<LoadedModel> {
+  const manifest = await readManifest(dir);
+  const graphPath = await requireFile(dir, manifest.graphFile);
+  await requireFile(dir, manifest.dataFile);
+  const executionProvider = options.executionProvider ?? 'cpu';
+  let session: InferenceSession;
+  try {
+    // By path, so ORT finds the external data beside the graph and maps it.
+    session = await InferenceSession.create(graphPath, sessionOptions(manifest.spec, options));
+  } catch (error) {
+    const reason = (error as Error).message;
+    if (executionProvider === 'webgpu') {
+      throw new ExecutionProviderError(
+        `The WebGPU execution provider could not start for ${dir}: ${reason}. ` +
+          'Check that a GPU with Vulkan (Linux), D3D12 (Windows) or Metal (macOS) drivers is present, or use the CPU.',
+      );
+    }
+    throw new ModelLoadError(`onnxruntime could not load ${graphPath}: ${reason}. ${REBUILD_ADVICE}`);
+  }
+  return {
+    dir,
+    manifest,
+    spec: manifest.spec,
+    session,
+    executionProvider,
+    kvLocation: executionProvider === 'webgpu' ? 'gpu-buffer' : 'cpu',
+    release: () => session.release(),
+  };
+}
