@@ -77,7 +77,11 @@ def gpt_neox_config(**overrides):
     return GPTNeoXConfig(**settings)
 
 
-# name -> (what it exercises, config factory, extra save_pretrained kwargs)
+# name -> (what it exercises, config factory, options). Options: save_kwargs for save_pretrained;
+# layer_std, the std of every matrix but the embedding (default INIT_STD). Gemma (embeddings scaled by
+# sqrt(hidden)) and Bloom (LayerNorm on the embeddings) have tied heads whose logits are dominated by
+# the input token's own embedding, so greedy decoding repeats one token forever unless the layers
+# weigh more.
 MODELS = {
     'mistral': (
         'sliding-window attention (window 5 < 12 tokens), GQA 4/2, untied head',
@@ -117,7 +121,7 @@ MODELS = {
             rms_norm_eps=1e-6, hidden_activation='gelu_pytorch_tanh', tie_word_embeddings=True,
             initializer_range=INIT_STD, **SPECIAL_IDS,
         ),
-        {},
+        {'layer_std': 0.16},
     ),
     'bloom': (
         'ALiBi, LayerNorm after the embeddings, fused query_key_value interleaved per head, '
@@ -126,7 +130,7 @@ MODELS = {
             vocab_size=VOCAB, hidden_size=64, n_layer=2, n_head=4, layer_norm_epsilon=1e-5,
             tie_word_embeddings=True, initializer_range=INIT_STD, **SPECIAL_IDS,
         ),
-        {},
+        {'layer_std': 0.24},
     ),
     'gpt_neox': (
         'partial rotary (rotary_pct 0.25 of head_dim 32 = 8 dims), parallel residual, fused '
@@ -165,13 +169,14 @@ MODELS = {
     'llama_sharded': (
         'a llama saved in several shards with model.safetensors.index.json, untied head',
         lambda: llama_config(),
-        {'max_shard_size': '200KB'},
+        {'save_kwargs': {'max_shard_size': '200KB'}},
     ),
 }
 
 
-def randomise_weights(model, model_type):
+def randomise_weights(model, model_type, layer_std=INIT_STD):
     """Draw every weight again so that norms and biases are not 1 and 0 (mistakes then show)."""
+    embedding = model.get_input_embeddings().weight
     for name, param in model.named_parameters():
         with torch.no_grad():
             if param.ndim == 1 and name.endswith('bias'):
@@ -180,8 +185,10 @@ def randomise_weights(model, model_type):
                 # A 1-D weight is a norm's scale; Gemma's RMSNorm multiplies by (1 + weight).
                 offset = 0.0 if model_type == 'gemma' else 1.0
                 param.copy_(offset + 0.1 * torch.randn_like(param))
-            else:
+            elif param is embedding:
                 param.copy_(INIT_STD * torch.randn_like(param))
+            else:
+                param.copy_(layer_std * torch.randn_like(param))
 
 
 def accepts_position_ids(model):
@@ -274,13 +281,13 @@ def sliding_window_reach(model, seq_len=12):
 
 def build(name, base_seed, out_root):
     """Draw the model with the first seed whose greedy run is not decided by a near-tie, then save it."""
-    description, make_config, save_kwargs = MODELS[name]
+    description, make_config, options = MODELS[name]
     for attempt in range(SEED_ATTEMPTS):
         seed = base_seed + 100 * attempt
         torch.manual_seed(seed)
         config = make_config()
         model = AutoModelForCausalLM.from_config(config, attn_implementation='eager', dtype=torch.float32)
-        randomise_weights(model, config.model_type)
+        randomise_weights(model, config.model_type, options.get('layer_std', INIT_STD))
         model.eval()
         tensors, checks, greedy_ok, margin = make_reference(model, config, seed)
         distinct = len(set(tensors['greedy_ids'].flatten().tolist()))
@@ -297,7 +304,7 @@ def build(name, base_seed, out_root):
     out_dir = os.path.join(out_root, name)
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
-    model.save_pretrained(out_dir, **save_kwargs)
+    model.save_pretrained(out_dir, **options.get('save_kwargs', {}))
     save_file(tensors, os.path.join(out_dir, 'reference.safetensors'))
 
     extra = ''

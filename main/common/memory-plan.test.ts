@@ -13,7 +13,7 @@ function qwen25HalfB(): ModelSpec {
     numLayers: 24,
     contextLength: 32768,
     norm: { kind: 'rms', eps: 1e-6, weightOffset: 0, bias: false },
-    positions: { kind: 'rope', theta: 1_000_000, rotaryDim: 64, scaling: null },
+    positions: { kind: 'rope', theta: 1_000_000, rotaryDim: 64, scaling: null, frequencyPrecision: 'float32' },
     attention: { numHeads: 14, numKvHeads: 2, headDim: 64, qkvBias: true, outBias: false, qkNorm: false, slidingWindow: null, scale: 1 / 8 },
     mlp: { kind: 'gated', activation: 'silu', intermediateSize: 4864, bias: false },
     residual: 'sequential',

@@ -35,7 +35,13 @@ export const ModelSpecSchema = z.object({
   contextLength: z.number().int().positive(),
   norm: NormSchema,
   positions: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('rope'), theta: z.number(), rotaryDim: z.number().int(), scaling: RopeScalingSchema.nullable() }),
+    z.object({
+      kind: z.literal('rope'),
+      theta: z.number(),
+      rotaryDim: z.number().int(),
+      scaling: RopeScalingSchema.nullable(),
+      frequencyPrecision: z.enum(['float32', 'bfloat16', 'float16']),
+    }),
     z.object({ kind: z.literal('alibi'), slopes: z.array(z.number()) }),
     z.object({ kind: z.literal('learned'), maxPositions: z.number().int() }),
   ]),

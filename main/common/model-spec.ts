@@ -20,7 +20,14 @@ export type RopeScaling =
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number };
 
 export type PositionSpec =
-  | { kind: 'rope'; theta: number; rotaryDim: number; scaling: RopeScaling | null }
+  | {
+      kind: 'rope';
+      theta: number;
+      rotaryDim: number;
+      scaling: RopeScaling | null;
+      /** The dtype the checkpoint's inverse frequencies are rounded to (see rope-config.ts). */
+      frequencyPrecision: 'float32' | 'bfloat16' | 'float16';
+    }
   | { kind: 'alibi'; slopes: number[] }
   | { kind: 'learned'; maxPositions: number };
 

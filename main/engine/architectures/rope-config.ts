@@ -25,6 +25,8 @@ export const ropeConfigFields = {
   rope_scaling: ropeParametersSchema.nullish(),
   rope_parameters: ropeParametersSchema.nullish(),
   partial_rotary_factor: z.number().gt(0).lte(1).nullish(),
+  dtype: z.string().nullish(),
+  torch_dtype: z.string().nullish(),
 };
 
 type RopeConfig = { [K in keyof typeof ropeConfigFields]?: z.infer<(typeof ropeConfigFields)[K]> };
@@ -50,7 +52,17 @@ export function ropePositions(config: RopeConfig, defaults: RopeDefaults): Posit
   if (rotaryDim < 2 || rotaryDim % 2 !== 0) {
     throw new ConfigError(`config.json: the rotary dimension head_dim × partial_rotary_factor = ${defaults.headDim} × ${partial} = ${rotaryDim} must be a positive even number.`);
   }
-  return { kind: 'rope', theta, rotaryDim, scaling: ropeScaling(params, defaults) };
+  return { kind: 'rope', theta, rotaryDim, scaling: ropeScaling(params, defaults), frequencyPrecision: frequencyPrecision(config) };
+}
+
+/**
+ * transformers keeps the rotary inverse frequencies as a buffer that follows the model's dtype,
+ * so a model saved (and run) in bfloat16 or float16 rotates with rounded frequencies. Matching
+ * that keeps a half-precision checkpoint's logits equal to what transformers computes.
+ */
+function frequencyPrecision(config: RopeConfig): 'float32' | 'bfloat16' | 'float16' {
+  const dtype = config.dtype ?? config.torch_dtype;
+  return dtype === 'bfloat16' || dtype === 'float16' ? dtype : 'float32';
 }
 
 function ropeScaling(params: RopeParameters, defaults: RopeDefaults): RopeScaling | null {

@@ -3,6 +3,7 @@
 // Frequencies follow Hugging Face's rope initialisation, including the llama3 and linear
 // scalings, so the tables match what transformers computes at run time.
 import type { PositionSpec, RopeScaling } from '../../common/model-spec.ts';
+import { bfloat16BitsToFloat32, float16BitsToFloat32, float32ToBfloat16Bits, float32ToFloat16Bits } from '../checkpoint/float16.ts';
 
 type RopePositions = Extract<PositionSpec, { kind: 'rope' }>;
 
@@ -14,7 +15,14 @@ export function ropeInverseFrequencies(rope: RopePositions): Float32Array {
     const exponent = Math.fround((2 * i) / rope.rotaryDim);
     inv[i] = Math.fround(1 / Math.fround(Math.pow(rope.theta, exponent)));
   }
-  return rope.scaling ? applyScaling(inv, rope.scaling) : inv;
+  const scaled = rope.scaling ? applyScaling(inv, rope.scaling) : inv;
+  return roundTo(scaled, rope.frequencyPrecision);
+}
+
+function roundTo(values: Float32Array, precision: RopePositions['frequencyPrecision']): Float32Array {
+  if (precision === 'bfloat16') return bfloat16BitsToFloat32(float32ToBfloat16Bits(values));
+  if (precision === 'float16') return float16BitsToFloat32(float32ToFloat16Bits(values));
+  return values;
 }
 
 function applyScaling(inv: Float32Array, scaling: RopeScaling): Float32Array {

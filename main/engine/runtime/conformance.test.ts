@@ -11,26 +11,16 @@ import type { KvCacheKind } from './kv-cache.ts';
 import { computeBatchLogits, computeLogits } from './logits.ts';
 import { openModel } from './model-session.ts';
 import type { LoadedModel } from './model-session.ts';
-import { FixtureBuilds, HF_TINY_ARCHITECTURES, HF_TINY_DIR, fixturesMissing, maxAbsDiff, readReference } from './test-fixtures.ts';
+import { CONFORMANCE_MODELS, FixtureBuilds, maxAbsDiff, readReference } from './test-fixtures.ts';
 import type { ReferenceTensors } from './test-fixtures.ts';
 
 const TOLERANCE = 1e-4;
-const skip = fixturesMissing(HF_TINY_DIR);
 const builds = new FixtureBuilds();
 after(() => builds.cleanup());
 
-/**
- * llama-bf16's reference was made by transformers with the model loaded in bfloat16, which
- * also rounds the rotary inverse frequencies (a non-persistent buffer) to bfloat16 before the
- * upcast; with those rounded frequencies the build matches to 1e-6, with exact float32 ones it
- * differs by up to 4.7e-4 from position 1 on. The greedy ids match either way.
- */
-const TOLERANCE_BY_ARCH: Record<string, number> = { 'llama-bf16': 1e-3 };
-
-function assertClose(arch: string, actual: Float32Array, expected: Float32Array, include?: (index: number) => boolean): void {
-  const tolerance = TOLERANCE_BY_ARCH[arch] ?? TOLERANCE;
+function assertClose(actual: Float32Array, expected: Float32Array, include?: (index: number) => boolean): void {
   const diff = maxAbsDiff(actual, expected, include);
-  assert.ok(diff <= tolerance, `max |logit difference| ${diff} exceeds ${tolerance}`);
+  assert.ok(diff <= TOLERANCE, `max |logit difference| ${diff} exceeds ${TOLERANCE}`);
 }
 
 const modes: { attention: AttentionMode; caches: KvCacheKind[] }[] = [
@@ -38,14 +28,13 @@ const modes: { attention: AttentionMode; caches: KvCacheKind[] }[] = [
   { attention: 'reference', caches: ['growing'] },
 ];
 
-for (const arch of HF_TINY_ARCHITECTURES) {
+for (const { name: arch, dir: source, skip } of CONFORMANCE_MODELS) {
   for (const { attention, caches } of modes) {
     describe(`${arch} fp32 ${attention}`, { skip }, () => {
       let model: LoadedModel;
       let reference: ReferenceTensors;
       let ids: number[];
       before(async () => {
-        const source = join(HF_TINY_DIR, arch);
         model = await openModel(await builds.build(source, arch, 'fp32', attention), { threads: 2 });
         reference = await readReference(join(source, 'reference.safetensors'));
         ids = reference.ints('input_ids').data;
@@ -54,13 +43,13 @@ for (const arch of HF_TINY_ARCHITECTURES) {
 
       it('logits_full in one pass', async () => {
         const logits = await computeLogits(model, ids);
-        assertClose(arch, logits, reference.floats('logits_full').data);
+        assertClose(logits, reference.floats('logits_full').data);
       });
 
       for (const cache of caches) {
         it(`logits_cached: prefill 8, then one token at a time (${cache} cache)`, async () => {
           const logits = await computeLogits(model, ids, { prefill: 8, cache });
-          assertClose(arch, logits, reference.floats('logits_cached').data);
+          assertClose(logits, reference.floats('logits_cached').data);
         });
 
         it(`several new tokens after a cached past (${cache} cache)`, async () => {
@@ -72,7 +61,7 @@ for (const arch of HF_TINY_ARCHITECTURES) {
             const both = new Float32Array(ids.length * vocab);
             both.set(first, 0);
             both.set(rest, 5 * vocab);
-            assertClose(arch, both, reference.floats('logits_full').data);
+            assertClose(both, reference.floats('logits_full').data);
           } finally {
             sequence.dispose();
           }
@@ -97,7 +86,7 @@ for (const arch of HF_TINY_ARCHITECTURES) {
         const logits = await computeBatchLogits(model, { inputIds: rowsOf(flatIds), attentionMask: rowsOf(flatMask) });
         const vocab = model.spec.vocabSize;
         const unmasked = (index: number) => flatMask[Math.floor(index / vocab)] === 1;
-        assertClose(arch, logits, reference.floats('batch_logits').data, unmasked);
+        assertClose(logits, reference.floats('batch_logits').data, unmasked);
         assert.ok(Number.isNaN(logits[length * vocab]), 'padded positions are NaN');
       });
     });

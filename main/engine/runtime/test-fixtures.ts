@@ -14,6 +14,27 @@ export const HF_TINY_DIR = join(FIXTURES_DIR, 'hf-tiny');
 export const SHAKESPEARE_DIR = join(FIXTURES_DIR, 'shakespeare-5m');
 export const HF_TINY_ARCHITECTURES = ['llama', 'llama-bf16', 'qwen2', 'mpt', 'gpt2'] as const;
 
+/** Reference models made by scripts/make-references.py for the architectures hf-tiny lacks (committed). */
+export const OWN_REFERENCES_DIR = fileURLToPath(new URL('../architectures/testdata/', import.meta.url));
+export const OWN_REFERENCE_MODELS = [
+  'mistral',
+  'qwen3',
+  'phi3',
+  'gemma',
+  'bloom',
+  'gpt_neox',
+  'gpt_neox_seq',
+  'llama3_rope',
+  'llama_linear_rope',
+  'llama_sharded',
+] as const;
+
+/** Every model with HF reference logits: the shared fixtures (when present) and our own. */
+export const CONFORMANCE_MODELS: { name: string; dir: string; skip: string | false }[] = [
+  ...HF_TINY_ARCHITECTURES.map((name) => ({ name, dir: join(HF_TINY_DIR, name), skip: fixturesMissing(HF_TINY_DIR) })),
+  ...OWN_REFERENCE_MODELS.map((name) => ({ name, dir: join(OWN_REFERENCES_DIR, name), skip: false as const })),
+];
+
 /** A skip message when the shared fixtures are absent (a clone outside the workspace), else false. */
 export function fixturesMissing(dir: string): string | false {
   return existsSync(dir) ? false : `reference fixtures not found at ${dir} (they live in ../shared beside the checkout)`;
