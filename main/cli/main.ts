@@ -3,8 +3,15 @@
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
 import { buildCommand } from './commands/build.ts';
+import { chatCommand } from './commands/chat.ts';
+import { logitsCommand } from './commands/logits.ts';
+import { planCommand } from './commands/plan.ts';
+import { pplCommand } from './commands/ppl.ts';
+import { runCommand } from './commands/run.ts';
+import { benchCommand } from './commands/bench.ts';
+import { benchTableCommand } from './commands/bench-table.ts';
 
-const commands: Command[] = [buildCommand];
+const commands: Command[] = [buildCommand, logitsCommand, runCommand, chatCommand, pplCommand, planCommand, benchCommand, benchTableCommand];
 
 export function registerCommand(command: Command): void {
   commands.push(command);
@@ -33,8 +40,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`hearth ${name}: ${error.message}\n\nusage: ${command.usage}`);
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      // The usage's first paragraph is the synopsis; --help prints the rest.
+      console.error(`hearth ${name}: ${error.message}\n\nusage: ${command.usage.split('\n\n')[0]}\n(hearth ${name} --help explains the options)`);
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);
@@ -42,4 +50,10 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.HEARTH_DEBUG && error instanceof Error) console.error(error.stack);
     return 1;
   }
+}
+
+/** node:util parseArgs rejects unknown options, missing values and stray arguments with these codes. */
+function isParseArgsError(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }

@@ -52,7 +52,7 @@ function neoxTensors(): Record<string, number[]> {
 test('gpt_neox: interleaved fused qkv, partial rotary from rotary_pct, parallel residual, embed_out head', async (t) => {
   const { source, written, weights } = await writeAndLoad(t, { config, tensors: neoxTensors() });
   const { spec } = source;
-  assert.deepEqual(spec.positions, { kind: 'rope', theta: 5000, rotaryDim: 4, scaling: null });
+  assert.deepEqual(spec.positions, { kind: 'rope', theta: 5000, rotaryDim: 4, scaling: null, frequencyPrecision: 'float32' });
   assert.equal(spec.residual, 'parallel');
   assert.deepEqual(spec.mlp, { kind: 'plain', activation: 'gelu', intermediateSize: 64, bias: true });
   assert.deepEqual([spec.attention.qkvBias, spec.attention.outBias], [true, true]);
@@ -69,8 +69,8 @@ test('gpt_neox: transformers 5 rope_parameters and a sequential residual', () =>
     gptNeox.configSchema.parse({ ...modern, use_parallel_residual: false, rope_parameters: { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: 0.25 } }),
     {},
   );
-  assert.deepEqual(spec.positions, { kind: 'rope', theta: 10000, rotaryDim: 2, scaling: null });
+  assert.deepEqual(spec.positions, { kind: 'rope', theta: 10000, rotaryDim: 2, scaling: null, frequencyPrecision: 'float32' });
   assert.equal(spec.residual, 'sequential');
   const defaults = gptNeox.toSpec(gptNeox.configSchema.parse(modern), {});
-  assert.deepEqual(defaults.positions, { kind: 'rope', theta: 10000, rotaryDim: 2, scaling: null }, 'rotary_pct defaults to 0.25');
+  assert.deepEqual(defaults.positions, { kind: 'rope', theta: 10000, rotaryDim: 2, scaling: null, frequencyPrecision: 'float32' }, 'rotary_pct defaults to 0.25');
 });

@@ -23,7 +23,7 @@ test('mistral: sliding window and legacy rope_theta', async (t) => {
   const { source, written, weights } = await writeAndLoad(t, { config, tensors: llamaFamilyTensorShapes(sizes) });
   assert.equal(source.spec.architecture, 'mistral');
   assert.equal(source.spec.attention.slidingWindow, 8);
-  assert.deepEqual(source.spec.positions, { kind: 'rope', theta: 1e6, rotaryDim: 4, scaling: null });
+  assert.deepEqual(source.spec.positions, { kind: 'rope', theta: 1e6, rotaryDim: 4, scaling: null, frequencyPrecision: 'float32' });
   assert.equal(source.spec.tiedEmbeddings, false);
   assert.equal(source.spec.contextLength, 64);
   assert.deepEqual(weights.get('layers.1.v.weight'), written['model.layers.1.self_attn.v_proj.weight']);

@@ -41,7 +41,7 @@ const llamaSpec: ModelSpec = {
 
 const EXPECTED_SPECS: Record<string, ModelSpec> = {
   'hf-tiny/llama': llamaSpec,
-  'hf-tiny/llama-bf16': llamaSpec,
+  'hf-tiny/llama-bf16': { ...llamaSpec, positions: { ...llamaSpec.positions, frequencyPrecision: 'bfloat16' } as ModelSpec['positions'] },
   'hf-tiny/qwen2': {
     ...llamaSpec,
     architecture: 'qwen2',

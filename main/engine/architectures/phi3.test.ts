@@ -24,7 +24,7 @@ test('phi3: splits qkv_proj into [q; k; v] and gate_up_proj into [gate; up]; par
   };
   const tensors = llamaFamilyTensorShapes({ vocab: 16, hidden: 16, heads: 4, kvHeads: 2, headDim: 4, intermediate: 24, layers: 2, fused: true });
   const { source, written, weights } = await writeAndLoad(t, { config, generationConfig: { eos_token_id: [32000, 32007] }, tensors });
-  assert.deepEqual(source.spec.positions, { kind: 'rope', theta: 10000, rotaryDim: 2, scaling: null });
+  assert.deepEqual(source.spec.positions, { kind: 'rope', theta: 10000, rotaryDim: 2, scaling: null, frequencyPrecision: 'float32' });
   assert.equal(source.spec.attention.slidingWindow, 31);
   assert.deepEqual(source.spec.eosTokenIds, [32000, 32007]);
   assert.equal(source.spec.norm.eps, 1e-5, "transformers' Phi-3 default rms_norm_eps");

@@ -35,7 +35,7 @@ test('qwen3: q/k norms, head_dim unlike hidden/heads, attention biases on q, k, 
     { headDim: attention.headDim, qkNorm: attention.qkNorm, qkvBias: attention.qkvBias, outBias: attention.outBias, scale: attention.scale },
     { headDim: 8, qkNorm: true, qkvBias: true, outBias: true, scale: 1 / Math.sqrt(8) },
   );
-  assert.deepEqual(source.spec.positions, { kind: 'rope', theta: 1e6, rotaryDim: 8, scaling: null });
+  assert.deepEqual(source.spec.positions, { kind: 'rope', theta: 1e6, rotaryDim: 8, scaling: null, frequencyPrecision: 'float32' });
   assert.deepEqual(source.spec.eosTokenIds, [3, 4]);
   assert.deepEqual(weights.get('layers.1.kNorm.weight'), written['model.layers.1.self_attn.k_norm.weight']);
   assert.deepEqual(weights.get('layers.0.o.bias'), written['model.layers.0.self_attn.o_proj.bias']);

@@ -32,6 +32,8 @@ export const NARROW_LONG_CONTEXT: ModelSpec = {
   hiddenSize: 256,
   numLayers: 2,
   contextLength: 8192,
+  // Rotary over the whole (smaller) head, as Qwen does: ORT rejects a rotary width above head_size.
+  positions: { kind: 'rope', theta: 1_000_000, rotaryDim: 32, scaling: null, frequencyPrecision: 'float32' },
   attention: { ...QWEN25_05B.attention, numHeads: 8, numKvHeads: 2, headDim: 32, scale: 1 / Math.sqrt(32) },
   mlp: { ...QWEN25_05B.mlp, intermediateSize: 512 },
   eosTokenIds: [],

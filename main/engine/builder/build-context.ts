@@ -5,6 +5,8 @@ import type { F32Tensor, ModelSpec, WeightName } from '../../common/model-spec.t
 import { float32ToFloat16Bits } from '../checkpoint/float16.ts';
 import { DataType, type Graph } from '../onnx/graph.ts';
 
+export type Int8Kernel = 'blockwise' | 'dynamic';
+
 export class BuildContext {
   /** Element type of activations, the KV cache and float weights. */
   readonly floatType: DataType;
@@ -14,6 +16,8 @@ export class BuildContext {
     readonly spec: ModelSpec,
     readonly precision: Precision,
     readonly attention: AttentionMode,
+    /** int8 matmuls: 'blockwise' (MatMulNBits) or 'dynamic' (DynamicQuantizeMatMul, integer GEMM). */
+    readonly int8Kernel: Int8Kernel,
     private readonly loadWeight: (name: WeightName) => Promise<F32Tensor | null>,
   ) {
     this.floatType = precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;

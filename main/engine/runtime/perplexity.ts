@@ -15,7 +15,13 @@ export class PerplexityInputError extends Error {
   override name = 'PerplexityInputError';
 }
 
-export async function windowedPerplexity(model: LoadedModel, ids: readonly number[], window: number, windows: number): Promise<PerplexityResult> {
+export async function windowedPerplexity(
+  model: LoadedModel,
+  ids: readonly number[],
+  window: number,
+  windows: number,
+  onWindow?: (done: number, total: number) => void,
+): Promise<PerplexityResult> {
   if (!Number.isInteger(window) || window < 1 || !Number.isInteger(windows) || windows < 1) {
     throw new PerplexityInputError(`window (${window}) and windows (${windows}) must be positive integers`);
   }
@@ -26,10 +32,12 @@ export async function windowedPerplexity(model: LoadedModel, ids: readonly numbe
   const vocab = model.spec.vocabSize;
   let total = 0;
   for (let i = 0; i < windows; i++) {
+    onWindow?.(i, windows);
     const start = i * window;
     const logits = await computeLogits(model, ids.slice(start, start + window));
     for (let p = 0; p < window; p++) total += negativeLogLikelihood(logits, p * vocab, vocab, ids[start + p + 1]);
   }
+  onWindow?.(windows, windows);
   const tokens = window * windows;
   const nll = total / tokens;
   return { nll, perplexity: Math.exp(nll), tokens };

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { benchConfigurations, benchNotes, formatBenchTable, LLAMA_CPP_REFERENCE, type BenchOutcome } from './bench-table.ts';
+
+test('the full table covers 0.5B fp32/int8/int4 at 1 and 2 threads, the second turn, and 2k/4k/8k attention memory', () => {
+  const configs = benchConfigurations(false);
+  const speed = configs.filter((c) => c.kind === 'speed');
+  assert.equal(speed.length, 6);
+  for (const dtype of ['fp32', 'int8', 'int4']) {
+    for (const threads of ['1', '2']) {
+      assert.ok(
+        speed.some((c) => c.args.join(' ').includes(`--dtype ${dtype} --threads ${threads} --prompt 512 --gen 128`)),
+        `missing ${dtype} at ${threads} threads`,
+      );
+    }
+  }
+  assert.equal(configs.filter((c) => c.kind === 'second-turn').length, 1);
+  const memory = configs.filter((c) => c.kind === 'attention-memory').map((c) => c.args.join(' '));
+  for (const tokens of [2048, 4096, 8192]) {
+    for (const attention of ['fused', 'reference']) assert.ok(memory.some((a) => a.includes(`--attention ${attention}`) && a.includes(`--prompt ${tokens} `)));
+  }
+  assert.ok(benchConfigurations(true).length < configs.length, '--quick runs fewer configurations');
+});
+
+test('formatBenchTable prints one markdown table, a reuse and a cold row for the second turn, and a note for a failed row', () => {
+  const [speed] = benchConfigurations(false);
+  const secondTurn = benchConfigurations(false).find((c) => c.kind === 'second-turn')!;
+  const memory = benchConfigurations(false).find((c) => c.kind === 'attention-memory')!;
+  const outcomes: BenchOutcome[] = [
+    {
+      config: speed,
+      result: { prefill_tok_s: 400.25, decode_tok_s: 30.5, ttft_ms: 1300, peak_rss_mb: 2500, weight_bytes: 2 * 1024 * 1024 * 1024, planned_mb: 2400, planned_error_pct: -4, baseline_rss_mb: 100 },
+    },
+    { config: secondTurn, result: { ttft_reuse_ms: 120, ttft_cold_ms: 1800, peak_rss_mb: 800, weight_bytes: 1024 * 1024, reuse_fed_tokens: 33, conversation_tokens: 576 } },
+    { config: memory, result: null, failure: 'the run failed (killed by SIGKILL, likely out of memory)' },
+  ];
+  const table = formatBenchTable(outcomes).split('\n');
+  assert.equal(table.length, 2 + 1 + 2 + 1, 'header, separator and one row per result (two for the second turn)');
+  assert.ok(table.every((line) => line.startsWith('| ') && line.endsWith(' |')));
+  assert.match(table[2], /\| 400\.3 \| 30\.5 \| 1300\.0 \| 2500 \| 2048\.0 \| 2400 \(-4 %\) \|$/);
+  assert.match(table[3], /KV reuse.*\| 120\.0 \|/);
+  assert.match(table[4], /cold.*all 576 tokens.*\| 1800\.0 \|/);
+  assert.match(table[5], /skipped: the run failed \(killed by SIGKILL/);
+  const notes = benchNotes(outcomes, 10).join('\n');
+  assert.ok(notes.includes(LLAMA_CPP_REFERENCE) && /quoted .*not measured here/.test(notes));
+});

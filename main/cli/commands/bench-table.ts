@@ -1,0 +1,166 @@
+// hearth bench-table (`npm run bench`): runs a fixed set of `hearth bench` configurations, each
+// in a process of its own so every peak RSS belongs to one configuration, and prints one
+// markdown table of the results with the reference figures quoted under it.
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from '../command.ts';
+import { HEARTH_BIN } from './bench.ts';
+
+export type BenchRowKind = 'speed' | 'second-turn' | 'attention-memory';
+
+export interface BenchConfiguration {
+  /** Names the row in the table; --only matches against it. */
+  label: string;
+  kind: BenchRowKind;
+  /** Arguments of `hearth bench` (--json is added). */
+  args: string[];
+}
+
+export interface BenchOutcome {
+  config: BenchConfiguration;
+  /** The child's JSON line, or null when it failed. */
+  result: Record<string, unknown> | null;
+  /** Why there is no result. */
+  failure?: string;
+}
+
+/** Quoted from the issue that set the goal; measured on this machine kind, not by this command. */
+export const LLAMA_CPP_REFERENCE = 'llama.cpp Q4_0, 2 threads, same machine kind: prefill 856 tok/s, decode 45 tok/s (quoted from the issue, not measured here)';
+
+const QWEN = 'qwen2.5-0.5b';
+const NARROW = 'narrow-8k';
+/** A run that takes longer than this is stopped and its row marked as failed. */
+const CHILD_TIMEOUT_MS = 30 * 60 * 1000;
+
+export function benchConfigurations(quick: boolean): BenchConfiguration[] {
+  const configs: BenchConfiguration[] = [];
+  const prompt = quick ? 128 : 512;
+  const gen = quick ? 16 : 128;
+  const dtypes = quick ? ['int4'] : ['fp32', 'int8', 'int4'];
+  const threads = quick ? [2] : [1, 2];
+  for (const dtype of dtypes) {
+    for (const t of threads) {
+      configs.push({
+        label: `${QWEN} ${dtype}, ${t} thread${t === 1 ? '' : 's'}, prompt ${prompt}, gen ${gen}`,
+        kind: 'speed',
+        args: ['--shape', QWEN, '--dtype', dtype, '--threads', String(t), '--prompt', String(prompt), '--gen', String(gen)],
+      });
+    }
+  }
+  const reply = quick ? 8 : 32;
+  const turn2 = quick ? 16 : 32;
+  configs.push({
+    label: `second turn: ${QWEN} int4, 2 threads, ${prompt}-token first turn + ${reply}-token reply, ${turn2} new tokens`,
+    kind: 'second-turn',
+    args: ['--second-turn', '--shape', QWEN, '--dtype', 'int4', '--threads', '2', '--prompt', String(prompt), '--gen', String(reply), '--turn2', String(turn2)],
+  });
+  for (const tokens of quick ? [2048] : [2048, 4096, 8192]) {
+    for (const attention of ['fused', 'reference']) {
+      configs.push({
+        label: `attention memory: ${NARROW} fp32, ${attention} attention, ${tokens / 1024}k-token prefill`,
+        kind: 'attention-memory',
+        args: ['--shape', NARROW, '--dtype', 'fp32', '--attention', attention, '--threads', '2', '--prompt', String(tokens), '--gen', '0'],
+      });
+    }
+  }
+  return configs;
+}
+
+export const benchTableCommand: Command = {
+  name: 'bench-table',
+  summary: 'run the benchmark configurations and print one markdown table (npm run bench)',
+  usage: 'hearth bench-table [--quick] [--only SUBSTRING]\n\n  --quick runs fewer configurations with shorter prompts; --only keeps the rows whose label contains SUBSTRING.',
+  async run(args) {
+    const { values } = parseArgs({ args, options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+    const only = values.only?.toLowerCase();
+    const configs = benchConfigurations(values.quick).filter((c) => !only || c.label.toLowerCase().includes(only));
+    if (configs.length === 0) throw new UsageError(`no configuration matches --only '${values.only}'`);
+
+    const started = performance.now();
+    const outcomes: BenchOutcome[] = [];
+    for (const [i, config] of configs.entries()) {
+      console.error(`[${i + 1}/${configs.length}] ${config.label} (${((performance.now() - started) / 1000).toFixed(0)} s so far)`);
+      outcomes.push(await runConfiguration(config));
+    }
+    console.log(formatBenchTable(outcomes));
+    console.log('');
+    console.log(benchNotes(outcomes, (performance.now() - started) / 1000).join('\n'));
+    return outcomes.every((o) => o.result) ? 0 : 1;
+  },
+};
+
+/** Runs `hearth bench … --json` in a child process and reads its last stdout line. */
+function runConfiguration(config: BenchConfiguration): Promise<BenchOutcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [HEARTH_BIN, 'bench', ...config.args, '--json'], { stdio: ['ignore', 'pipe', 'inherit'], timeout: CHILD_TIMEOUT_MS });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (stdout += chunk));
+    child.on('error', (error) => resolve({ config, result: null, failure: error.message }));
+    child.on('close', (code, signal) => {
+      if (code !== 0) {
+        const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ', likely out of memory' : ''}` : `exit status ${code}`;
+        resolve({ config, result: null, failure: `the run failed (${why})` });
+        return;
+      }
+      const last = stdout.trim().split('\n').at(-1) ?? '';
+      try {
+        resolve({ config, result: JSON.parse(last) as Record<string, unknown> });
+      } catch {
+        resolve({ config, result: null, failure: `the run printed no JSON line (last line: '${last.slice(0, 80)}')` });
+      }
+    });
+  });
+}
+
+const COLUMNS = ['configuration', 'prefill tok/s', 'decode tok/s', 'TTFT ms', 'peak RSS MB', 'weights MB', 'planned MB (error)'];
+
+export function formatBenchTable(outcomes: readonly BenchOutcome[]): string {
+  const rows: string[][] = [];
+  for (const { config, result, failure } of outcomes) {
+    if (!result) {
+      rows.push([config.label, `skipped: ${failure ?? 'no result'}`, '–', '–', '–', '–', '–']);
+      continue;
+    }
+    const rss = num(result.peak_rss_mb, 0);
+    const weights = typeof result.weight_bytes === 'number' ? (result.weight_bytes / (1024 * 1024)).toFixed(1) : '–';
+    if (config.kind === 'second-turn') {
+      const fed = result.reuse_fed_tokens;
+      const total = result.conversation_tokens;
+      rows.push([`${config.label}: **KV reuse** (${fed} tokens fed)`, '–', '–', num(result.ttft_reuse_ms, 1), rss, weights, '–']);
+      rows.push([`${config.label}: **cold** (all ${total} tokens fed)`, '–', '–', num(result.ttft_cold_ms, 1), rss, weights, '–']);
+      continue;
+    }
+    const planned = typeof result.planned_mb === 'number' ? `${result.planned_mb.toFixed(0)} (${signedPct(result.planned_error_pct)})` : '–';
+    rows.push([config.label, num(result.prefill_tok_s, 1), num(result.decode_tok_s, 1), num(result.ttft_ms, 1), rss, weights, planned]);
+  }
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(COLUMNS), line(COLUMNS.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+}
+
+export function benchNotes(outcomes: readonly BenchOutcome[], seconds: number): string[] {
+  const baselines = outcomes.map((o) => o.result?.baseline_rss_mb).filter((v): v is number => typeof v === 'number');
+  const ort = outcomes.map((o) => o.result?.onnxruntime).find((v) => typeof v === 'string');
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return [
+    `Reference: ${LLAMA_CPP_REFERENCE}.`,
+    '',
+    `Measured on ${cpu} (${cpus().length} logical CPUs), Node ${process.versions.node}, onnxruntime-node ${ort ?? '?'}, ${new Date().toISOString().slice(0, 10)}; ${seconds.toFixed(0)} s in all.`,
+    '- Random weights at the named shape. Each row is one process (`hearth bench … --json`) after one warm-up (a 16-token prefill and one decode step), which is not part of the figures.',
+    '- Prefill: the whole prompt in one call, logits of the last position only. Decode: greedy steps of one token through the KV cache (shared-buffer for fused attention, growing for reference), end-of-sequence ignored. TTFT: the prefill call plus picking the first token.',
+    `- Peak RSS is the process peak (maxRSS), so it includes Node, tsx and onnxruntime: ${baselines.length ? `${Math.min(...baselines).toFixed(0)}-${Math.max(...baselines).toFixed(0)} MB` : '?'} before the model was opened. MB = 2^20 bytes.`,
+    '- Planned: the memory planner (planMemory) for the same context, with the prefill chunk set to the prompt; error = (planned - peak RSS) / peak RSS.',
+    '- Second turn: median of 3; cold feeds the whole conversation into a fresh cache 512 tokens per call, as generate() does.',
+    '- Other work on the machine while this ran makes the figures noisy; compare rows of one run.',
+  ];
+}
+
+function num(value: unknown, digits: number): string {
+  return typeof value === 'number' ? value.toFixed(digits) : '–';
+}
+
+function signedPct(value: unknown): string {
+  if (typeof value !== 'number') return '?';
+  return `${value >= 0 ? '+' : ''}${value.toFixed(0)} %`;
+}

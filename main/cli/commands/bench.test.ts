@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from '../command.ts';
+import { benchCommand, HEARTH_BIN, SECOND_TURN_JSON_KEYS, SPEED_JSON_KEYS } from './bench.ts';
+
+const cacheRoot = mkdtempSync(join(tmpdir(), 'hearth-bench-test-'));
+test.after(() => rmSync(cacheRoot, { recursive: true, force: true }));
+
+/** Runs `hearth bench …` as a user would and returns the parsed last stdout line. */
+function benchJson(args: string[]): Record<string, unknown> {
+  const run = spawnSync(process.execPath, [HEARTH_BIN, 'bench', ...args], { env: { ...process.env, HEARTH_BENCH_CACHE: cacheRoot }, encoding: 'utf8' });
+  assert.equal(run.status, 0, `hearth bench failed:\n${run.stderr}`);
+  const lines = run.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+}
+
+function assertPositiveNumbers(json: Record<string, unknown>, keys: readonly string[]): void {
+  for (const key of keys) {
+    const value = json[key];
+    assert.ok(typeof value === 'number' && value > 0 && Number.isFinite(value), `${key} should be a positive number, got ${String(value)}`);
+  }
+}
+
+test('bench --json prints one line starting with the documented keys, all positive', () => {
+  const json = benchJson(['--shape', 'narrow-8k', '--dtype', 'fp32', '--prompt', '32', '--gen', '4', '--json']);
+  assert.deepEqual(Object.keys(json).slice(0, SPEED_JSON_KEYS.length), [...SPEED_JSON_KEYS]);
+  assertPositiveNumbers(json, SPEED_JSON_KEYS);
+  assertPositiveNumbers(json, ['planned_mb']);
+  assert.equal(json.context, 36, 'the context is prompt + gen');
+  assert.equal(json.prompt_tokens, 32);
+  assert.equal(json.gen_tokens, 4);
+});
+
+test('bench --second-turn --json reports the TTFT with and without KV reuse', () => {
+  const json = benchJson(['--shape', 'narrow-8k', '--dtype', 'fp32', '--prompt', '24', '--gen', '3', '--turn2', '5', '--second-turn', '--json']);
+  assert.deepEqual(Object.keys(json).slice(0, SECOND_TURN_JSON_KEYS.length), [...SECOND_TURN_JSON_KEYS]);
+  assertPositiveNumbers(json, SECOND_TURN_JSON_KEYS);
+  assert.equal(json.conversation_tokens, 24 + 3 + 5);
+  assert.equal(json.reuse_fed_tokens, 1 + 5, 'the last reply token and the new turn');
+});
+
+test('bench rejects an unknown shape and a shared-buffer cache with reference attention', async () => {
+  await assert.rejects(benchCommand.run(['--shape', 'no-such-shape-or-folder']), (error: unknown) => error instanceof UsageError && /neither a benchmark shape/.test(error.message));
+  await assert.rejects(
+    benchCommand.run(['--shape', 'narrow-8k', '--attention', 'reference', '--cache', 'shared-buffer']),
+    (error: unknown) => error instanceof UsageError && /needs fused attention/.test(error.message),
+  );
+});

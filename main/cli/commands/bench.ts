@@ -1,0 +1,272 @@
+// hearth bench: the speed and memory of one configuration, on a random-weight model at a real
+// model's shape (or a built Hugging Face folder). One configuration per process, because the
+// peak RSS reported is this process's peak; `hearth bench-table` runs many of them.
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { env as ortEnv } from 'onnxruntime-node';
+import { planMemory } from '../../common/memory-plan.ts';
+import { AttentionModeSchema, PrecisionSchema } from '../../common/model-manifest.ts';
+import {
+  benchModelDir,
+  benchModelLabel,
+  buildBenchModel,
+  isBenchModelCurrent,
+  resolveBenchModelSource,
+  UnknownBenchShapeError,
+  type BenchModelRequest,
+} from '../../engine/bench/bench-model-cache.ts';
+import { runSecondTurnBenchmark } from '../../engine/bench/second-turn-benchmark.ts';
+import { runSpeedBenchmark, WARMUP_PROMPT_TOKENS } from '../../engine/bench/speed-benchmark.ts';
+import type { KvCacheKind } from '../../engine/runtime/kv-cache.ts';
+import { openModel } from '../../engine/runtime/model-session.ts';
+import { UsageError, type Command } from '../command.ts';
+import { createProgressBar } from '../progress-bar.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const HEARTH_BIN = fileURLToPath(new URL('../../../bin/hearth.mjs', import.meta.url));
+
+/** The built models live here unless HEARTH_BENCH_CACHE names another folder. */
+export function benchCacheRoot(): string {
+  return process.env.HEARTH_BENCH_CACHE || fileURLToPath(new URL('../../../.cache/bench/', import.meta.url));
+}
+
+/** The keys every speed JSON line starts with, in this order. */
+export const SPEED_JSON_KEYS = ['prefill_tok_s', 'decode_tok_s', 'ttft_ms', 'peak_rss_mb', 'weight_bytes'] as const;
+/** The keys every --second-turn JSON line starts with, in this order. */
+export const SECOND_TURN_JSON_KEYS = ['ttft_reuse_ms', 'ttft_cold_ms', 'peak_rss_mb', 'weight_bytes'] as const;
+
+const MIB = 1024 * 1024;
+
+const USAGE = [
+  'hearth bench --shape qwen2.5-0.5b|narrow-8k|<hf-dir> [--dtype fp32|fp16|int8|int4] [--threads N] [--prompt 512] [--gen 128]',
+  '             [--attention fused|reference] [--cache shared-buffer|growing] [--context N] [--seed N] [--json]',
+  '             [--second-turn [--turn2 32]] [--rebuild] [--build-only]',
+  '',
+  '  Builds (once, cached under .cache/bench/ or $HEARTH_BENCH_CACHE) a model with random weights at the shape,',
+  '  warms it up, then times a prefill of --prompt random tokens in one call and --gen greedy decode steps.',
+  '  --gen 0 times the prefill alone. --second-turn times the first token of a second chat turn with KV reuse',
+  '  (--turn2 new tokens fed after a --prompt + --gen first turn) against re-feeding the conversation cold.',
+  '  With --json the last stdout line is one JSON object starting with',
+  `  ${SPEED_JSON_KEYS.join(', ')} (or ${SECOND_TURN_JSON_KEYS.join(', ')} with --second-turn).`,
+].join('\n');
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'measure prefill and decode speed, TTFT and peak memory of one configuration',
+  usage: USAGE,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        shape: { type: 'string' },
+        dtype: { type: 'string', default: 'fp32' },
+        threads: { type: 'string' },
+        prompt: { type: 'string', default: '512' },
+        gen: { type: 'string', default: '128' },
+        attention: { type: 'string', default: 'fused' },
+        cache: { type: 'string' },
+        context: { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        json: { type: 'boolean', default: false },
+        'second-turn': { type: 'boolean', default: false },
+        turn2: { type: 'string', default: '32' },
+        rebuild: { type: 'boolean', default: false },
+        'build-only': { type: 'boolean', default: false },
+      },
+    });
+    if (!values.shape) throw new UsageError('--shape is required: a benchmark shape or a Hugging Face model folder');
+    const precision = PrecisionSchema.safeParse(values.dtype);
+    if (!precision.success) throw new UsageError(`--dtype must be one of ${PrecisionSchema.options.join(', ')}, not '${values.dtype}'`);
+    const attention = AttentionModeSchema.safeParse(values.attention);
+    if (!attention.success) throw new UsageError(`--attention must be fused or reference, not '${values.attention}'`);
+    if (values.cache !== undefined && values.cache !== 'shared-buffer' && values.cache !== 'growing') {
+      throw new UsageError(`--cache must be shared-buffer or growing, not '${values.cache}'`);
+    }
+    const cache = values.cache as KvCacheKind | undefined;
+    if (cache === 'shared-buffer' && attention.data === 'reference') {
+      throw new UsageError('--cache shared-buffer needs fused attention (reference attention returns a growing present.* cache)');
+    }
+    const threads = values.threads === undefined ? availableParallelism() : wholeNumber('--threads', values.threads, 1);
+    const promptTokens = wholeNumber('--prompt', values.prompt, 1);
+    const genTokens = wholeNumber('--gen', values.gen, values['second-turn'] ? 1 : 0);
+    const secondTurnTokens = wholeNumber('--turn2', values.turn2, 1);
+    const seed = wholeNumber('--seed', values.seed, 0);
+    const contextLength = values.context === undefined ? undefined : wholeNumber('--context', values.context, 1);
+
+    let source;
+    try {
+      source = resolveBenchModelSource(values.shape);
+    } catch (error) {
+      if (error instanceof UnknownBenchShapeError) throw new UsageError(error.message);
+      throw error;
+    }
+    const request: BenchModelRequest = { source, precision: precision.data, attention: attention.data };
+    const dir = benchModelDir(benchCacheRoot(), request);
+    const label = benchModelLabel(source);
+
+    if (values['build-only']) {
+      if (values.rebuild || !(await isBenchModelCurrent(dir, request))) await buildWithProgress(dir, request, label);
+      return 0;
+    }
+    if (values.rebuild || !(await isBenchModelCurrent(dir, request))) {
+      // The build runs in a child process: building 0.5B holds gigabytes, and the peak RSS
+      // reported here must be the benchmark's alone.
+      await buildInChildProcess(args);
+      if (!(await isBenchModelCurrent(dir, request))) throw new Error(`The build of ${label} ${precision.data} in ${dir} did not finish; see the messages above.`);
+    }
+
+    const baselineRssMb = process.memoryUsage().rss / MIB;
+    const loadStarted = performance.now();
+    const model = await openModel(dir, { threads });
+    const loadMs = performance.now() - loadStarted;
+    const describe = `${label} ${precision.data}, ${attention.data} attention, ${threads} thread${threads === 1 ? '' : 's'}`;
+    try {
+      const weightBytes = model.manifest.weightBytes;
+      const common = {
+        shape: label,
+        dtype: precision.data,
+        attention: attention.data,
+        threads,
+        baseline_rss_mb: round(baselineRssMb),
+        load_ms: round(loadMs),
+        onnxruntime: ortEnv.versions.node,
+      };
+      if (values['second-turn']) {
+        const result = await runSecondTurnBenchmark(model, { firstTurnTokens: promptTokens, replyTokens: genTokens, secondTurnTokens, cache, seed });
+        const peakRssMb = process.resourceUsage().maxRSS / 1024;
+        const json = {
+          ttft_reuse_ms: round(result.ttftReuseMs),
+          ttft_cold_ms: round(result.ttftColdMs),
+          peak_rss_mb: round(peakRssMb),
+          weight_bytes: weightBytes,
+          first_turn_tokens: promptTokens,
+          reply_tokens: genTokens,
+          second_turn_tokens: secondTurnTokens,
+          conversation_tokens: result.conversationTokens,
+          reuse_fed_tokens: result.reuseFedTokens,
+          repeats: result.repeats,
+          ...common,
+        };
+        if (values.json) console.log(JSON.stringify(json));
+        else {
+          console.log(
+            [
+              `hearth bench --second-turn: ${describe}`,
+              `  first turn: ${promptTokens}-token prompt and a ${genTokens}-token greedy reply; second turn: ${secondTurnTokens} new tokens`,
+              `  TTFT with KV reuse: ${fixed(result.ttftReuseMs)} ms (${result.reuseFedTokens} tokens fed after ${result.conversationTokens - result.reuseFedTokens} cached)`,
+              `  TTFT cold:          ${fixed(result.ttftColdMs)} ms (all ${result.conversationTokens} tokens fed into a fresh cache, 512 per call)`,
+              `  (median of ${result.repeats} runs each, after a warm-up; peak RSS ${fixed(peakRssMb, 0)} MB)`,
+            ].join('\n'),
+          );
+        }
+        return 0;
+      }
+
+      const result = await runSpeedBenchmark(model, { promptTokens, genTokens, cache, contextLength, seed });
+      const peakRssMb = process.resourceUsage().maxRSS / 1024;
+      const plan = planMemory(model.spec, model.manifest.precision, result.contextLength, {
+        kvBytesPerElement: model.manifest.kvDtype === 'float16' ? 2 : 4,
+        // The benchmark prefills the whole prompt in one call.
+        workspace: { prefillChunkTokens: promptTokens },
+      });
+      const plannedMb = plan.totalBytes / MIB;
+      const plannedErrorPct = ((plannedMb - peakRssMb) / peakRssMb) * 100;
+      const json = {
+        prefill_tok_s: round(result.prefillTokensPerSecond),
+        decode_tok_s: result.decodeTokensPerSecond === null ? null : round(result.decodeTokensPerSecond),
+        ttft_ms: round(result.ttftMs),
+        peak_rss_mb: round(peakRssMb),
+        weight_bytes: weightBytes,
+        planned_mb: round(plannedMb),
+        planned_error_pct: round(plannedErrorPct),
+        prefill_ms: round(result.prefillMs),
+        decode_ms: round(result.decodeMs),
+        warmup_ms: round(result.warmupMs),
+        prompt_tokens: promptTokens,
+        gen_tokens: genTokens,
+        context: result.contextLength,
+        cache: result.cache,
+        ...common,
+      };
+      if (values.json) console.log(JSON.stringify(json));
+      else {
+        console.log(
+          [
+            `hearth bench: ${describe}, ${result.cache} KV cache`,
+            `  model:    ${displayPath(dir)} (${fixed(weightBytes / MIB)} MB of weights), session opened in ${fixed(loadMs, 0)} ms`,
+            `  warm-up:  ${Math.min(WARMUP_PROMPT_TOKENS, promptTokens)}-token prefill + 1 decode step, ${fixed(result.warmupMs, 0)} ms (not part of the figures below)`,
+            `  prefill:  ${promptTokens} tokens in one call, ${fixed(result.prefillMs, 0)} ms: ${fixed(result.prefillTokensPerSecond)} tok/s`,
+            `  TTFT:     ${fixed(result.ttftMs)} ms (the prefill call + picking the first token)`,
+            genTokens > 0
+              ? `  decode:   ${genTokens} greedy steps, ${fixed(result.decodeMs, 0)} ms: ${fixed(result.decodeTokensPerSecond ?? 0)} tok/s`
+              : '  decode:   not measured (--gen 0)',
+            `  peak RSS: ${fixed(peakRssMb, 0)} MB (this process's peak; ${fixed(baselineRssMb, 0)} MB before the model was opened)`,
+            `  planned:  ${fixed(plannedMb, 0)} MB by the memory planner for a ${result.contextLength}-token context (${signed(plannedErrorPct)} % against the peak RSS)`,
+          ].join('\n'),
+        );
+      }
+      return 0;
+    } finally {
+      await model.release();
+    }
+  },
+};
+
+/** Inside the repository, relative to it (as .cache/bench/... is documented); elsewhere as given. */
+function displayPath(dir: string): string {
+  const inside = relative(REPO_ROOT, dir);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : dir;
+}
+
+function wholeNumber(option: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`${option} must be a whole number of at least ${min}, not '${text}'`);
+  return value;
+}
+
+async function buildWithProgress(dir: string, request: BenchModelRequest, label: string): Promise<void> {
+  const what = `${label} ${request.precision} (${request.attention} attention)`;
+  console.error(`building ${what} into ${dir}`);
+  const started = performance.now();
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
+  const bar = createProgressBar(`building ${what}`);
+  // Without a terminal the bar is silent: print a line per step so a log shows progress.
+  const lines = !process.stderr.isTTY;
+  try {
+    const manifest = await buildBenchModel(dir, request, (done, total, step) => {
+      bar.update(done, total, step);
+      if (lines) console.error(`  [${done}/${total}] ${step} (${seconds()} s)`);
+    });
+    bar.stop();
+    console.error(`built ${what}: ${fixed(manifest.weightBytes / MIB)} MB of weights in ${seconds()} s`);
+  } finally {
+    bar.stop();
+  }
+}
+
+function buildInChildProcess(args: string[]): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    // stdout of the child goes to our stderr: stdout carries only the result.
+    const child = spawn(process.execPath, [HEARTH_BIN, 'bench', ...args, '--build-only'], { stdio: ['ignore', 2, 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolvePromise();
+      else reject(new Error(`building the benchmark model failed (${signal ? `killed by ${signal}` : `exit status ${code}`})`));
+    });
+  });
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function fixed(value: number, digits = 1): string {
+  return value.toFixed(digits);
+}
+
+function signed(value: number): string {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
+}

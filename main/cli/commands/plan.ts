@@ -1,0 +1,99 @@
+// hearth plan <hf-dir or built DIR> --context N [--vram 8GiB] [--ram 16GiB] [--json]
+// What a model needs at each precision before anything is built or loaded: weights, KV cache
+// and workspace (main/common/memory-plan.ts), and whether that fits the machine with 10% of
+// its memory left free.
+import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PRECISIONS, MANIFEST_FILE, type Precision } from '../../common/model-manifest.ts';
+import type { ModelSpec } from '../../common/model-spec.ts';
+import { countParameters, fitsIn, planMemory } from '../../common/memory-plan.ts';
+import { CONFIG_FILE, openModelSource } from '../../engine/architectures/model-source.ts';
+import { ModelFolderError } from '../../engine/built-model-cache.ts';
+import { DEFAULT_CONTEXT_LENGTH } from '../../engine/runtime/cached-sequence.ts';
+import { readManifest } from '../../engine/runtime/model-session.ts';
+import { UsageError, type Command } from '../command.ts';
+import { formatBytes, parseByteSize } from '../byte-size.ts';
+import { parseIntegerOption } from '../option-values.ts';
+
+/** Fraction of memory kept free for the OS, other programs and estimate error. */
+const HEADROOM = 0.1;
+/** fp32 runs on the CPU; the smaller precisions are the ones worth putting on a GPU. */
+const GPU_PRECISIONS: readonly Precision[] = ['fp16', 'int8', 'int4'];
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'memory a model needs at each precision, and whether it fits',
+  usage:
+    'hearth plan <hf-dir or built DIR> [--context N] [--vram SIZE] [--ram SIZE] [--json]\n\n' +
+    `For fp32, fp16, int8 and int4: weights, KV cache, workspace and total, and whether the total fits in RAM\n` +
+    `(default: this machine's ${formatBytes(totalmem())}) and, for the GPU precisions fp16/int8/int4, in --vram,\n` +
+    `leaving ${HEADROOM * 100}% free. --context defaults to min(model context, ${DEFAULT_CONTEXT_LENGTH}).\n` +
+    'Sizes: 8GiB, 8GB, 512MiB, or bytes. --json prints one JSON line.',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { context: { type: 'string' }, vram: { type: 'string' }, ram: { type: 'string' }, json: { type: 'boolean', default: false } },
+    });
+    if (positionals.length !== 1) throw new UsageError('give exactly one model folder');
+    const vramBytes = values.vram === undefined ? null : parseByteSize('--vram', values.vram);
+    const ramBytes = values.ram === undefined ? totalmem() : parseByteSize('--ram', values.ram);
+    const requestedContext = values.context === undefined ? undefined : parseIntegerOption('--context', values.context, { min: 1 });
+
+    const dir = positionals[0];
+    const spec = await readSpec(dir);
+    const context = requestedContext ?? Math.min(spec.contextLength, DEFAULT_CONTEXT_LENGTH);
+    if (context > spec.contextLength) throw new UsageError(`--context ${context} is longer than the ${spec.contextLength} tokens the model was trained for`);
+
+    const plans = PRECISIONS.map((precision) => {
+      const plan = planMemory(spec, precision, context);
+      const onGpu = GPU_PRECISIONS.includes(precision);
+      return {
+        precision,
+        ...plan,
+        fitsRam: fitsIn(plan, ramBytes, HEADROOM),
+        fitsVram: onGpu && vramBytes !== null ? fitsIn(plan, vramBytes, HEADROOM) : null,
+      };
+    });
+    const name = basename(resolve(dir));
+    const parameters = countParameters(spec);
+
+    if (values.json) {
+      console.log(JSON.stringify({ model: name, architecture: spec.architecture, parameters, context, ramBytes, vramBytes, headroom: HEADROOM, plans }));
+      return 0;
+    }
+    const yesNo = (fits: boolean | null, gpu: boolean) => (fits === null ? (gpu ? '?' : '-') : fits ? 'yes' : 'no');
+    const rows = [
+      ['precision', 'weights', 'KV cache', 'workspace', 'total', 'RAM', 'VRAM'],
+      ...plans.map((p) => [
+        p.precision,
+        formatBytes(p.weightBytes),
+        formatBytes(p.kvCacheBytes),
+        formatBytes(p.workspaceBytes),
+        formatBytes(p.totalBytes),
+        yesNo(p.fitsRam, false),
+        yesNo(p.fitsVram, GPU_PRECISIONS.includes(p.precision)),
+      ]),
+    ];
+    const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+    console.log(`${name}: ${spec.architecture}, ${(parameters / 1e6).toFixed(2)}M parameters, context ${context} tokens`);
+    console.log(`RAM ${formatBytes(ramBytes)}${vramBytes === null ? '' : `, VRAM ${formatBytes(vramBytes)}`}; fits means total ≤ ${(1 - HEADROOM) * 100}% of it`);
+    for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+    if (vramBytes === null) console.log('VRAM ?: give --vram SIZE to check the GPU precisions');
+    return 0;
+  },
+};
+
+/** The spec of a built folder (from hearth.json) or of a Hugging Face folder (from config.json). */
+async function readSpec(dir: string): Promise<ModelSpec> {
+  if (!existsSync(dir)) throw new ModelFolderError(`${dir} does not exist. Give a Hugging Face model folder or a built model folder.`);
+  if (existsSync(join(dir, MANIFEST_FILE))) return (await readManifest(dir)).spec;
+  if (!existsSync(join(dir, CONFIG_FILE))) {
+    throw new ModelFolderError(`${dir} is neither a built model (no ${MANIFEST_FILE}) nor a Hugging Face model folder (no ${CONFIG_FILE}).`);
+  }
+  const source = await openModelSource(dir);
+  await source.close();
+  return source.spec;
+}
