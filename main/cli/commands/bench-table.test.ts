@@ -29,7 +29,7 @@ test('formatBenchTable prints one markdown table, a reuse and a cold row for the
   const outcomes: BenchOutcome[] = [
     {
       config: speed,
-      result: { prefill_tok_s: 400.25, decode_tok_s: 30.5, ttft_ms: 1300, peak_rss_mb: 2500, weight_bytes: 2 * 1024 * 1024 * 1024, planned_mb: 2400, planned_error_pct: -4, baseline_rss_mb: 100 },
+      result: { prefill_tok_s: 400.25, decode_tok_s: 30.5, ttft_ms: 1300, peak_rss_mb: 2500, weight_bytes: 2 * 1024 * 1024 * 1024, planned_mb: 2400, planned_error_pct: -4, baseline_rss_mb: 100, other_cpu_pct: 3 },
     },
     { config: secondTurn, result: { ttft_reuse_ms: 120, ttft_cold_ms: 1800, peak_rss_mb: 800, weight_bytes: 1024 * 1024, reuse_fed_tokens: 33, conversation_tokens: 576 } },
     { config: memory, result: null, failure: 'the run failed (killed by SIGKILL, likely out of memory)' },
@@ -37,7 +37,7 @@ test('formatBenchTable prints one markdown table, a reuse and a cold row for the
   const table = formatBenchTable(outcomes).split('\n');
   assert.equal(table.length, 2 + 1 + 2 + 1, 'header, separator and one row per result (two for the second turn)');
   assert.ok(table.every((line) => line.startsWith('| ') && line.endsWith(' |')));
-  assert.match(table[2], /\| 400\.3 \| 30\.5 \| 1300\.0 \| 2500 \| 2048\.0 \| 2400 \(-4 %\) \|$/);
+  assert.match(table[2], /\| 400\.3 \| 30\.5 \| 1300\.0 \| 2500 \| 2048\.0 \| 2400 \(-4 %\) \| 3 \|$/);
   assert.match(table[3], /KV reuse.*\| 120\.0 \|/);
   assert.match(table[4], /cold.*all 576 tokens.*\| 1800\.0 \|/);
   assert.match(table[5], /skipped: the run failed \(killed by SIGKILL/);

@@ -26,7 +26,7 @@ export interface BenchOutcome {
 }
 
 /** Quoted from the issue that set the goal; measured on this machine kind, not by this command. */
-export const LLAMA_CPP_REFERENCE = 'llama.cpp Q4_0, 2 threads, same machine kind: prefill 856 tok/s, decode 45 tok/s (quoted from the issue, not measured here)';
+export const LLAMA_CPP_REFERENCE = 'llama.cpp Q4_0, 2 threads, on this machine according to the issue: prefill 856 tok/s, decode 45 tok/s (quoted from the issue, not measured here)';
 
 const QWEN = 'qwen2.5-0.5b';
 const NARROW = 'narrow-8k';
@@ -114,26 +114,27 @@ function runConfiguration(config: BenchConfiguration): Promise<BenchOutcome> {
   });
 }
 
-const COLUMNS = ['configuration', 'prefill tok/s', 'decode tok/s', 'TTFT ms', 'peak RSS MB', 'weights MB', 'planned MB (error)'];
+const COLUMNS = ['configuration', 'prefill tok/s', 'decode tok/s', 'TTFT ms', 'peak RSS MB', 'weights MB', 'planned MB (error)', 'other CPU %'];
 
 export function formatBenchTable(outcomes: readonly BenchOutcome[]): string {
   const rows: string[][] = [];
   for (const { config, result, failure } of outcomes) {
     if (!result) {
-      rows.push([config.label, `skipped: ${failure ?? 'no result'}`, '–', '–', '–', '–', '–']);
+      rows.push([config.label, `skipped: ${failure ?? 'no result'}`, '–', '–', '–', '–', '–', '–']);
       continue;
     }
     const rss = num(result.peak_rss_mb, 0);
+    const busy = num(result.other_cpu_pct, 0);
     const weights = typeof result.weight_bytes === 'number' ? (result.weight_bytes / (1024 * 1024)).toFixed(1) : '–';
     if (config.kind === 'second-turn') {
       const fed = result.reuse_fed_tokens;
       const total = result.conversation_tokens;
-      rows.push([`${config.label}: **KV reuse** (${fed} tokens fed)`, '–', '–', num(result.ttft_reuse_ms, 1), rss, weights, '–']);
-      rows.push([`${config.label}: **cold** (all ${total} tokens fed)`, '–', '–', num(result.ttft_cold_ms, 1), rss, weights, '–']);
+      rows.push([`${config.label}: **KV reuse** (${fed} tokens fed)`, '–', '–', num(result.ttft_reuse_ms, 1), rss, weights, '–', busy]);
+      rows.push([`${config.label}: **cold** (all ${total} tokens fed)`, '–', '–', num(result.ttft_cold_ms, 1), rss, weights, '–', busy]);
       continue;
     }
     const planned = typeof result.planned_mb === 'number' ? `${result.planned_mb.toFixed(0)} (${signedPct(result.planned_error_pct)})` : '–';
-    rows.push([config.label, num(result.prefill_tok_s, 1), num(result.decode_tok_s, 1), num(result.ttft_ms, 1), rss, weights, planned]);
+    rows.push([config.label, num(result.prefill_tok_s, 1), num(result.decode_tok_s, 1), num(result.ttft_ms, 1), rss, weights, planned, busy]);
   }
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(COLUMNS), line(COLUMNS.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
@@ -152,7 +153,7 @@ export function benchNotes(outcomes: readonly BenchOutcome[], seconds: number): 
     `- Peak RSS is the process peak (maxRSS), so it includes Node, tsx and onnxruntime: ${baselines.length ? `${Math.min(...baselines).toFixed(0)}-${Math.max(...baselines).toFixed(0)} MB` : '?'} before the model was opened. MB = 2^20 bytes.`,
     '- Planned: the memory planner (planMemory) for the same context, with the prefill chunk set to the prompt; error = (planned - peak RSS) / peak RSS.',
     '- Second turn: median of 3; cold feeds the whole conversation into a fresh cache 512 tokens per call, as generate() does.',
-    '- Other work on the machine while this ran makes the figures noisy; compare rows of one run.',
+    '- Other CPU %: the share of all cores that other processes used during the row (from /proc/stat). Above about 10 % the row is slowed by other work on the machine: rerun it with --only.',
   ];
 }
 

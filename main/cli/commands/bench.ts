@@ -18,6 +18,7 @@ import {
   UnknownBenchShapeError,
   type BenchModelRequest,
 } from '../../engine/bench/bench-model-cache.ts';
+import { startContentionMeter } from '../../engine/bench/cpu-contention.ts';
 import { runSecondTurnBenchmark } from '../../engine/bench/second-turn-benchmark.ts';
 import { runSpeedBenchmark, WARMUP_PROMPT_TOKENS } from '../../engine/bench/speed-benchmark.ts';
 import type { KvCacheKind } from '../../engine/runtime/kv-cache.ts';
@@ -94,7 +95,7 @@ export const benchCommand: Command = {
     const genTokens = wholeNumber('--gen', values.gen, values['second-turn'] ? 1 : 0);
     const secondTurnTokens = wholeNumber('--turn2', values.turn2, 1);
     const seed = wholeNumber('--seed', values.seed, 0);
-    const contextLength = values.context === undefined ? undefined : wholeNumber('--context', values.context, 1);
+    const contextLength = values.context === undefined ? undefined : wholeNumber('--context', values.context, promptTokens + genTokens);
 
     let source;
     try {
@@ -115,7 +116,9 @@ export const benchCommand: Command = {
       // The build runs in a child process: building 0.5B holds gigabytes, and the peak RSS
       // reported here must be the benchmark's alone.
       await buildInChildProcess(args);
-      if (!(await isBenchModelCurrent(dir, request))) throw new Error(`The build of ${label} ${precision.data} in ${dir} did not finish; see the messages above.`);
+      if (!(await isBenchModelCurrent(dir, request))) {
+        throw new Error(`The build of ${label} ${precision.data} in ${dir} is not current: it failed (see above), or the builder's sources changed meanwhile; run again.`);
+      }
     }
 
     const baselineRssMb = process.memoryUsage().rss / MIB;
@@ -135,7 +138,9 @@ export const benchCommand: Command = {
         onnxruntime: ortEnv.versions.node,
       };
       if (values['second-turn']) {
+        const meter = startContentionMeter();
         const result = await runSecondTurnBenchmark(model, { firstTurnTokens: promptTokens, replyTokens: genTokens, secondTurnTokens, cache, seed });
+        const otherCpuPct = meter.stop();
         const peakRssMb = process.resourceUsage().maxRSS / 1024;
         const json = {
           ttft_reuse_ms: round(result.ttftReuseMs),
@@ -148,6 +153,7 @@ export const benchCommand: Command = {
           conversation_tokens: result.conversationTokens,
           reuse_fed_tokens: result.reuseFedTokens,
           repeats: result.repeats,
+          other_cpu_pct: otherCpuPct === null ? null : round(otherCpuPct),
           ...common,
         };
         if (values.json) console.log(JSON.stringify(json));
@@ -159,13 +165,16 @@ export const benchCommand: Command = {
               `  TTFT with KV reuse: ${fixed(result.ttftReuseMs)} ms (${result.reuseFedTokens} tokens fed after ${result.conversationTokens - result.reuseFedTokens} cached)`,
               `  TTFT cold:          ${fixed(result.ttftColdMs)} ms (all ${result.conversationTokens} tokens fed into a fresh cache, 512 per call)`,
               `  (median of ${result.repeats} runs each, after a warm-up; peak RSS ${fixed(peakRssMb, 0)} MB)`,
+              contentionLine(otherCpuPct),
             ].join('\n'),
           );
         }
         return 0;
       }
 
+      const meter = startContentionMeter();
       const result = await runSpeedBenchmark(model, { promptTokens, genTokens, cache, contextLength, seed });
+      const otherCpuPct = meter.stop();
       const peakRssMb = process.resourceUsage().maxRSS / 1024;
       const plan = planMemory(model.spec, model.manifest.precision, result.contextLength, {
         kvBytesPerElement: model.manifest.kvDtype === 'float16' ? 2 : 4,
@@ -189,6 +198,7 @@ export const benchCommand: Command = {
         gen_tokens: genTokens,
         context: result.contextLength,
         cache: result.cache,
+        other_cpu_pct: otherCpuPct === null ? null : round(otherCpuPct),
         ...common,
       };
       if (values.json) console.log(JSON.stringify(json));
@@ -205,6 +215,7 @@ export const benchCommand: Command = {
               : '  decode:   not measured (--gen 0)',
             `  peak RSS: ${fixed(peakRssMb, 0)} MB (this process's peak; ${fixed(baselineRssMb, 0)} MB before the model was opened)`,
             `  planned:  ${fixed(plannedMb, 0)} MB by the memory planner for a ${result.contextLength}-token context (${signed(plannedErrorPct)} % against the peak RSS)`,
+            contentionLine(otherCpuPct),
           ].join('\n'),
         );
       }
@@ -214,6 +225,12 @@ export const benchCommand: Command = {
     }
   },
 };
+
+function contentionLine(otherCpuPct: number | null): string {
+  if (otherCpuPct === null) return '  other processes: CPU use unknown';
+  const warning = otherCpuPct >= 10 ? ' (the machine was busy: figures are low)' : '';
+  return `  other processes used ${fixed(otherCpuPct, 0)} % of the CPUs meanwhile${warning}`;
+}
 
 /** Inside the repository, relative to it (as .cache/bench/... is documented); elsewhere as given. */
 function displayPath(dir: string): string {
