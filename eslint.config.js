@@ -56,6 +56,20 @@ export default tseslint.config(
     }),
   },
   {
+    files: ['main/hardware/**/*.ts'],
+    rules: layer('main/hardware is plain Node: no Electron, and it imports only main/common and main/engine.', {
+      paths: ['electron', 'better-sqlite3'],
+      patterns: ['**/cli/**', '**/store/**', '**/services/**', '**/worker/**', '**/server/**', '**/electron/**', '**/train/**'],
+    }),
+  },
+  {
+    files: ['main/store/**/*.ts'],
+    rules: layer('main/store is plain Node: no Electron, and it imports only main/common.', {
+      paths: ['electron', 'onnxruntime-node'],
+      patterns: mainLayers.filter((l) => l !== 'store').map((l) => `**/${l}/**`),
+    }),
+  },
+  {
     files: ['main/cli/**/*.ts'],
     rules: layer('main/cli is plain Node: no Electron.', { paths: ['electron'], patterns: ['**/electron/**'] }),
   },

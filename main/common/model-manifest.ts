@@ -70,6 +70,10 @@ export const ModelSpecSchema = z.object({
   padTokenId: z.number().int().nullable(),
 });
 
+/** How int8 weights are multiplied: 'dynamic' (integer GEMM, CPU only) or 'blockwise' (MatMulNBits, GPU too). */
+export const Int8KernelSchema = z.enum(['blockwise', 'dynamic']);
+export type Int8Kernel = z.infer<typeof Int8KernelSchema>;
+
 export const MANIFEST_FILE = 'hearth.json';
 export const MANIFEST_FORMAT = 1;
 
@@ -79,12 +83,16 @@ export const ModelManifestSchema = z.object({
   spec: ModelSpecSchema,
   precision: PrecisionSchema,
   attention: AttentionModeSchema,
+  /** int8 builds: 'dynamic' (integer GEMM, CPU only) or 'blockwise' (MatMulNBits, GPU too); null otherwise. */
+  int8Kernel: Int8KernelSchema.nullable(),
   /** Element type of the KV cache and of the graph's float activations. */
   kvDtype: z.enum(['float32', 'float16']),
   /** Bytes of weights as stored (external data plus inline initializers). */
   weightBytes: z.number().int().nonnegative(),
   graphFile: z.string(),
   dataFile: z.string(),
+  /** An int8 graph with the same inputs and outputs used for prompts (int4 builds, opt-in). */
+  prefillGraphFile: z.string().nullable(),
   /** sha256 over the source config.json and the safetensors headers. */
   sourceHash: z.string(),
   createdAt: z.string(),

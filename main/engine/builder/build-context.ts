@@ -1,11 +1,9 @@
 // What every piece of the graph builder shares: the graph being written, the model spec, the
 // precision, and access to the source weights.
-import type { Precision, AttentionMode } from '../../common/model-manifest.ts';
+import type { AttentionMode, Int8Kernel, Precision } from '../../common/model-manifest.ts';
 import type { F32Tensor, ModelSpec, WeightName } from '../../common/model-spec.ts';
 import { float32ToFloat16Bits } from '../checkpoint/float16.ts';
 import { DataType, type Graph } from '../onnx/graph.ts';
-
-export type Int8Kernel = 'blockwise' | 'dynamic';
 
 export class BuildContext {
   /** Element type of activations, the KV cache and float weights. */

@@ -13,6 +13,12 @@ import { SharedBufferKvCache } from './shared-buffer-kv-cache.ts';
  * pre-allocated cache for a 128k-token model would take gigabytes. */
 export const DEFAULT_CONTEXT_LENGTH = 4096;
 
+/**
+ * Calls of this many new tokens or more go to a model's int8 prefill graph when it has one:
+ * from about here the integer GEMM beats int4 MatMulNBits, which wins for decode steps.
+ */
+export const PREFILL_GRAPH_MIN_TOKENS = 16;
+
 export interface CachedSequenceOptions {
   /** Tokens the sequence may hold; default min(model context, DEFAULT_CONTEXT_LENGTH). */
   contextLength?: number;
@@ -103,7 +109,9 @@ export class CachedSequence {
     this.cache.addPastFeeds(feeds);
     const fetches: KvFetches = { [LOGITS]: null };
     this.cache.addPresentFetches(fetches);
-    const outputs = await this.model.session.run(feeds, fetches);
+    const { prefillSession } = this.model;
+    const session = prefillSession && ids.length >= PREFILL_GRAPH_MIN_TOKENS ? prefillSession : this.model.session;
+    const outputs = await session.run(feeds, fetches);
     this.cache.commit(outputs, ids.length);
     for (const id of ids) this.fed.push(id);
     const logits = outputs[LOGITS].data as Float32Array;

@@ -36,6 +36,11 @@ export interface LoadedModel {
   readonly manifest: ModelManifest;
   readonly spec: ModelSpec;
   readonly session: InferenceSession;
+  /**
+   * The int8 graph of an int4 build made with a prefill graph, used for calls of at least
+   * PREFILL_GRAPH_MIN_TOKENS tokens; null otherwise. It shares the KV cache with `session`.
+   */
+  readonly prefillSession: InferenceSession | null;
   readonly executionProvider: ExecutionProvider;
   /** Where the session leaves present.* outputs: on the GPU for webgpu, else in CPU memory. */
   readonly kvLocation: 'cpu' | 'gpu-buffer';
@@ -112,10 +117,17 @@ export async function openModel(dir: string, options: OpenModelOptions = {}): Pr
   const graphPath = await requireFile(dir, manifest.graphFile);
   await requireFile(dir, manifest.dataFile);
   const executionProvider = options.executionProvider ?? 'cpu';
+  const prefillPath = manifest.prefillGraphFile !== null && executionProvider === 'cpu' ? await requireFile(dir, manifest.prefillGraphFile) : null;
   let session: InferenceSession;
+  let prefillSession: InferenceSession | null = null;
   try {
     // By path, so ORT finds the external data beside the graph and maps it.
     session = await InferenceSession.create(graphPath, sessionOptions(manifest.spec, options));
+    if (prefillPath) {
+      // Its threads must not spin after a prompt: they would steal the cores from decoding.
+      const prefillOptions = { ...sessionOptions(manifest.spec, options), extra: { session: { intra_op: { allow_spinning: '0' } } } };
+      prefillSession = await InferenceSession.create(prefillPath, prefillOptions);
+    }
   } catch (error) {
     const reason = (error as Error).message;
     if (executionProvider === 'webgpu') {
@@ -131,8 +143,12 @@ export async function openModel(dir: string, options: OpenModelOptions = {}): Pr
     manifest,
     spec: manifest.spec,
     session,
+    prefillSession,
     executionProvider,
     kvLocation: executionProvider === 'webgpu' ? 'gpu-buffer' : 'cpu',
-    release: () => session.release(),
+    release: async () => {
+      await session.release();
+      await prefillSession?.release();
+    },
   };
 }

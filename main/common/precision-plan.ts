@@ -1,0 +1,172 @@
+// Which precision to run a model at on this machine, from the memory planner and the detected
+// hardware. Every precision gets its size, a fit badge, the device it would run on and a quality
+// note; the pick is the best quality that fits with headroom, on the GPU when the WebGPU provider
+// works and the model fits in its memory. A pick on the CPU always carries the reason, because a
+// quiet fallback to the CPU is what users of other local-LLM apps complain about most.
+import type { GpuInfo, HardwareSummary } from './hardware-contract.ts';
+import { fitsIn, planMemory } from './memory-plan.ts';
+import type { MemoryPlanOptions } from './memory-plan.ts';
+import type { Precision } from './model-manifest.ts';
+import type { ModelSpec } from './model-spec.ts';
+import type { PlanDevice, PrecisionOption, PrecisionPlan, PrecisionQuality } from './precision-plan-contract.ts';
+
+export type { PrecisionPlan } from './precision-plan-contract.ts';
+
+/** Each budget keeps this fraction free: estimates are estimates, and the OS and other apps need room. */
+export const PLAN_HEADROOM = 0.1;
+
+/**
+ * Perplexity increase over fp32 on shakespeare-5m (the bundled demo model; held-out text,
+ * 32 windows of 256 tokens), measured by main/engine/runtime/perplexity.test.ts: int8 weights
+ * cost +0.0–0.1 %, int4 weights (with the int8 embedding table of quantized builds) about +0.6 %
+ * (see EMBEDDING_BITS in main/engine/builder/build-model.ts). Used where a model has no
+ * measurement of its own; larger models usually lose less.
+ */
+export const TYPICAL_INT8_PERPLEXITY_INCREASE = 0.001;
+export const TYPICAL_INT4_PERPLEXITY_INCREASE = 0.006;
+const TYPICAL_SOURCE = 'shakespeare-5m';
+
+/** Best quality first. fp32 runs on the CPU only; fp16 on the CPU works but is slow, so it is never the CPU pick. */
+const PRECISION_ORDER: readonly Precision[] = ['fp32', 'fp16', 'int8', 'int4'];
+const GPU_PRECISIONS: readonly Precision[] = ['fp16', 'int8', 'int4'];
+const CPU_PICKS: readonly Precision[] = ['fp32', 'int8', 'int4'];
+
+export interface PrecisionPlanOptions {
+  /** Perplexity increases measured on this model (fractions: 0.004 = +0.4 %), which replace the typical figures. */
+  perplexityIncrease?: Partial<Record<Precision, number>>;
+  /** Fraction of each budget kept free; PLAN_HEADROOM when absent. */
+  headroom?: number;
+  /** Passed to planMemory, e.g. workspace constants the benchmark measured. */
+  memory?: MemoryPlanOptions;
+}
+
+const GIB = 1024 ** 3;
+
+/** "24", "7.2": GiB with one decimal, which is how users read their VRAM. */
+export function formatGb(bytes: number): string {
+  return (bytes / GIB).toFixed(1).replace(/\.0$/, '');
+}
+
+function percent(fraction: number): string {
+  return `${(fraction * 100).toFixed(fraction * 100 < 1 ? 2 : 1).replace(/\.?0+$/, '')} %`;
+}
+
+/** What a GPU offers a model: its usable share of unified memory, its free VRAM, else its total. */
+export function gpuBudgetBytes(gpu: GpuInfo): number | null {
+  if (gpu.unifiedMemory && gpu.usableBytes !== null) return gpu.usableBytes;
+  return gpu.vramFreeBytes ?? gpu.vramTotalBytes;
+}
+
+type GpuChoice = { usable: true; gpu: GpuInfo; budgetBytes: number } | { usable: false; reason: string };
+
+/** The GPU to plan for (the one with the most memory to offer, so a discrete card wins over an iGPU), or why none. */
+function chooseGpu(hardware: HardwareSummary): GpuChoice {
+  if (hardware.gpus.length === 0) {
+    const searched = hardware.searched.length ? ` (searched: ${hardware.searched.join('; ')})` : '';
+    return { usable: false, reason: `no GPU found${searched}` };
+  }
+  if (!hardware.webgpu.available) {
+    return { usable: false, reason: `the WebGPU provider failed: ${hardware.webgpu.error ?? 'no error message was given'}` };
+  }
+  let best: { gpu: GpuInfo; budgetBytes: number } | null = null;
+  for (const gpu of hardware.gpus) {
+    const budgetBytes = gpuBudgetBytes(gpu);
+    if (budgetBytes !== null && (best === null || budgetBytes > best.budgetBytes)) best = { gpu, budgetBytes };
+  }
+  if (best === null) {
+    const names = hardware.gpus.map((g) => `${g.name}${g.note ? ` (${g.note})` : ''}`).join('; ');
+    return { usable: false, reason: `the GPU memory size is unknown: ${names}` };
+  }
+  return { usable: true, ...best };
+}
+
+function qualityOf(precision: Precision, measured: Partial<Record<Precision, number>>): PrecisionQuality {
+  if (precision === 'fp32') return { perplexityIncrease: 0, basis: 'reference', note: 'full precision (the reference)' };
+  const own = measured[precision];
+  if (own !== undefined) {
+    return { perplexityIncrease: own, basis: 'measured', note: `${own >= 0 ? '+' : ''}${percent(own)} perplexity, measured on this model` };
+  }
+  if (precision === 'int8') {
+    return { perplexityIncrease: TYPICAL_INT8_PERPLEXITY_INCREASE, basis: 'typical', note: `about +0.0–0.1 % perplexity (measured on ${TYPICAL_SOURCE})` };
+  }
+  if (precision === 'int4') {
+    return { perplexityIncrease: TYPICAL_INT4_PERPLEXITY_INCREASE, basis: 'typical', note: `about +${percent(TYPICAL_INT4_PERPLEXITY_INCREASE)} perplexity (measured on ${TYPICAL_SOURCE})` };
+  }
+  return { perplexityIncrease: null, basis: 'unmeasured', note: 'not measured; half precision is usually indistinguishable from fp32' };
+}
+
+function doesNotFitInVram(gpu: GpuInfo, budgetBytes: number, precision: Precision, memoryBytes: number, headroom: number): string {
+  return `the model does not fit in ${formatGb(budgetBytes)} GB of VRAM at ${precision} `
+    + `(${gpu.name}: it needs ${formatGb(memoryBytes)} GB plus ${percent(headroom)} headroom)`;
+}
+
+export function planPrecisions(
+  spec: ModelSpec,
+  contextTokens: number,
+  hardware: HardwareSummary,
+  options: PrecisionPlanOptions = {},
+): PrecisionPlan {
+  const headroom = options.headroom ?? PLAN_HEADROOM;
+  const measured = options.perplexityIncrease ?? {};
+  const gpuChoice = chooseGpu(hardware);
+  const ramBudgetBytes = hardware.ramFreeBytes;
+
+  const planned = PRECISION_ORDER.map((precision) => ({ precision, memory: planMemory(spec, precision, contextTokens, options.memory) }));
+  const entries: PrecisionOption[] = planned.map(({ precision, memory }) => {
+    const onGpu = gpuChoice.usable && GPU_PRECISIONS.includes(precision) && fitsIn(memory, gpuChoice.budgetBytes, headroom);
+    const onCpu = !onGpu && fitsIn(memory, ramBudgetBytes, headroom);
+    const device: PlanDevice | null = onGpu ? 'gpu' : onCpu ? 'cpu' : null;
+    let cpuReason: string | null = null;
+    if (device === 'cpu') {
+      if (!gpuChoice.usable) cpuReason = gpuChoice.reason;
+      else if (!GPU_PRECISIONS.includes(precision)) cpuReason = `${precision} runs on the CPU only; the GPU runs fp16, int8 or int4`;
+      else cpuReason = doesNotFitInVram(gpuChoice.gpu, gpuChoice.budgetBytes, precision, memory.totalBytes, headroom);
+    }
+    return {
+      precision,
+      weightBytes: memory.weightBytes,
+      memoryBytes: memory.totalBytes,
+      fit: onGpu ? 'fits-gpu' : onCpu ? 'fits-ram-cpu' : 'does-not-fit',
+      device,
+      cpuReason,
+      quality: qualityOf(precision, measured),
+      note: device === 'cpu' && precision === 'fp16' ? 'slow on the CPU: fp32 or int8 run faster there' : null,
+    };
+  });
+
+  const byPrecision = (p: Precision) => entries.find((o) => o.precision === p)!;
+  const gpuPick = GPU_PRECISIONS.map(byPrecision).find((o) => o.device === 'gpu');
+  const cpuPick = gpuPick ? undefined : CPU_PICKS.map(byPrecision).find((o) => o.device === 'cpu');
+  const pick = gpuPick ?? cpuPick;
+
+  // Usually int4, but a large float32 embedding table can make another precision the smallest.
+  const smallestOf = (list: PrecisionOption[]) => list.reduce((a, b) => (b.memoryBytes < a.memoryBytes ? b : a));
+  const smallest = smallestOf(entries);
+  const smallestOnGpu = smallestOf(GPU_PRECISIONS.map(byPrecision));
+  // Why the CPU: the GPU could not be used at all, or not even its smallest precision fits in it.
+  const whyNotGpu = !gpuChoice.usable
+    ? gpuChoice.reason
+    : doesNotFitInVram(gpuChoice.gpu, gpuChoice.budgetBytes, smallestOnGpu.precision, smallestOnGpu.memoryBytes, headroom);
+
+  let message: string;
+  if (gpuPick && gpuChoice.usable) {
+    message = `${gpuPick.precision} on the GPU (${gpuChoice.gpu.name}): ${formatGb(gpuPick.memoryBytes)} GB of ${formatGb(gpuChoice.budgetBytes)} GB`;
+  } else if (cpuPick) {
+    message = `${cpuPick.precision} on the CPU: ${formatGb(cpuPick.memoryBytes)} GB of ${formatGb(ramBudgetBytes)} GB of free RAM. Not on the GPU because ${whyNotGpu}`;
+  } else {
+    const vram = gpuChoice.usable ? ` or the ${formatGb(gpuChoice.budgetBytes)} GB of VRAM on ${gpuChoice.gpu.name}` : '';
+    message = `Nothing fits: even ${smallest.precision} needs ${formatGb(smallest.memoryBytes)} GB plus ${percent(headroom)} headroom at ${contextTokens} tokens of context, `
+      + `more than the ${formatGb(ramBudgetBytes)} GB of free RAM${vram}. Choose a shorter context or a smaller model, or close other programs.`;
+  }
+
+  return {
+    contextTokens,
+    headroom,
+    gpu: gpuChoice.usable ? { name: gpuChoice.gpu.name, budgetBytes: gpuChoice.budgetBytes } : null,
+    ramBudgetBytes,
+    options: entries,
+    recommended: pick ? { precision: pick.precision, device: pick.device! } : null,
+    cpuReason: cpuPick ? whyNotGpu : null,
+    message,
+  };
+}

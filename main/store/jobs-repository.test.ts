@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JobsRepository } from './jobs-repository.ts';
+import { ManualClock, openTestDatabase } from './store-test-support.ts';
+
+test('a job moves through its states, recording when it started and finished', (t) => {
+  const clock = new ManualClock();
+  const jobs = new JobsRepository(openTestDatabase(t, { now: clock.now }));
+  const job = jobs.create({ baseModelId: 'shakespeare-5m', config: { epochs: 2, lora: { rank: 8 } } });
+  assert.equal(job.state, 'queued');
+  assert.deepEqual(job.config, { epochs: 2, lora: { rank: 8 } });
+  assert.equal(job.startedAt, null);
+
+  const started = clock.advance(100);
+  assert.equal(jobs.updateState(job.id, 'running', { outputDir: '/out/j' })?.startedAt, started);
+  clock.advance(100);
+  const failed = jobs.updateState(job.id, 'failed', { error: 'loss became NaN' })!;
+  assert.equal(failed.startedAt, started, 'the start time is kept');
+  assert.equal(failed.finishedAt, clock.now());
+  assert.equal(failed.error, 'loss became NaN');
+  assert.equal(failed.outputDir, '/out/j');
+  assert.equal(jobs.updateState('missing', 'running'), undefined);
+
+  clock.advance(100);
+  const later = jobs.create({ baseModelId: 'other', config: {} });
+  assert.deepEqual(jobs.list().map((j) => j.id), [later.id, job.id], 'most recent first');
+});
+
+test('metrics are kept per step, merged when a step is reported again, and go with their job', (t) => {
+  const db = openTestDatabase(t);
+  const jobs = new JobsRepository(db);
+  const job = jobs.create({ baseModelId: 'm', config: {} });
+  jobs.appendMetric(job.id, { step: 2, trainLoss: 2.0, learningRate: 1e-4, tokensPerSecond: 900 });
+  jobs.appendMetric(job.id, { step: 1, trainLoss: 2.5 });
+  const merged = jobs.appendMetric(job.id, { step: 2, evalLoss: 2.2 });
+  assert.deepEqual(
+    { trainLoss: merged.trainLoss, evalLoss: merged.evalLoss, learningRate: merged.learningRate, tokensPerSecond: merged.tokensPerSecond },
+    { trainLoss: 2.0, evalLoss: 2.2, learningRate: 1e-4, tokensPerSecond: 900 },
+  );
+  assert.deepEqual(jobs.metrics(job.id).map((m) => m.step), [1, 2]);
+  assert.deepEqual(jobs.metrics(job.id, 1).map((m) => m.step), [2], 'only steps after the one given');
+  assert.throws(() => jobs.appendMetric('missing', { step: 1 }), /FOREIGN KEY/);
+
+  assert.equal(jobs.delete(job.id), true);
+  assert.deepEqual(db.connection.prepare('SELECT count(*) AS n FROM job_metrics').get(), { n: 0 });
+});

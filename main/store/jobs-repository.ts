@@ -1,0 +1,201 @@
+// Fine-tune jobs and the metrics they report per training step.
+import { randomUUID } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { StoreDatabase } from './database.ts';
+import { fromJsonObjectColumn, toJsonColumn, type JsonObject } from './json-column.ts';
+
+export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export const FINAL_JOB_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
+
+export interface JobRecord {
+  id: string;
+  baseModelId: string;
+  config: JsonObject;
+  state: JobState;
+  error: string | null;
+  outputDir: string | null;
+  createdAt: number;
+  /** When the job first entered 'running'. */
+  startedAt: number | null;
+  /** When the job entered a final state. */
+  finishedAt: number | null;
+}
+
+export interface NewJob {
+  id?: string;
+  baseModelId: string;
+  config: JsonObject;
+  outputDir?: string | null;
+}
+
+export interface JobMetricRecord {
+  jobId: string;
+  step: number;
+  trainLoss: number | null;
+  evalLoss: number | null;
+  learningRate: number | null;
+  tokensPerSecond: number | null;
+  createdAt: number;
+}
+
+/** A step's metrics; reporting the same step again fills in the values given (an eval loss computed later). */
+export interface JobMetricInput {
+  step: number;
+  trainLoss?: number | null;
+  evalLoss?: number | null;
+  learningRate?: number | null;
+  tokensPerSecond?: number | null;
+}
+
+interface JobRow {
+  id: string;
+  base_model_id: string;
+  config_json: string;
+  state: JobState;
+  error: string | null;
+  output_dir: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+interface JobMetricRow {
+  job_id: string;
+  step: number;
+  train_loss: number | null;
+  eval_loss: number | null;
+  lr: number | null;
+  tokens_per_second: number | null;
+  created_at: number;
+}
+
+function jobFromRow(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    baseModelId: row.base_model_id,
+    config: fromJsonObjectColumn(row.config_json, `jobs.config_json of job ${row.id}`),
+    state: row.state,
+    error: row.error,
+    outputDir: row.output_dir,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+function metricFromRow(row: JobMetricRow): JobMetricRecord {
+  return {
+    jobId: row.job_id,
+    step: row.step,
+    trainLoss: row.train_loss,
+    evalLoss: row.eval_loss,
+    learningRate: row.lr,
+    tokensPerSecond: row.tokens_per_second,
+    createdAt: row.created_at,
+  };
+}
+
+export class JobsRepository {
+  private readonly db: StoreDatabase;
+  private readonly insertJob: BetterSqlite3.Statement;
+  private readonly selectJob: BetterSqlite3.Statement<[string], JobRow>;
+  private readonly selectJobs: BetterSqlite3.Statement<[], JobRow>;
+  private readonly updateJob: BetterSqlite3.Statement;
+  private readonly deleteJob: BetterSqlite3.Statement<[string]>;
+  private readonly upsertMetric: BetterSqlite3.Statement;
+  private readonly selectMetric: BetterSqlite3.Statement<[string, number], JobMetricRow>;
+  private readonly selectMetrics: BetterSqlite3.Statement<[string, number], JobMetricRow>;
+
+  constructor(db: StoreDatabase) {
+    this.db = db;
+    const c = db.connection;
+    this.insertJob = c.prepare(`
+      INSERT INTO jobs (id, base_model_id, config_json, state, output_dir, created_at)
+      VALUES (@id, @base_model_id, @config_json, 'queued', @output_dir, @now)`);
+    this.selectJob = c.prepare('SELECT * FROM jobs WHERE id = ?');
+    this.selectJobs = c.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC');
+    this.updateJob = c.prepare(`
+      UPDATE jobs SET state = @state, error = @error, output_dir = @output_dir, started_at = @started_at, finished_at = @finished_at
+      WHERE id = @id`);
+    this.deleteJob = c.prepare('DELETE FROM jobs WHERE id = ?');
+    this.upsertMetric = c.prepare(`
+      INSERT INTO job_metrics (job_id, step, train_loss, eval_loss, lr, tokens_per_second, created_at)
+      VALUES (@job_id, @step, @train_loss, @eval_loss, @lr, @tokens_per_second, @now)
+      ON CONFLICT (job_id, step) DO UPDATE SET
+        train_loss = coalesce(excluded.train_loss, train_loss), eval_loss = coalesce(excluded.eval_loss, eval_loss),
+        lr = coalesce(excluded.lr, lr), tokens_per_second = coalesce(excluded.tokens_per_second, tokens_per_second)`);
+    this.selectMetric = c.prepare('SELECT * FROM job_metrics WHERE job_id = ? AND step = ?');
+    this.selectMetrics = c.prepare('SELECT * FROM job_metrics WHERE job_id = ? AND step > ? ORDER BY step');
+  }
+
+  /** A new job in state 'queued'. */
+  create(job: NewJob): JobRecord {
+    const id = job.id ?? randomUUID();
+    this.insertJob.run({
+      id,
+      base_model_id: job.baseModelId,
+      config_json: toJsonColumn(job.config),
+      output_dir: job.outputDir ?? null,
+      now: this.db.now(),
+    });
+    return this.get(id)!;
+  }
+
+  get(id: string): JobRecord | undefined {
+    const row = this.selectJob.get(id);
+    return row && jobFromRow(row);
+  }
+
+  /** Most recent first. */
+  list(): JobRecord[] {
+    return this.selectJobs.all().map(jobFromRow);
+  }
+
+  /**
+   * Moves the job to `state`, recording when it started (first 'running') and finished (a final
+   * state); `error` and `outputDir` are set when given. Undefined when there is no such job.
+   */
+  updateState(id: string, state: JobState, details: { error?: string | null; outputDir?: string | null } = {}): JobRecord | undefined {
+    return this.db.transaction(() => {
+      const current = this.get(id);
+      if (!current) return undefined;
+      const now = this.db.now();
+      this.updateJob.run({
+        id,
+        state,
+        error: details.error === undefined ? current.error : details.error,
+        output_dir: details.outputDir === undefined ? current.outputDir : details.outputDir,
+        started_at: current.startedAt ?? (state === 'running' ? now : null),
+        finished_at: FINAL_JOB_STATES.includes(state) ? now : null,
+      });
+      return this.get(id);
+    });
+  }
+
+  /** Records a step's metrics (merged into what the step already has). */
+  appendMetric(jobId: string, metric: JobMetricInput): JobMetricRecord {
+    return this.db.transaction(() => {
+      this.upsertMetric.run({
+        job_id: jobId,
+        step: metric.step,
+        train_loss: metric.trainLoss ?? null,
+        eval_loss: metric.evalLoss ?? null,
+        lr: metric.learningRate ?? null,
+        tokens_per_second: metric.tokensPerSecond ?? null,
+        now: this.db.now(),
+      });
+      return metricFromRow(this.selectMetric.get(jobId, metric.step)!);
+    });
+  }
+
+  /** A job's metrics by step; with `afterStep`, only later steps (for polling a running job). */
+  metrics(jobId: string, afterStep = -1): JobMetricRecord[] {
+    return this.selectMetrics.all(jobId, afterStep).map(metricFromRow);
+  }
+
+  /** Deletes the job and its metrics; its output folder is the caller's. */
+  delete(id: string): boolean {
+    return this.deleteJob.run(id).changes > 0;
+  }
+}

@@ -1,0 +1,178 @@
+// The schema, as the ordered list of steps that build it. The database's `PRAGMA user_version`
+// counts the steps already applied: version N is the schema after the first N migrations. Never
+// edit a migration that has shipped; append a new one (a database written by an older Hearth
+// must reach the same schema as a fresh one).
+//
+// Migrations run inside one transaction with foreign keys off (see apply-migrations.ts), so a
+// later step may rebuild a table the way SQLite's ALTER TABLE documentation describes.
+import type BetterSqlite3 from 'better-sqlite3';
+
+export interface Migration {
+  /** Says what the step adds; named in the error when a step fails. */
+  readonly description: string;
+  /** SQL run as one script, or a function for steps that need logic. */
+  readonly up: string | ((connection: BetterSqlite3.Database) => void);
+}
+
+/** Times are milliseconds since the Unix epoch; *_json columns hold JSON text. */
+const coreTables: Migration = {
+  description: 'models, model variants, conversations, messages and settings',
+  up: `
+    CREATE TABLE models (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      architecture TEXT NOT NULL,
+      source_dir TEXT NOT NULL,
+      parameters INTEGER NOT NULL,
+      context_length INTEGER NOT NULL,
+      size_bytes INTEGER NOT NULL,
+      spec_json TEXT NOT NULL,
+      is_bundled INTEGER NOT NULL DEFAULT 0 CHECK (is_bundled IN (0, 1)),
+      created_at INTEGER NOT NULL
+    );
+
+    CREATE TABLE model_variants (
+      id TEXT PRIMARY KEY,
+      model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+      precision TEXT NOT NULL,
+      attention TEXT NOT NULL,
+      dir TEXT NOT NULL,
+      weight_bytes INTEGER,
+      status TEXT NOT NULL CHECK (status IN ('building', 'ready', 'failed')),
+      error TEXT,
+      measured_peak_bytes INTEGER,
+      created_at INTEGER NOT NULL,
+      -- Also the index that finds a model's variants (and cascades its deletes).
+      UNIQUE (model_id, precision, attention)
+    );
+
+    CREATE TABLE conversations (
+      id TEXT PRIMARY KEY,
+      title TEXT NOT NULL,
+      model_id TEXT REFERENCES models (id) ON DELETE SET NULL,
+      precision TEXT,
+      system_prompt TEXT NOT NULL DEFAULT '',
+      params_json TEXT NOT NULL DEFAULT '{}',
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    -- The conversation list shows the most recently used first.
+    CREATE INDEX conversations_by_updated_at ON conversations (updated_at DESC, created_at DESC);
+    -- Deleting a model sets model_id to NULL in its conversations: without this, a full scan.
+    CREATE INDEX conversations_by_model ON conversations (model_id);
+
+    CREATE TABLE messages (
+      id TEXT PRIMARY KEY,
+      conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+      position INTEGER NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+      content TEXT NOT NULL DEFAULT '',
+      status TEXT NOT NULL CHECK (status IN ('complete', 'streaming', 'interrupted', 'error', 'stopped')),
+      error TEXT,
+      stats_json TEXT,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      -- Also the index that lists a conversation's messages in order.
+      UNIQUE (conversation_id, position)
+    );
+    -- Start-up recovery looks for answers left 'streaming' by a crash; few rows ever match.
+    CREATE INDEX messages_streaming ON messages (status) WHERE status = 'streaming';
+
+    CREATE TABLE settings (
+      key TEXT PRIMARY KEY,
+      value_json TEXT NOT NULL
+    );
+  `,
+};
+
+const fineTuneJobs: Migration = {
+  description: 'fine-tune jobs and their metrics',
+  up: `
+    CREATE TABLE jobs (
+      id TEXT PRIMARY KEY,
+      -- No foreign key: a job's history outlives the model it was trained from.
+      base_model_id TEXT NOT NULL,
+      config_json TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'completed', 'failed', 'cancelled')),
+      error TEXT,
+      output_dir TEXT,
+      created_at INTEGER NOT NULL,
+      started_at INTEGER,
+      finished_at INTEGER
+    );
+    CREATE INDEX jobs_by_created_at ON jobs (created_at DESC);
+
+    CREATE TABLE job_metrics (
+      job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+      step INTEGER NOT NULL,
+      train_loss REAL,
+      eval_loss REAL,
+      lr REAL,
+      tokens_per_second REAL,
+      created_at INTEGER NOT NULL,
+      PRIMARY KEY (job_id, step)
+    ) WITHOUT ROWID;
+  `,
+};
+
+// Full-text search over conversation titles and message contents. The FTS5 table holds the
+// text; search_rows maps each of its rows to the conversation and source row. The map has an
+// INTEGER PRIMARY KEY because the rowids of the text-keyed tables may change on VACUUM, and
+// the FTS rows must be found again by a stable key. Triggers keep both in step with
+// conversations and messages (a cascade delete fires them too), and the step indexes the rows
+// that already exist.
+const conversationSearch: Migration = {
+  description: 'full-text search over conversation titles and messages',
+  up: `
+    CREATE TABLE search_rows (
+      fts_rowid INTEGER PRIMARY KEY,
+      source_kind TEXT NOT NULL CHECK (source_kind IN ('title', 'message')),
+      source_id TEXT NOT NULL,
+      conversation_id TEXT NOT NULL,
+      UNIQUE (source_kind, source_id)
+    );
+    CREATE VIRTUAL TABLE search_index USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
+
+    CREATE TRIGGER conversations_search_insert AFTER INSERT ON conversations BEGIN
+      INSERT INTO search_rows (source_kind, source_id, conversation_id) VALUES ('title', new.id, new.id);
+      INSERT INTO search_index (rowid, text)
+        VALUES ((SELECT fts_rowid FROM search_rows WHERE source_kind = 'title' AND source_id = new.id), new.title);
+    END;
+    CREATE TRIGGER conversations_search_update AFTER UPDATE OF title ON conversations BEGIN
+      UPDATE search_index SET text = new.title
+        WHERE rowid = (SELECT fts_rowid FROM search_rows WHERE source_kind = 'title' AND source_id = new.id);
+    END;
+    CREATE TRIGGER conversations_search_delete AFTER DELETE ON conversations BEGIN
+      DELETE FROM search_index
+        WHERE rowid = (SELECT fts_rowid FROM search_rows WHERE source_kind = 'title' AND source_id = old.id);
+      DELETE FROM search_rows WHERE source_kind = 'title' AND source_id = old.id;
+    END;
+
+    CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+      INSERT INTO search_rows (source_kind, source_id, conversation_id) VALUES ('message', new.id, new.conversation_id);
+      INSERT INTO search_index (rowid, text)
+        VALUES ((SELECT fts_rowid FROM search_rows WHERE source_kind = 'message' AND source_id = new.id), new.content);
+    END;
+    CREATE TRIGGER messages_search_update AFTER UPDATE OF content ON messages BEGIN
+      UPDATE search_index SET text = new.content
+        WHERE rowid = (SELECT fts_rowid FROM search_rows WHERE source_kind = 'message' AND source_id = new.id);
+    END;
+    CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+      DELETE FROM search_index
+        WHERE rowid = (SELECT fts_rowid FROM search_rows WHERE source_kind = 'message' AND source_id = old.id);
+      DELETE FROM search_rows WHERE source_kind = 'message' AND source_id = old.id;
+    END;
+
+    INSERT INTO search_rows (source_kind, source_id, conversation_id) SELECT 'title', id, id FROM conversations;
+    INSERT INTO search_rows (source_kind, source_id, conversation_id) SELECT 'message', id, conversation_id FROM messages;
+    INSERT INTO search_index (rowid, text)
+      SELECT r.fts_rowid, c.title FROM search_rows r JOIN conversations c ON r.source_kind = 'title' AND c.id = r.source_id;
+    INSERT INTO search_index (rowid, text)
+      SELECT r.fts_rowid, m.content FROM search_rows r JOIN messages m ON r.source_kind = 'message' AND m.id = r.source_id;
+  `,
+};
+
+export const MIGRATIONS: readonly Migration[] = [coreTables, fineTuneJobs, conversationSearch];
+
+/** The schema version this Hearth writes; a file with a higher one came from a newer Hearth. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
