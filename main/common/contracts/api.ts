@@ -1,0 +1,65 @@
+// The one API between the UI and the main side, used over Electron IPC and over HTTP in the
+// web shell: a method name, its input schema and its output schema. Transports validate the
+// input where it is received and the output before it is sent back; services implement
+// `ApiHandlers`.
+import { z } from 'zod';
+import { HardwareSummarySchema } from '../hardware-contract.ts';
+import {
+  ConversationIdInputSchema,
+  ConversationSchema,
+  ConversationSummarySchema,
+  CreateConversationInputSchema,
+  EditMessageInputSchema,
+  RenameConversationInputSchema,
+  ReplyStartedSchema,
+  SearchConversationsInputSchema,
+  SendMessageInputSchema,
+  UpdateConversationInputSchema,
+} from './chat.ts';
+import { BuildVariantInputSchema, ImportModelInputSchema, ModelIdInputSchema, ModelPlanSchema, ModelSummarySchema, PlanInputSchema } from './models.ts';
+import { WorkerStatusEventSchema } from './events.ts';
+
+const Empty = z.object({});
+const Done = z.object({ done: z.literal(true) });
+
+export const API = {
+  'app.status': { input: Empty, output: z.object({ version: z.string(), dataDir: z.string(), worker: WorkerStatusEventSchema }) },
+  'hardware.get': { input: Empty, output: HardwareSummarySchema },
+
+  'models.list': { input: Empty, output: z.array(ModelSummarySchema) },
+  'models.import': { input: ImportModelInputSchema, output: ModelSummarySchema },
+  'models.delete': { input: ModelIdInputSchema, output: Done },
+  'models.plan': { input: PlanInputSchema, output: ModelPlanSchema },
+  /** Starts building a precision variant (progress arrives as model.build events). */
+  'models.buildVariant': { input: BuildVariantInputSchema, output: Done },
+
+  'conversations.list': { input: Empty, output: z.array(ConversationSummarySchema) },
+  'conversations.search': { input: SearchConversationsInputSchema, output: z.array(ConversationSummarySchema) },
+  'conversations.create': { input: CreateConversationInputSchema, output: ConversationSchema },
+  'conversations.get': { input: ConversationIdInputSchema, output: ConversationSchema },
+  'conversations.rename': { input: RenameConversationInputSchema, output: Done },
+  'conversations.update': { input: UpdateConversationInputSchema, output: ConversationSchema },
+  'conversations.delete': { input: ConversationIdInputSchema, output: Done },
+
+  /** Stores the user message and starts the reply; tokens arrive as chat.token events. */
+  'chat.send': { input: SendMessageInputSchema, output: ReplyStartedSchema },
+  /** Stops the reply being generated in a conversation, keeping what was written. */
+  'chat.stop': { input: ConversationIdInputSchema, output: Done },
+  /** Replaces the last assistant reply with a new one. */
+  'chat.regenerate': { input: ConversationIdInputSchema, output: ReplyStartedSchema },
+  /** Changes a user message, drops everything after it, and answers again. */
+  'chat.editAndResend': { input: EditMessageInputSchema, output: ReplyStartedSchema },
+} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
+
+export type ApiMethod = keyof typeof API;
+export type ApiInput<M extends ApiMethod> = z.input<(typeof API)[M]['input']>;
+export type ApiOutput<M extends ApiMethod> = z.infer<(typeof API)[M]['output']>;
+
+/** What the services provide: one async function per method. */
+export type ApiHandlers = { [M in ApiMethod]: (input: z.infer<(typeof API)[M]['input']>) => Promise<ApiOutput<M>> };
+
+export const API_METHODS = Object.keys(API) as ApiMethod[];
+
+export function isApiMethod(name: string): name is ApiMethod {
+  return Object.hasOwn(API, name);
+}

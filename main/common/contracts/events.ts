@@ -1,0 +1,67 @@
+// Everything the main side pushes to the UI, on one stream (IPC events, or SSE in the web
+// shell). One schema per event type, validated where it is received.
+import { z } from 'zod';
+import { PrecisionSchema } from '../model-manifest.ts';
+import { ApiErrorSchema } from './api-error.ts';
+import { MessageSchema } from './chat.ts';
+
+export const TokenEventSchema = z.object({
+  type: z.literal('chat.token'),
+  conversationId: z.string(),
+  messageId: z.string(),
+  text: z.string(),
+});
+
+/** A reply ended (complete, stopped, interrupted by a crash, or failed): the final message. */
+export const ReplyEndedEventSchema = z.object({
+  type: z.literal('chat.ended'),
+  conversationId: z.string(),
+  message: MessageSchema,
+});
+
+/** Something the user must see in the conversation: dropped context, a worker restart... */
+export const ChatNoticeEventSchema = z.object({
+  type: z.literal('chat.notice'),
+  conversationId: z.string(),
+  kind: z.enum(['context-dropped', 'worker-restarted', 'cpu-fallback', 'error']),
+  text: z.string(),
+});
+
+export const BuildProgressEventSchema = z.object({
+  type: z.literal('model.build'),
+  modelId: z.string(),
+  precision: PrecisionSchema,
+  state: z.enum(['building', 'ready', 'failed']),
+  done: z.number(),
+  total: z.number(),
+  label: z.string(),
+  error: ApiErrorSchema.nullable(),
+});
+
+export const LibraryChangedEventSchema = z.object({ type: z.literal('library.changed') });
+export const ConversationsChangedEventSchema = z.object({ type: z.literal('conversations.changed') });
+
+export const WorkerStatusEventSchema = z.object({
+  type: z.literal('worker.status'),
+  state: z.enum(['idle', 'loading', 'ready', 'busy', 'crashed', 'restarting']),
+  /** Which model variant is loaded, and where it runs; why on the CPU when it does. */
+  modelId: z.string().nullable(),
+  precision: PrecisionSchema.nullable(),
+  device: z.enum(['cpu', 'gpu']).nullable(),
+  cpuReason: z.string().nullable(),
+  /** Measured after load, shown next to the estimate. */
+  memoryBytes: z.number().nullable(),
+  estimatedBytes: z.number().nullable(),
+  message: z.string().nullable(),
+});
+
+export const ApiEventSchema = z.discriminatedUnion('type', [
+  TokenEventSchema,
+  ReplyEndedEventSchema,
+  ChatNoticeEventSchema,
+  BuildProgressEventSchema,
+  LibraryChangedEventSchema,
+  ConversationsChangedEventSchema,
+  WorkerStatusEventSchema,
+]);
+export type ApiEvent = z.infer<typeof ApiEventSchema>;

@@ -1,0 +1,46 @@
+// The model library as the UI sees it.
+import { z } from 'zod';
+import { ARCHITECTURES } from '../model-spec.ts';
+import { AttentionModeSchema, PrecisionSchema } from '../model-manifest.ts';
+import { PrecisionPlanSchema } from '../precision-plan-contract.ts';
+
+export const VariantStatusSchema = z.enum(['building', 'ready', 'failed']);
+
+export const ModelVariantSchema = z.object({
+  id: z.string(),
+  precision: PrecisionSchema,
+  attention: AttentionModeSchema,
+  status: VariantStatusSchema,
+  weightBytes: z.number().nullable(),
+  /** Peak memory measured after the last load, to show next to the estimate. */
+  measuredPeakBytes: z.number().nullable(),
+  error: z.string().nullable(),
+});
+export type ModelVariant = z.infer<typeof ModelVariantSchema>;
+
+export const ModelSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  architecture: z.enum(ARCHITECTURES),
+  parameters: z.number(),
+  contextLength: z.number(),
+  sizeOnDiskBytes: z.number(),
+  bundled: z.boolean(),
+  variants: z.array(ModelVariantSchema),
+});
+export type ModelSummary = z.infer<typeof ModelSummarySchema>;
+
+export const ImportModelInputSchema = z.object({
+  /** An absolute path to a Hugging Face model folder (config.json, safetensors, tokenizer). */
+  path: z.string().min(1),
+  name: z.string().min(1).max(200).optional(),
+});
+export type ImportModelInput = z.infer<typeof ImportModelInputSchema>;
+
+export const ModelIdInputSchema = z.object({ modelId: z.string() });
+
+export const PlanInputSchema = z.object({ modelId: z.string(), contextTokens: z.number().int().positive() });
+export const ModelPlanSchema = z.object({ modelId: z.string(), plan: PrecisionPlanSchema });
+export type ModelPlan = z.infer<typeof ModelPlanSchema>;
+
+export const BuildVariantInputSchema = z.object({ modelId: z.string(), precision: PrecisionSchema });
