@@ -70,13 +70,61 @@ export default tseslint.config(
     }),
   },
   {
+    files: ['main/server/**/*.ts'],
+    rules: layer('main/server is plain Node: no Electron, and it imports only main/common and main/services.', {
+      paths: ['electron', 'onnxruntime-node', 'better-sqlite3'],
+      patterns: mainLayers.filter((l) => l !== 'server' && l !== 'services').map((l) => `**/${l}/**`),
+    }),
+  },
+  {
+    files: ['main/services/**/*.ts'],
+    rules: layer('main/services is plain Node: no Electron; it imports common, engine, store, hardware and the worker\'s protocol and launcher only.', {
+      paths: ['electron'],
+      patterns: [
+        '**/cli/**',
+        '**/server/**',
+        '**/electron/**',
+        '**/train/**',
+        '**/worker/*',
+        '!**/worker/worker-protocol.ts',
+        '!**/worker/worker-launcher.ts',
+        '!**/worker/node-worker-launcher.ts',
+      ],
+    }),
+  },
+  {
+    files: ['main/worker/**/*.ts'],
+    rules: layer('main/worker is plain Node (it runs as a child process or an Electron utilityProcess without importing Electron): it imports only main/common and main/engine.', {
+      paths: ['electron', 'better-sqlite3'],
+      patterns: ['**/cli/**', '**/store/**', '**/hardware/**', '**/services/**', '**/server/**', '**/electron/**', '**/train/**'],
+    }),
+  },
+  {
+    files: ['main/electron/**/*.ts'],
+    rules: layer('main/electron is the thin Electron shell (window, menu, preload, IPC, utilityProcess): it imports main/common, main/services and the worker\'s launcher and protocol; the rest goes through the services.', {
+      paths: ['onnxruntime-node', 'better-sqlite3'],
+      patterns: ['**/engine/**', '**/store/**', '**/hardware/**', '**/cli/**', '**/server/**', '**/train/**', '**/worker/*', '!**/worker/worker-launcher.ts', '!**/worker/worker-protocol.ts'],
+    }),
+  },
+  {
     files: ['main/cli/**/*.ts'],
     rules: layer('main/cli is plain Node: no Electron.', { paths: ['electron'], patterns: ['**/electron/**'] }),
   },
   {
+    // The renderer runs in a browser page (typescript-eslint parses .tsx as TSX by its extension).
     files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
     rules: layer('The renderer may import only main/common.', {
       paths: [...nodeBuiltins, 'electron', 'onnxruntime-node', 'better-sqlite3'],
+      patterns: mainLayers.map((l) => `**/main/${l}/**`),
+    }),
+  },
+  {
+    // The renderer's tests (pure logic, no DOM) run under Node's test runner; its Vite config runs in Node.
+    files: ['renderer/**/*.test.ts', 'renderer/vite.config.ts'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: layer('Renderer tests and the Vite config may use Node, but no main layer other than main/common.', {
+      paths: ['electron', 'onnxruntime-node', 'better-sqlite3'],
       patterns: mainLayers.map((l) => `**/main/${l}/**`),
     }),
   },

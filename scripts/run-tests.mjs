@@ -7,19 +7,22 @@ import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const roots = ['main', 'renderer', 'scripts'];
+// End-to-end specs (e2e/) join the run only as `*.test.ts` files; their helpers are not tests.
+const e2eRoot = 'e2e';
 const filter = process.argv.slice(2);
 
-function collect(dir, out) {
+function collect(dir, out, pattern = /\.test\.tsx?$/) {
   for (const entry of readdirSync(dir)) {
     if (entry === 'node_modules' || entry.startsWith('.')) continue;
     const path = join(dir, entry);
-    if (statSync(path).isDirectory()) collect(path, out);
-    else if (/\.test\.tsx?$/.test(entry)) out.push(relative(root, path));
+    if (statSync(path).isDirectory()) collect(path, out, pattern);
+    else if (pattern.test(entry)) out.push(relative(root, path));
   }
   return out;
 }
 
 let files = roots.flatMap((r) => { try { return collect(join(root, r), []); } catch { return []; } });
+try { files.push(...collect(join(root, e2eRoot), [], /\.test\.ts$/)); } catch { /* no e2e folder */ }
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
 files.sort();
 if (files.length === 0) {

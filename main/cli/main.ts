@@ -4,14 +4,16 @@ import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
 import { buildCommand } from './commands/build.ts';
 import { chatCommand } from './commands/chat.ts';
+import { importCommand } from './commands/import.ts';
 import { logitsCommand } from './commands/logits.ts';
 import { planCommand } from './commands/plan.ts';
 import { pplCommand } from './commands/ppl.ts';
 import { runCommand } from './commands/run.ts';
 import { benchCommand } from './commands/bench.ts';
 import { benchTableCommand } from './commands/bench-table.ts';
+import { serveCommand } from './commands/serve.ts';
 
-const commands: Command[] = [buildCommand, logitsCommand, runCommand, chatCommand, pplCommand, planCommand, benchCommand, benchTableCommand];
+const commands: Command[] = [buildCommand, logitsCommand, runCommand, chatCommand, pplCommand, planCommand, benchCommand, benchTableCommand, importCommand, serveCommand];
 
 export function registerCommand(command: Command): void {
   commands.push(command);

@@ -1,78 +1,47 @@
 // How much memory a model needs at a precision and context length, before anything is loaded,
 // so the app can say "this fits" or pick a smaller precision or context. Pure arithmetic over
-// the ModelSpec: weights as the builder stores them, the KV cache, and a workspace estimate
-// whose constants the benchmark calibrates.
+// the ModelSpec, in two parts:
+// - weightBytes: the weights exactly as the graph builder stores them (hearth.json's
+//   weightBytes, byte for byte: memory-plan.test.ts builds models and compares);
+// - the process's peak resident memory on the CPU provider: the runtime itself, the weights as
+//   onnxruntime holds them once loaded (its kernels' own layouts, memory-mapped tables of which
+//   only the touched pages count), the KV cache and a workspace, whose constants the benchmark
+//   (`npm run bench`) measured on the 0.5B and narrow shapes.
 import type { ModelSpec } from './model-spec.ts';
-import type { Precision } from './model-manifest.ts';
+import type { AttentionMode, Int8Kernel, Precision } from './model-manifest.ts';
 
-// --- Storage assumptions. Align these with the graph builder and quantizer. ---------------------
+// --- Storage, exactly as the graph builder writes it (main/engine/builder/). -------------------
 
-/** Block size of MatMulNBits quantization (genai and transformers.js default). */
+/** Block size of MatMulNBits and of the quantized embedding (GatherBlockQuantized). */
 export const QUANT_BLOCK_SIZE = 32;
-/** MatMulNBits scales have the type of its input A: float32 on CPU. Symmetric, so no zero points stored. */
+/** Every quantization scale is float32 (MatMulNBits, GatherBlockQuantized, the int8 per-channel scales). Symmetric: no zero points. */
 export const QUANT_SCALE_BYTES = 4;
-/** Bytes per quantized weight value: MatMulNBits packs int4 two to a byte. */
+/** Bytes per quantized weight value: int8 one, int4 packed two to a byte. */
 export const QUANT_VALUE_BYTES: Record<'int8' | 'int4', number> = { int8: 1, int4: 0.5 };
-/** The embedding table (a Gather, not a MatMul) is not quantized: float32, or float16 in an fp16 model. */
-export const EMBEDDING_BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, int8: 4, int4: 4 };
-/** Norm weights, biases and learned position tables stay in the graph's float type. */
+/**
+ * Quantized builds keep the token embedding (a gather, not a matmul) in int8 blocks of 32 with
+ * a float32 scale per block when the hidden size is a multiple of the block, else in float32.
+ */
+export const QUANTIZED_EMBEDDING_VALUE_BYTES = 1;
+/** Norm weights, biases, learned position tables and rotary tables have the graph's float type: float16 in fp16 builds, else float32. */
 export const FLOAT_PARAM_BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, int8: 4, int4: 4 };
-/** A tied lm_head in a float model reuses the embedding initializer: no second copy. */
-export const TIED_FLOAT_LM_HEAD_IS_SHARED = true;
-/** A tied lm_head in an int8/int4 model is its own MatMulNBits copy beside the float embedding table. */
-export const TIED_QUANTIZED_LM_HEAD_IS_SEPARATE = true;
 /** KV cache element size when not given: float32 on CPU, float16 in an fp16 model. */
 export const DEFAULT_KV_BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, int8: 4, int4: 4 };
-
-// --- Workspace model. ---------------------------------------------------------------------------
-
+/** The int8 kernel when not given: the builder's default ('dynamic', the CPU's integer GEMM). */
+export const DEFAULT_INT8_KERNEL: Int8Kernel = 'dynamic';
 /**
- * Peak memory of the run besides weights and KV cache, modelled from the largest prefill step:
- *
- *   workspace = fixedBytes
- *             + activationBytes × batch × prefillChunkTokens ×
- *                 (hiddenBuffers × hidden + qkvBuffers × (q + k + v widths) + intermediateBuffers × intermediate)
- *             + activationBytes × batch × logitsRows × vocab
- *             + attentionScoresFactor × 4 × batch × heads × prefillChunkTokens × contextTokens
- *
- * The last term is the attention probabilities ORT's CPU GroupQueryAttention materializes
- * (float32, [batch, heads, chunk, total length]). The constants are first guesses; the benchmark
- * measures peak RSS and fits them.
+ * With the dynamic int8 kernel these matrices quantize their input per token (MatMulInteger),
+ * which stores a one-byte activation zero point beside each (linear.ts, PER_TOKEN_LAYERS).
  */
-export interface WorkspaceModel {
-  /** Tokens per prefill step: the prompt is fed in chunks of at most this many. */
-  prefillChunkTokens: number;
-  /** Bytes per activation element; defaults to the KV element size. */
-  activationBytes: number;
-  /** Hidden-width tensors alive at once (residual, normed input, attention output, MLP output). */
-  hiddenBuffers: number;
-  /** Copies of the q/k/v projections alive at once (projected, rotated). */
-  qkvBuffers: number;
-  /** Intermediate-width tensors alive at once (gate, up, their product). */
-  intermediateBuffers: number;
-  /** Rows of logits per step: 1 when the graph keeps only the last position before lm_head. */
-  logitsRows: number;
-  /** 1 when attention probabilities are materialized in float32, 0 for a kernel that streams them. */
-  attentionScoresFactor: number;
-  /** ORT session, arena slack, thread pools, tokenizer and the JS heap: a constant. */
-  fixedBytes: number;
-}
-
-export const DEFAULT_WORKSPACE: Omit<WorkspaceModel, 'activationBytes'> = {
-  prefillChunkTokens: 512,
-  hiddenBuffers: 4,
-  qkvBuffers: 2,
-  intermediateBuffers: 3,
-  logitsRows: 1,
-  attentionScoresFactor: 1,
-  fixedBytes: 64 * 1024 * 1024,
-};
+export const PER_TOKEN_INT8_LINEARS: readonly LinearName[] = ['down'];
 
 // --- Parameters. --------------------------------------------------------------------------------
 
-/** A weight matrix that becomes a MatMul (and MatMulNBits when quantized): [rows = out, cols = in]. */
+export type LinearName = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down' | 'lmHead';
+
+/** A weight matrix that becomes a MatMul (or its quantized kind): [rows = out, cols = in]. */
 export interface LinearShape {
-  name: string;
+  name: LinearName;
   rows: number;
   cols: number;
   /** How many of them the model has (once per layer for layer weights). */
@@ -89,7 +58,7 @@ export interface ParameterBreakdown {
   linear: number;
   /** Biases of those MatMuls. */
   biases: number;
-  /** Norm weights and biases. */
+  /** Norm weights and biases (RMSNorm has no bias). */
   norms: number;
   total: number;
 }
@@ -129,7 +98,7 @@ export function parameterBreakdown(spec: ModelSpec): ParameterBreakdown {
   const mlpBiases = mlp.bias ? (mlp.kind === 'gated' ? 2 : 1) * mlp.intermediateSize + hidden : 0;
   const biases = layers * (attentionBiases + mlpBiases);
 
-  const normSize = hidden * (norm.bias ? 2 : 1);
+  const normSize = hidden * (norm.bias && norm.kind === 'layer' ? 2 : 1);
   // Every layer has an attention norm and an MLP norm (parallel residual too); plus the final norm.
   const perLayerNorms = 2 * normSize + (attention.qkNorm ? 2 * attention.headDim : 0);
   const norms = layers * perLayerNorms + normSize + (spec.embeddingNorm ? normSize : 0);
@@ -143,38 +112,336 @@ export function countParameters(spec: ModelSpec): number {
   return parameterBreakdown(spec).total;
 }
 
-// --- Bytes. -------------------------------------------------------------------------------------
+// --- Bytes of the stored weights. ---------------------------------------------------------------
+
+/** How a build was made, beyond its precision (BuildOptions). */
+export interface BuildVariant {
+  /** int8 builds: 'dynamic' (default) or 'blockwise'. Ignored for other precisions. */
+  int8Kernel?: Int8Kernel;
+  /** int4 builds: the int8 prefill graph (dynamic kernel) beside the int4 one. Ignored for other precisions. */
+  prefillGraph?: boolean;
+  /** 'fused' (default) or 'reference': only changes a few small graph constants. */
+  attention?: AttentionMode;
+}
+
+/** How one graph's matrices are stored. */
+type LinearKind = 'float' | 'matmul-nbits-int8' | 'matmul-nbits-int4' | 'dynamic-int8';
+
+function linearKind(precision: Precision, int8Kernel: Int8Kernel): LinearKind {
+  if (precision === 'int4') return 'matmul-nbits-int4';
+  if (precision === 'int8') return int8Kernel === 'dynamic' ? 'dynamic-int8' : 'matmul-nbits-int8';
+  return 'float';
+}
 
 /** Bytes of one [rows, cols] MatMulNBits weight: packed values plus one scale per block per row. */
 export function quantizedLinearBytes(rows: number, cols: number, precision: 'int8' | 'int4'): number {
-  const blocks = Math.ceil(cols / QUANT_BLOCK_SIZE);
-  const blobBytes = (QUANT_BLOCK_SIZE * QUANT_VALUE_BYTES[precision]);
-  return rows * blocks * (blobBytes + QUANT_SCALE_BYTES);
+  return rows * quantBlocks(cols) * (QUANT_BLOCK_SIZE * QUANT_VALUE_BYTES[precision] + QUANT_SCALE_BYTES);
 }
 
-/** Bytes of the weights as stored for a precision (what hearth.json's weightBytes should hold). */
-export function weightBytes(spec: ModelSpec, precision: Precision): number {
+/** Bytes of one [rows, cols] weight for the dynamic int8 kernel: int8 [cols, rows] and a scale per output channel. */
+export function dynamicInt8LinearBytes(rows: number, cols: number): number {
+  return rows * cols + rows * QUANT_SCALE_BYTES;
+}
+
+function quantBlocks(cols: number): number {
+  return Math.ceil(cols / QUANT_BLOCK_SIZE);
+}
+
+function storedLinearBytes(shape: LinearShape, kind: LinearKind, floatBytes: number): number {
+  switch (kind) {
+    case 'float':
+      return shape.rows * shape.cols * floatBytes;
+    case 'matmul-nbits-int8':
+      return quantizedLinearBytes(shape.rows, shape.cols, 'int8');
+    case 'matmul-nbits-int4':
+      return quantizedLinearBytes(shape.rows, shape.cols, 'int4');
+    case 'dynamic-int8':
+      return dynamicInt8LinearBytes(shape.rows, shape.cols) + (PER_TOKEN_INT8_LINEARS.includes(shape.name) ? 1 : 0);
+  }
+}
+
+/** Whether a graph of this precision stores the token embedding block-quantized (see QUANTIZED_EMBEDDING_VALUE_BYTES). */
+function embeddingIsQuantized(spec: ModelSpec, precision: Precision): boolean {
+  return (precision === 'int8' || precision === 'int4') && spec.hiddenSize % QUANT_BLOCK_SIZE === 0;
+}
+
+/** The token embedding table as stored. */
+export function embeddingTableBytes(spec: ModelSpec, precision: Precision): number {
+  const values = spec.vocabSize * spec.hiddenSize;
+  if (embeddingIsQuantized(spec, precision)) return values * QUANTIZED_EMBEDDING_VALUE_BYTES + spec.vocabSize * quantBlocks(spec.hiddenSize) * QUANT_SCALE_BYTES;
+  return values * FLOAT_PARAM_BYTES[precision];
+}
+
+/** The rotary cos and sin tables, [contextLength, rotaryDim / 2] each, in the graph's float type. */
+export function rotaryTableBytes(spec: ModelSpec, precision: Precision): number {
+  if (spec.positions.kind !== 'rope') return 0;
+  return 2 * spec.contextLength * (spec.positions.rotaryDim / 2) * FLOAT_PARAM_BYTES[precision];
+}
+
+/**
+ * The small constants of one graph (shapes, axes, scalars): each distinct one stored once,
+ * as GraphBuilder.int64s/floats do. This mirrors which the builder emits; a few hundred bytes,
+ * but it keeps weightBytes exact.
+ */
+export function graphConstantBytes(spec: ModelSpec, precision: Precision, variant: BuildVariant = {}): number {
+  const { attention, hiddenSize, vocabSize } = spec;
+  const { numHeads, numKvHeads, headDim } = attention;
+  const constants = new Map<string, number>();
+  const int64s = (dims: number[], ...values: number[]) => constants.set(`int64[${dims.join(',')}]:${values.join(',')}`, 8 * values.length);
+  const floats = (dims: number[], ...values: number[]) => constants.set(`float[${dims.join(',')}]:${values.map(Math.fround).join(',')}`, 4 * values.length);
+  const int8Kernel = variant.int8Kernel ?? DEFAULT_INT8_KERNEL;
+  const reference = (variant.attention ?? 'fused') === 'reference';
+
+  if (spec.embeddingScale !== null) floats([], spec.embeddingScale);
+  // keepLastPositions and the new length: Reshape to [1], Equal 0, Slice to the end step 1, Gather index 1.
+  int64s([1], 1);
+  int64s([1], 0);
+  int64s([1], Number.MAX_SAFE_INTEGER);
+  const tiedFloatHead = spec.tiedEmbeddings && (precision === 'fp32' || precision === 'fp16');
+  if (tiedFloatHead) {
+    int64s([2], -1, hiddenSize);
+    int64s([1], vocabSize);
+  }
+  if (precision === 'int8' && int8Kernel === 'dynamic') {
+    // Per-token activation quantization: ReduceMax axes, /127, a floor on the scale, +128, clip to [0, 255].
+    int64s([1], -1);
+    floats([], 127);
+    floats([], 1e-12);
+    floats([], 128);
+    floats([], 0);
+    floats([], 255);
+  }
+  const toHeads = (heads: number) => int64s([4], 0, 0, heads, headDim);
+  const mergeHeads = (heads: number) => int64s([3], 0, 0, heads * headDim);
+  if (attention.qkNorm) {
+    toHeads(numHeads);
+    mergeHeads(numHeads);
+    toHeads(numKvHeads);
+    mergeHeads(numKvHeads);
+  }
+  const alibi = spec.positions.kind === 'alibi' ? spec.positions.slopes : null;
+  if (alibi) {
+    // The ALiBi row: squeeze the total length, range over it, reshape to [1, 1, 1, T], times the slopes.
+    int64s([1], 0);
+    int64s([], 0);
+    int64s([], 1);
+    int64s([4], 1, 1, 1, -1);
+    floats([1, alibi.length, 1, 1], ...alibi);
+  }
+  if (!reference) {
+    // seqlens_k (ReduceSum axes, minus one) and the total length squeezed to a scalar.
+    int64s([], 1);
+    int64s([1], 0);
+    // ALiBi goes in as an attention bias expanded to [1, heads, new, total].
+    if (alibi) int64s([1], numHeads);
+    return [...constants.values()].reduce((a, b) => a + b, 0);
+  }
+  toHeads(numHeads);
+  toHeads(numKvHeads);
+  mergeHeads(numHeads);
+  const group = numHeads / numKvHeads;
+  if (group !== 1) {
+    int64s([1], 2);
+    int64s([5], 1, 1, group, 1, 1);
+    int64s([4], 0, numHeads, -1, headDim);
+  }
+  floats([], attention.scale);
+  // The causal mask: key and query slots, the sliding window, padding, 0 or a large negative.
+  int64s([], 0);
+  int64s([], 1);
+  int64s([1], 0);
+  int64s([2], 1, -1);
+  int64s([2], -1, 1);
+  if (attention.slidingWindow !== null) int64s([], attention.slidingWindow);
+  int64s([4], 0, 1, 1, -1);
+  int64s([2], 0, 1);
+  floats([], 0);
+  floats([], precision === 'fp16' ? -65000 : -1e9);
+  return [...constants.values()].reduce((a, b) => a + b, 0);
+}
+
+/** The stored weights by what they are; total is what hearth.json's weightBytes holds. */
+export interface WeightBreakdown {
+  /** Token embedding table (int8 blocks in quantized builds). */
+  embedding: number;
+  /** Every MatMul weight with its scales, the lm_head included unless it is the float embedding itself. */
+  linear: number;
+  /** Biases, norms and a learned position table, in the graph's float type. */
+  floatParams: number;
+  /** Rotary cos/sin tables. */
+  rotary: number;
+  /** Small graph constants. */
+  constants: number;
+  /** The int8 prefill graph of an int4 build (all of the above once more, at int8 dynamic), else 0. */
+  prefillGraph: number;
+  total: number;
+}
+
+function graphWeights(spec: ModelSpec, precision: Precision, variant: BuildVariant): Omit<WeightBreakdown, 'prefillGraph' | 'total'> {
   const counts = parameterBreakdown(spec);
   const floatBytes = FLOAT_PARAM_BYTES[precision];
-  const tables = counts.embedding * EMBEDDING_BYTES[precision] + counts.positionEmbedding * floatBytes;
-  const small = (counts.biases + counts.norms) * floatBytes;
-  if (precision === 'fp32' || precision === 'fp16') {
-    const extraHead = spec.tiedEmbeddings && !TIED_FLOAT_LM_HEAD_IS_SHARED ? spec.vocabSize * spec.hiddenSize * floatBytes : 0;
-    return tables + counts.linear * floatBytes + extraHead + small;
-  }
+  const kind = linearKind(precision, variant.int8Kernel ?? DEFAULT_INT8_KERNEL);
   let linear = 0;
   for (const shape of linearShapes(spec)) {
-    if (shape.name === 'lmHead' && spec.tiedEmbeddings && !TIED_QUANTIZED_LM_HEAD_IS_SEPARATE) continue;
-    linear += shape.count * quantizedLinearBytes(shape.rows, shape.cols, precision);
+    // A tied fp32/fp16 head is a Gemm over the embedding table itself; quantized builds store their own copy.
+    if (shape.name === 'lmHead' && spec.tiedEmbeddings && kind === 'float') continue;
+    linear += shape.count * storedLinearBytes(shape, kind, floatBytes);
   }
-  return tables + linear + small;
+  return {
+    embedding: embeddingTableBytes(spec, precision),
+    linear,
+    floatParams: (counts.positionEmbedding + counts.biases + counts.norms) * floatBytes,
+    rotary: rotaryTableBytes(spec, precision),
+    constants: graphConstantBytes(spec, precision, variant),
+  };
 }
+
+/** Whether the build has the int8 prefill graph (int4 builds that asked for it). */
+function hasPrefillGraph(precision: Precision, variant: BuildVariant): boolean {
+  return precision === 'int4' && variant.prefillGraph === true;
+}
+
+const PREFILL_GRAPH_VARIANT = { int8Kernel: 'dynamic' } as const;
+
+export function weightBreakdown(spec: ModelSpec, precision: Precision, variant: BuildVariant = {}): WeightBreakdown {
+  const main = graphWeights(spec, precision, variant);
+  let prefillGraph = 0;
+  if (hasPrefillGraph(precision, variant)) {
+    const prefill = graphWeights(spec, 'int8', { ...variant, ...PREFILL_GRAPH_VARIANT });
+    prefillGraph = prefill.embedding + prefill.linear + prefill.floatParams + prefill.rotary + prefill.constants;
+  }
+  const total = main.embedding + main.linear + main.floatParams + main.rotary + main.constants + prefillGraph;
+  return { ...main, prefillGraph, total };
+}
+
+/** Bytes of the weights as stored for a precision: what hearth.json's weightBytes holds. */
+export function weightBytes(spec: ModelSpec, precision: Precision, variant: BuildVariant = {}): number {
+  return weightBreakdown(spec, precision, variant).total;
+}
+
+// --- Weights as onnxruntime holds them. ---------------------------------------------------------
+//
+// onnxruntime memory-maps the external data file, and at session creation most kernels copy
+// their constant weight into their own layout ("pre-packing") and let the mapped original go.
+// Measured on the 0.5B shape (onnxruntime-node 1.30, CPU provider, /proc/self/smaps_rollup after
+// the session was created):
+// - fp32 MatMul: the packed copy is the size of the weight; the original pages are released.
+// - A tied fp32/fp16 head: the Gemm packs its own copy of the embedding table, and the Gather
+//   keeps the mapped table, which packing read in full: the table is resident twice (+519 MiB).
+// - Dynamic int8 (DynamicQuantizeMatMul, MatMulInteger): the packed copy is the int8 weight's
+//   size; the per-channel scales stay mapped.
+// - MatMulNBits: see MATMUL_NBITS_RESIDENT_BYTES_PER_BLOCK.
+// - Gathered tables (a quantized embedding, an untied float one, learned positions, rotary
+//   tables) are never packed: only the pages the looked-up rows touch become resident.
+
+/**
+ * Resident bytes per block of 32 of a MatMulNBits weight once loaded (accuracy level 4): MLAS's
+ * packed layout (the values, a float32 scale and a float32 block sum per block, plus about a
+ * byte of padding) and the original float32 scales, which stay mapped and touched. On the 0.5B
+ * shape (15.4 M blocks) the session held 25.1 + 4 bytes a block at int4 (16 stored) and
+ * 41.2 + 4 at int8 (32 stored); measured, the layout's details are MLAS's.
+ */
+export const MATMUL_NBITS_RESIDENT_BYTES_PER_BLOCK: Record<'int8' | 'int4', number> = { int4: 29.1, int8: 45.2 };
+/**
+ * Resident bytes of a gathered table per token looked up: the kernel touches a row, and the
+ * kernel's fault-around maps the 64 KiB window around it, for the values and for the scales.
+ * Measured on the 0.5B int8 embedding with random token ids: +105 MiB after 656 lookups.
+ */
+export const GATHERED_BYTES_PER_TOKEN = 160 * 1024;
+
+/** Bytes of one graph's weights resident after loading and after `tokens` lookups. */
+function graphResidentBytes(spec: ModelSpec, precision: Precision, variant: BuildVariant, tokens: number): number {
+  const counts = parameterBreakdown(spec);
+  const floatBytes = FLOAT_PARAM_BYTES[precision];
+  const kind = linearKind(precision, variant.int8Kernel ?? DEFAULT_INT8_KERNEL);
+  const gathered = (tableBytes: number) => Math.min(tableBytes, tokens * GATHERED_BYTES_PER_TOKEN);
+  let linear = 0;
+  let embedding = gathered(embeddingTableBytes(spec, precision));
+  for (const shape of linearShapes(spec)) {
+    if (shape.name === 'lmHead' && spec.tiedEmbeddings && kind === 'float') {
+      // The Gemm's packed copy, and the mapped table that packing read in full.
+      embedding = 2 * embeddingTableBytes(spec, precision);
+      continue;
+    }
+    if (kind === 'matmul-nbits-int4' || kind === 'matmul-nbits-int8') {
+      const bits = kind === 'matmul-nbits-int4' ? 'int4' : 'int8';
+      linear += shape.count * shape.rows * quantBlocks(shape.cols) * MATMUL_NBITS_RESIDENT_BYTES_PER_BLOCK[bits];
+    } else {
+      linear += shape.count * storedLinearBytes(shape, kind, floatBytes);
+    }
+  }
+  const positions = gathered(counts.positionEmbedding * floatBytes);
+  const rotary = spec.positions.kind === 'rope' ? Math.min(rotaryTableBytes(spec, precision), 2 * tokens * spec.positions.rotaryDim * floatBytes) : 0;
+  return embedding + linear + positions + (counts.biases + counts.norms) * floatBytes + rotary + graphConstantBytes(spec, precision, variant);
+}
+
+/**
+ * Weights resident in memory once loaded and after `contextTokens` tokens have been looked up:
+ * the kernels' packed copies and the touched pages of mapped tables (see above). An int4 build
+ * with a prefill graph holds both graphs.
+ */
+export function residentWeightBytes(spec: ModelSpec, precision: Precision, contextTokens: number, variant: BuildVariant = {}): number {
+  let bytes = graphResidentBytes(spec, precision, variant, contextTokens);
+  if (hasPrefillGraph(precision, variant)) bytes += graphResidentBytes(spec, 'int8', { ...variant, ...PREFILL_GRAPH_VARIANT }, contextTokens);
+  return bytes;
+}
+
+// --- KV cache and workspace. --------------------------------------------------------------------
 
 /** K and V for every layer: 2 × layers × kv_heads × head_dim × tokens × batch × element bytes. */
 export function kvCacheBytes(spec: ModelSpec, contextTokens: number, bytesPerElement: number, batch = 1): number {
   const { numLayers, attention } = spec;
   return 2 * numLayers * attention.numKvHeads * attention.headDim * contextTokens * batch * bytesPerElement;
 }
+
+/**
+ * Peak memory of the run besides the runtime, weights and KV cache, modelled from the largest
+ * prefill step:
+ *
+ *   workspace = fixedBytes
+ *             + activationBytes × batch × prefillChunkTokens ×
+ *                 (hiddenBuffers × hidden + qkvBuffers × (q + k + v widths) + intermediateBuffers × intermediate)
+ *             + activationBytes × batch × logitsRows × vocab
+ *             + attentionScoresFactor × 4 × batch × heads × prefillChunkTokens × contextTokens
+ *
+ * The last term is the float32 score matrices [batch, heads, chunk, total length] of reference
+ * attention; fused attention (GroupQueryAttention) never holds one.
+ */
+export interface WorkspaceModel {
+  /** Tokens per prefill step: the prompt is fed in chunks of at most this many. */
+  prefillChunkTokens: number;
+  /** Bytes per activation element; defaults to the KV element size. */
+  activationBytes: number;
+  /** Hidden-width tensors alive at once (residual, normed input, attention output, MLP output). */
+  hiddenBuffers: number;
+  /** Copies of the q/k/v projections alive at once (projected, rotated). */
+  qkvBuffers: number;
+  /** Intermediate-width tensors alive at once (gate, up, their product). */
+  intermediateBuffers: number;
+  /** Rows of logits per step: 1 when the graph keeps only the last position before lm_head. */
+  logitsRows: number;
+  /** Score matrices alive at once: REFERENCE_ATTENTION_SCORE_MATRICES for reference attention, 0 for fused. */
+  attentionScoresFactor: number;
+  /** Arena slack, thread pools and kernel scratch: a constant. */
+  fixedBytes: number;
+}
+
+/**
+ * Score matrices [heads, n, n] alive at the peak of a reference-attention prefill: the MatMul's
+ * output, the masked scores and the softmax overlap. Measured on narrow-8k: about 2.5 at 8k
+ * tokens (more at 2k-4k, where the arena's rounding weighs more).
+ */
+export const REFERENCE_ATTENTION_SCORE_MATRICES = 2.5;
+
+export const DEFAULT_WORKSPACE: Omit<WorkspaceModel, 'activationBytes'> = {
+  prefillChunkTokens: 512,
+  hiddenBuffers: 4,
+  qkvBuffers: 2,
+  intermediateBuffers: 3,
+  logitsRows: 1,
+  attentionScoresFactor: 0,
+  fixedBytes: 40 * 1024 * 1024,
+};
 
 export function workspaceBytes(spec: ModelSpec, contextTokens: number, model: WorkspaceModel, batch = 1): number {
   const { attention, hiddenSize: hidden, mlp } = spec;
@@ -187,22 +454,46 @@ export function workspaceBytes(spec: ModelSpec, contextTokens: number, model: Wo
   return model.fixedBytes + activations + logits + scores;
 }
 
+/**
+ * The process before any model is opened: Node, the app's modules and the onnxruntime library.
+ * Measured 84-107 MiB for `hearth bench` (Node 20, tsx, onnxruntime-node 1.30).
+ */
+export const RUNTIME_BASELINE_BYTES = 100 * 1024 * 1024;
+
 // --- The plan. ----------------------------------------------------------------------------------
 
 export interface MemoryPlan {
+  /** Weights as stored on disk (hearth.json's weightBytes). */
   weightBytes: number;
+  /** Weights resident once loaded: kernel layouts and touched pages of mapped tables. */
+  residentWeightBytes: number;
   kvCacheBytes: number;
   workspaceBytes: number;
+  /** The process without a model (RUNTIME_BASELINE_BYTES unless overridden). */
+  runtimeBytes: number;
+  /** The planned peak: runtime + resident weights + KV cache + workspace. */
   totalBytes: number;
 }
 
-export interface MemoryPlanOptions {
+/**
+ * Where the model runs. 'cpu': the process's resident memory as measured (runtime, packed
+ * weights, KV cache, workspace). 'gpu' (WebGPU): the device memory, which holds the weights as
+ * stored (int8 builds default to the GPU's 'blockwise' kernel, and the CPU-only prefill graph is
+ * not loaded), the KV cache and the workspace; the process itself is not in it.
+ */
+export type PlanDevice = 'cpu' | 'gpu';
+
+export interface MemoryPlanOptions extends BuildVariant {
+  /** 'cpu' when absent. */
+  device?: PlanDevice;
   /** KV cache element size; DEFAULT_KV_BYTES[precision] when absent. */
   kvBytesPerElement?: number;
   /** Sequences run together; 1 when absent. */
   batch?: number;
   /** Overrides of the workspace model, e.g. constants the benchmark measured. */
   workspace?: Partial<WorkspaceModel>;
+  /** The process without a model; RUNTIME_BASELINE_BYTES on the CPU (0 on the GPU) when absent. */
+  runtimeBytes?: number;
 }
 
 export function planMemory(spec: ModelSpec, precision: Precision, contextTokens: number, opts: MemoryPlanOptions = {}): MemoryPlan {
@@ -211,14 +502,26 @@ export function planMemory(spec: ModelSpec, precision: Precision, contextTokens:
   }
   const batch = opts.batch ?? 1;
   const kvBytesPerElement = opts.kvBytesPerElement ?? DEFAULT_KV_BYTES[precision];
-  const workspaceModel: WorkspaceModel = { ...DEFAULT_WORKSPACE, activationBytes: kvBytesPerElement, ...opts.workspace };
-  const weights = weightBytes(spec, precision);
+  const attentionScoresFactor = (opts.attention ?? 'fused') === 'reference' ? REFERENCE_ATTENTION_SCORE_MATRICES : 0;
+  const workspaceModel: WorkspaceModel = { ...DEFAULT_WORKSPACE, activationBytes: kvBytesPerElement, attentionScoresFactor, ...opts.workspace };
+  const onGpu = opts.device === 'gpu';
+  const variant: BuildVariant = onGpu ? { ...opts, int8Kernel: opts.int8Kernel ?? 'blockwise', prefillGraph: false } : opts;
+  const weights = weightBytes(spec, precision, variant);
+  const resident = onGpu ? weights : residentWeightBytes(spec, precision, contextTokens * batch, variant);
   const kv = kvCacheBytes(spec, contextTokens, kvBytesPerElement, batch);
   const workspace = workspaceBytes(spec, contextTokens, workspaceModel, batch);
-  return { weightBytes: weights, kvCacheBytes: kv, workspaceBytes: workspace, totalBytes: weights + kv + workspace };
+  const runtime = opts.runtimeBytes ?? (onGpu ? 0 : RUNTIME_BASELINE_BYTES);
+  return {
+    weightBytes: weights,
+    residentWeightBytes: resident,
+    kvCacheBytes: kv,
+    workspaceBytes: workspace,
+    runtimeBytes: runtime,
+    totalBytes: runtime + resident + kv + workspace,
+  };
 }
 
 /** Whether the plan fits in availableBytes while leaving `headroom` (a fraction) of it free. */
-export function fitsIn(plan: MemoryPlan, availableBytes: number, headroom = 0.1): boolean {
+export function fitsIn(plan: Pick<MemoryPlan, 'totalBytes'>, availableBytes: number, headroom = 0.1): boolean {
   return plan.totalBytes <= availableBytes * (1 - headroom);
 }

@@ -185,7 +185,7 @@ test('everything too big: nothing recommended, and the message says what would h
 });
 
 test('headroom: a plan that fills all of the VRAM does not fit, one that leaves 10 % free does', () => {
-  const need = planMemory(qwen25HalfB(), 'fp16', CONTEXT).totalBytes;
+  const need = planMemory(qwen25HalfB(), 'fp16', CONTEXT, { device: 'gpu' }).totalBytes;
   const tight = planPrecisions(qwen25HalfB(), CONTEXT, machine({ gpus: [{ ...nvidia('GPU', 8), vramFreeBytes: need / 0.95 }] }));
   assert.notEqual(option(tight, 'fp16').fit, 'fits-gpu');
   assert.notDeepEqual(tight.recommended, { precision: 'fp16', device: 'gpu' });

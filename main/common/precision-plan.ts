@@ -111,16 +111,22 @@ export function planPrecisions(
   const gpuChoice = chooseGpu(hardware);
   const ramBudgetBytes = hardware.ramFreeBytes;
 
-  const planned = PRECISION_ORDER.map((precision) => ({ precision, memory: planMemory(spec, precision, contextTokens, options.memory) }));
-  const entries: PrecisionOption[] = planned.map(({ precision, memory }) => {
-    const onGpu = gpuChoice.usable && GPU_PRECISIONS.includes(precision) && fitsIn(memory, gpuChoice.budgetBytes, headroom);
-    const onCpu = !onGpu && fitsIn(memory, ramBudgetBytes, headroom);
+  // VRAM holds the weights as stored; RAM holds what the CPU provider makes of them (memory-plan.ts).
+  const planned = PRECISION_ORDER.map((precision) => ({
+    precision,
+    gpuMemory: planMemory(spec, precision, contextTokens, { ...options.memory, device: 'gpu' }),
+    cpuMemory: planMemory(spec, precision, contextTokens, { ...options.memory, device: 'cpu' }),
+  }));
+  const entries: PrecisionOption[] = planned.map(({ precision, gpuMemory, cpuMemory }) => {
+    const onGpu = gpuChoice.usable && GPU_PRECISIONS.includes(precision) && fitsIn(gpuMemory, gpuChoice.budgetBytes, headroom);
+    const onCpu = !onGpu && fitsIn(cpuMemory, ramBudgetBytes, headroom);
+    const memory = onGpu ? gpuMemory : cpuMemory;
     const device: PlanDevice | null = onGpu ? 'gpu' : onCpu ? 'cpu' : null;
     let cpuReason: string | null = null;
     if (device === 'cpu') {
       if (!gpuChoice.usable) cpuReason = gpuChoice.reason;
       else if (!GPU_PRECISIONS.includes(precision)) cpuReason = `${precision} runs on the CPU only; the GPU runs fp16, int8 or int4`;
-      else cpuReason = doesNotFitInVram(gpuChoice.gpu, gpuChoice.budgetBytes, precision, memory.totalBytes, headroom);
+      else cpuReason = doesNotFitInVram(gpuChoice.gpu, gpuChoice.budgetBytes, precision, gpuMemory.totalBytes, headroom);
     }
     return {
       precision,

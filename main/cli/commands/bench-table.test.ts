@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { benchConfigurations, benchNotes, formatBenchTable, LLAMA_CPP_REFERENCE, type BenchOutcome } from './bench-table.ts';
 
-test('the full table covers 0.5B fp32/int8/int4 at 1 and 2 threads, the second turn, and 2k/4k/8k attention memory', () => {
+test('the full table covers 0.5B fp32/int8 dynamic/int4/int4 + int8 prefill graph at 1 and 2 threads, the second turn, and 2k/4k/8k attention memory', () => {
   const configs = benchConfigurations(false);
   const speed = configs.filter((c) => c.kind === 'speed');
-  assert.equal(speed.length, 6);
-  for (const dtype of ['fp32', 'int8', 'int4']) {
+  assert.equal(speed.length, 8);
+  for (const dtype of ['fp32', 'int8 --int8-kernel dynamic', 'int4', 'int4 --prefill-graph']) {
     for (const threads of ['1', '2']) {
       assert.ok(
         speed.some((c) => c.args.join(' ').includes(`--dtype ${dtype} --threads ${threads} --prompt 512 --gen 128`)),
@@ -14,6 +14,9 @@ test('the full table covers 0.5B fp32/int8/int4 at 1 and 2 threads, the second t
       );
     }
   }
+  assert.ok(speed.some((c) => c.label.includes('int4 + int8 prefill graph, 2 threads')));
+  const quick = benchConfigurations(true).filter((c) => c.kind === 'speed');
+  assert.deepEqual(quick.map((c) => c.args.join(' ')), ['--shape qwen2.5-0.5b --dtype int4 --threads 2 --prompt 128 --gen 16']);
   assert.equal(configs.filter((c) => c.kind === 'second-turn').length, 1);
   const memory = configs.filter((c) => c.kind === 'attention-memory').map((c) => c.args.join(' '));
   for (const tokens of [2048, 4096, 8192]) {

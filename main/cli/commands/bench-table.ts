@@ -33,18 +33,27 @@ const NARROW = 'narrow-8k';
 /** A run that takes longer than this is stopped and its row marked as failed. */
 const CHILD_TIMEOUT_MS = 30 * 60 * 1000;
 
+/** The 0.5B speed rows: each precision as the CPU runs it best, and int4 with its int8 prefill graph. */
+const SPEED_VARIANTS: readonly { label: string; args: string[] }[] = [
+  { label: 'fp32', args: ['--dtype', 'fp32'] },
+  { label: 'int8 (dynamic)', args: ['--dtype', 'int8', '--int8-kernel', 'dynamic'] },
+  { label: 'int4', args: ['--dtype', 'int4'] },
+  { label: 'int4 + int8 prefill graph', args: ['--dtype', 'int4', '--prefill-graph'] },
+];
+const QUICK_SPEED_VARIANTS = SPEED_VARIANTS.filter((v) => v.label === 'int4');
+
 export function benchConfigurations(quick: boolean): BenchConfiguration[] {
   const configs: BenchConfiguration[] = [];
   const prompt = quick ? 128 : 512;
   const gen = quick ? 16 : 128;
-  const dtypes = quick ? ['int4'] : ['fp32', 'int8', 'int4'];
+  const variants = quick ? QUICK_SPEED_VARIANTS : SPEED_VARIANTS;
   const threads = quick ? [2] : [1, 2];
-  for (const dtype of dtypes) {
+  for (const variant of variants) {
     for (const t of threads) {
       configs.push({
-        label: `${QWEN} ${dtype}, ${t} thread${t === 1 ? '' : 's'}, prompt ${prompt}, gen ${gen}`,
+        label: `${QWEN} ${variant.label}, ${t} thread${t === 1 ? '' : 's'}, prompt ${prompt}, gen ${gen}`,
         kind: 'speed',
-        args: ['--shape', QWEN, '--dtype', dtype, '--threads', String(t), '--prompt', String(prompt), '--gen', String(gen)],
+        args: ['--shape', QWEN, ...variant.args, '--threads', String(t), '--prompt', String(prompt), '--gen', String(gen)],
       });
     }
   }
@@ -151,7 +160,7 @@ export function benchNotes(outcomes: readonly BenchOutcome[], seconds: number): 
     '- Random weights at the named shape. Each row is one process (`hearth bench … --json`) after one warm-up (a 16-token prefill and one decode step), which is not part of the figures.',
     '- Prefill: the whole prompt in one call, logits of the last position only. Decode: greedy steps of one token through the KV cache (shared-buffer for fused attention, growing for reference), end-of-sequence ignored. TTFT: the prefill call plus picking the first token.',
     `- Peak RSS is the process peak (maxRSS), so it includes Node, tsx and onnxruntime: ${baselines.length ? `${Math.min(...baselines).toFixed(0)}-${Math.max(...baselines).toFixed(0)} MB` : '?'} before the model was opened. MB = 2^20 bytes.`,
-    '- Planned: the memory planner (planMemory) for the same context, with the prefill chunk set to the prompt; error = (planned - peak RSS) / peak RSS.',
+    '- Planned: the memory planner (planMemory) for the same configuration (precision, int8 kernel, prefill graph, attention) and context, with the prefill chunk set to the prompt: runtime baseline + weights as loaded + KV cache + workspace; error = (planned - peak RSS) / peak RSS.',
     '- Second turn: median of 3; cold feeds the whole conversation into a fresh cache 512 tokens per call, as generate() does.',
     '- Other CPU %: the share of all cores that other processes used during the row (from /proc/stat). Above about 10 % the row is slowed by other work on the machine: rerun it with --only.',
   ];

@@ -50,3 +50,21 @@ test('bench rejects an unknown shape and a shared-buffer cache with reference at
     (error: unknown) => error instanceof UsageError && /needs fused attention/.test(error.message),
   );
 });
+
+test('bench takes --prefill-graph for int4 only and --int8-kernel for int8 only', async () => {
+  const usage = (pattern: RegExp) => (error: unknown) => error instanceof UsageError && pattern.test(error.message);
+  await assert.rejects(benchCommand.run(['--shape', 'narrow-8k', '--dtype', 'int8', '--prefill-graph']), usage(/--prefill-graph is for --dtype int4/));
+  await assert.rejects(benchCommand.run(['--shape', 'narrow-8k', '--dtype', 'int4', '--int8-kernel', 'dynamic']), usage(/--int8-kernel is for --dtype int8/));
+  await assert.rejects(benchCommand.run(['--shape', 'narrow-8k', '--dtype', 'int8', '--int8-kernel', 'vnni']), usage(/must be dynamic or blockwise/));
+});
+
+test('bench --prefill-graph builds and runs int4 with the int8 prefill graph, and plans for both graphs', () => {
+  const args = ['--shape', 'narrow-8k', '--dtype', 'int4', '--prompt', '32', '--gen', '2', '--json'];
+  const plain = benchJson(args);
+  const withPrefill = benchJson([...args, '--prefill-graph']);
+  assert.equal(plain.prefill_graph, false);
+  assert.equal(withPrefill.prefill_graph, true);
+  assert.ok((withPrefill.weight_bytes as number) > (plain.weight_bytes as number), 'the int8 graph adds its weights');
+  assert.ok((withPrefill.planned_mb as number) > (plain.planned_mb as number), 'the planner counts the second graph');
+  assert.equal(benchJson(['--shape', 'narrow-8k', '--dtype', 'int8', '--int8-kernel', 'blockwise', '--prompt', '8', '--gen', '1', '--json']).int8_kernel, 'blockwise');
+});

@@ -8,10 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { env as ortEnv } from 'onnxruntime-node';
 import { planMemory } from '../../common/memory-plan.ts';
-import { AttentionModeSchema, PrecisionSchema } from '../../common/model-manifest.ts';
+import { AttentionModeSchema, Int8KernelSchema, PrecisionSchema } from '../../common/model-manifest.ts';
 import {
+  benchBuildVariant,
   benchModelDir,
   benchModelLabel,
+  benchPrecisionLabel,
   buildBenchModel,
   isBenchModelCurrent,
   resolveBenchModelSource,
@@ -43,9 +45,11 @@ const MIB = 1024 * 1024;
 
 const USAGE = [
   'hearth bench --shape qwen2.5-0.5b|narrow-8k|<hf-dir> [--dtype fp32|fp16|int8|int4] [--threads N] [--prompt 512] [--gen 128]',
-  '             [--attention fused|reference] [--cache shared-buffer|growing] [--context N] [--seed N] [--json]',
-  '             [--second-turn [--turn2 32]] [--rebuild] [--build-only]',
+  '             [--int8-kernel dynamic|blockwise] [--prefill-graph] [--attention fused|reference] [--cache shared-buffer|growing]',
+  '             [--context N] [--seed N] [--json] [--second-turn [--turn2 32]] [--rebuild] [--build-only]',
   '',
+  '  --int8-kernel (int8 only): dynamic (integer GEMM, the default, for the CPU) or blockwise (MatMulNBits, for the GPU).',
+  '  --prefill-graph (int4 only): also build the int8 graph that prompts of 16 tokens or more run on.',
   '  Builds (once, cached under .cache/bench/ or $HEARTH_BENCH_CACHE) a model with random weights at the shape,',
   '  warms it up, then times a prefill of --prompt random tokens in one call and --gen greedy decode steps.',
   '  --gen 0 times the prefill alone. --second-turn times the first token of a second chat turn with KV reuse',
@@ -68,6 +72,8 @@ export const benchCommand: Command = {
         prompt: { type: 'string', default: '512' },
         gen: { type: 'string', default: '128' },
         attention: { type: 'string', default: 'fused' },
+        'int8-kernel': { type: 'string' },
+        'prefill-graph': { type: 'boolean', default: false },
         cache: { type: 'string' },
         context: { type: 'string' },
         seed: { type: 'string', default: '1' },
@@ -83,6 +89,10 @@ export const benchCommand: Command = {
     if (!precision.success) throw new UsageError(`--dtype must be one of ${PrecisionSchema.options.join(', ')}, not '${values.dtype}'`);
     const attention = AttentionModeSchema.safeParse(values.attention);
     if (!attention.success) throw new UsageError(`--attention must be fused or reference, not '${values.attention}'`);
+    if (values['int8-kernel'] !== undefined && precision.data !== 'int8') throw new UsageError(`--int8-kernel is for --dtype int8, not ${precision.data}`);
+    const int8Kernel = Int8KernelSchema.safeParse(values['int8-kernel'] ?? 'dynamic');
+    if (!int8Kernel.success) throw new UsageError(`--int8-kernel must be dynamic or blockwise, not '${values['int8-kernel']}'`);
+    if (values['prefill-graph'] && precision.data !== 'int4') throw new UsageError(`--prefill-graph is for --dtype int4 (an int8 prompt graph beside the int4 one), not ${precision.data}`);
     if (values.cache !== undefined && values.cache !== 'shared-buffer' && values.cache !== 'growing') {
       throw new UsageError(`--cache must be shared-buffer or growing, not '${values.cache}'`);
     }
@@ -104,7 +114,15 @@ export const benchCommand: Command = {
       if (error instanceof UnknownBenchShapeError) throw new UsageError(error.message);
       throw error;
     }
-    const request: BenchModelRequest = { source, precision: precision.data, attention: attention.data };
+    const request: BenchModelRequest = {
+      source,
+      precision: precision.data,
+      attention: attention.data,
+      int8Kernel: precision.data === 'int8' ? int8Kernel.data : undefined,
+      prefillGraph: values['prefill-graph'],
+    };
+    const variant = benchBuildVariant(request);
+    const precisionLabel = benchPrecisionLabel(request);
     const dir = benchModelDir(benchCacheRoot(), request);
     const label = benchModelLabel(source);
 
@@ -117,7 +135,7 @@ export const benchCommand: Command = {
       // reported here must be the benchmark's alone.
       await buildInChildProcess(args);
       if (!(await isBenchModelCurrent(dir, request))) {
-        throw new Error(`The build of ${label} ${precision.data} in ${dir} is not current: it failed (see above), or the builder's sources changed meanwhile; run again.`);
+        throw new Error(`The build of ${label} ${precisionLabel} in ${dir} is not current: it failed (see above), or the builder's sources changed meanwhile; run again.`);
       }
     }
 
@@ -125,12 +143,14 @@ export const benchCommand: Command = {
     const loadStarted = performance.now();
     const model = await openModel(dir, { threads });
     const loadMs = performance.now() - loadStarted;
-    const describe = `${label} ${precision.data}, ${attention.data} attention, ${threads} thread${threads === 1 ? '' : 's'}`;
+    const describe = `${label} ${precisionLabel}, ${attention.data} attention, ${threads} thread${threads === 1 ? '' : 's'}`;
     try {
       const weightBytes = model.manifest.weightBytes;
       const common = {
         shape: label,
         dtype: precision.data,
+        int8_kernel: variant.int8Kernel,
+        prefill_graph: variant.prefillGraph,
         attention: attention.data,
         threads,
         baseline_rss_mb: round(baselineRssMb),
@@ -178,6 +198,9 @@ export const benchCommand: Command = {
       const peakRssMb = process.resourceUsage().maxRSS / 1024;
       const plan = planMemory(model.spec, model.manifest.precision, result.contextLength, {
         kvBytesPerElement: model.manifest.kvDtype === 'float16' ? 2 : 4,
+        int8Kernel: model.manifest.int8Kernel ?? undefined,
+        prefillGraph: model.manifest.prefillGraphFile !== null,
+        attention: model.manifest.attention,
         // The benchmark prefills the whole prompt in one call.
         workspace: { prefillChunkTokens: promptTokens },
       });
@@ -245,7 +268,7 @@ function wholeNumber(option: string, text: string, min: number): number {
 }
 
 async function buildWithProgress(dir: string, request: BenchModelRequest, label: string): Promise<void> {
-  const what = `${label} ${request.precision} (${request.attention} attention)`;
+  const what = `${label} ${benchPrecisionLabel(request)} (${request.attention} attention)`;
   console.error(`building ${what} into ${dir}`);
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(0);

@@ -23,6 +23,26 @@ test('a benchmark model is built once into <root>/<shape>-<dtype>-<attention> an
   assert.notEqual(benchModelDir(root, int8), dir);
 });
 
+test('the int8 kernel and the int4 prefill graph are part of the folder name and of the stamp', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'hearth-bench-cache-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const source = resolveBenchModelSource('narrow-8k');
+  const int4: BenchModelRequest = { source, precision: 'int4', attention: 'fused' };
+  const int4Prefill: BenchModelRequest = { ...int4, prefillGraph: true };
+  assert.equal(benchModelDir(root, int4Prefill), join(root, 'narrow-8k-int4-int8prefill-fused'));
+  assert.equal(benchModelDir(root, { source, precision: 'int8', attention: 'fused', int8Kernel: 'blockwise' }), join(root, 'narrow-8k-int8-blockwise-fused'));
+  // dynamic is the builder's default: the same build whether named or not.
+  assert.equal(benchModelDir(root, { source, precision: 'int8', attention: 'fused', int8Kernel: 'dynamic' }), join(root, 'narrow-8k-int8-fused'));
+  // Options that mean nothing at a precision change nothing.
+  assert.equal(benchModelDir(root, { ...int4, int8Kernel: 'blockwise' }), benchModelDir(root, int4));
+
+  const dir = benchModelDir(root, int4Prefill);
+  const manifest = await buildBenchModel(dir, int4Prefill);
+  assert.equal(manifest.prefillGraphFile, 'prefill.onnx');
+  assert.equal(await isBenchModelCurrent(dir, int4Prefill), true);
+  assert.equal(await isBenchModelCurrent(dir, int4), false, 'a build with the prefill graph does not stand for one without');
+});
+
 test('an unknown shape names the shapes there are', () => {
   assert.throws(() => resolveBenchModelSource('/no/such/folder'), (error: unknown) => error instanceof UnknownBenchShapeError && /qwen2\.5-0\.5b, narrow-8k/.test(error.message));
 });

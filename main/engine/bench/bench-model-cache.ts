@@ -1,5 +1,6 @@
 // Built models for the benchmark, cached on disk: a random-weight model at a named shape (or a
-// Hugging Face folder) built once per precision and attention mode, and rebuilt only when
+// Hugging Face folder) built once per configuration (precision, int8 kernel, int4's optional
+// int8 prefill graph, attention mode), and rebuilt only when
 // something that shapes the graph changed. A stale build would silently measure old code, so
 // the cache key covers the builder's own source files, not just BUILDER_VERSION.
 import { createHash } from 'node:crypto';
@@ -7,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MANIFEST_FILE, type AttentionMode, type ModelManifest, type Precision } from '../../common/model-manifest.ts';
+import { MANIFEST_FILE, type AttentionMode, type Int8Kernel, type ModelManifest, type Precision } from '../../common/model-manifest.ts';
 import type { ModelSpec } from '../../common/model-spec.ts';
 import { openModelSource } from '../architectures/model-source.ts';
 import { buildFromSource } from '../builder/build-model.ts';
@@ -21,6 +22,26 @@ export interface BenchModelRequest {
   source: BenchModelSource;
   precision: Precision;
   attention: AttentionMode;
+  /** int8 only: the builder's int8 kernel; 'dynamic' (the builder's default) when absent. */
+  int8Kernel?: Int8Kernel;
+  /** int4 only: also build the int8 prefill graph (BuildOptions.prefillGraph). */
+  prefillGraph?: boolean;
+}
+
+/** The build options a request really sets: the int8 kernel of an int8 build, the prefill graph of an int4 one. */
+export function benchBuildVariant(request: BenchModelRequest): { int8Kernel: Int8Kernel | null; prefillGraph: boolean } {
+  return {
+    int8Kernel: request.precision === 'int8' ? (request.int8Kernel ?? 'dynamic') : null,
+    prefillGraph: request.precision === 'int4' && request.prefillGraph === true,
+  };
+}
+
+/** The precision as reports and folder names show it: int8 (dynamic), int8-blockwise, int4, int4-int8prefill. */
+export function benchPrecisionLabel(request: BenchModelRequest): string {
+  const { int8Kernel, prefillGraph } = benchBuildVariant(request);
+  if (int8Kernel === 'blockwise') return 'int8-blockwise';
+  if (prefillGraph) return 'int4-int8prefill';
+  return request.precision;
 }
 
 /** Written beside hearth.json after a build; a build without it (or with another key) is rebuilt. */
@@ -52,14 +73,17 @@ export function benchModelLabel(source: BenchModelSource): string {
   return source.kind === 'shape' ? source.name : basename(source.dir);
 }
 
-/** `<cacheRoot>/<shape>-<dtype>-<attention>`; a folder source adds a hash of its path so two folders named alike do not collide. */
+/**
+ * `<cacheRoot>/<shape>-<precision label>-<attention>` (see benchPrecisionLabel); a folder source
+ * adds a hash of its path so two folders named alike do not collide.
+ */
 export function benchModelDir(cacheRoot: string, request: BenchModelRequest): string {
-  const { source, precision, attention } = request;
+  const { source, attention } = request;
   const name =
     source.kind === 'shape'
       ? source.name
       : `hf-${basename(source.dir).replace(/[^A-Za-z0-9._-]/g, '_')}-${createHash('sha256').update(source.dir).digest('hex').slice(0, 8)}`;
-  return join(cacheRoot, `${name}-${precision}-${attention}`);
+  return join(cacheRoot, `${name}-${benchPrecisionLabel(request)}-${attention}`);
 }
 
 /** Whether `dir` holds a finished build of exactly this request with the current builder. */
@@ -80,7 +104,8 @@ export async function buildBenchModel(
   onProgress?: (done: number, total: number, label: string) => void,
 ): Promise<ModelManifest> {
   await rm(dir, { recursive: true, force: true });
-  const options = { precision: request.precision, attention: request.attention, onProgress };
+  const { int8Kernel, prefillGraph } = benchBuildVariant(request);
+  const options = { precision: request.precision, attention: request.attention, int8Kernel: int8Kernel ?? undefined, prefillGraph, onProgress };
   let manifest: ModelManifest;
   if (request.source.kind === 'shape') {
     manifest = await buildFromSource(randomWeightSource(request.source.spec), dir, options);
@@ -98,7 +123,7 @@ export async function buildBenchModel(
 
 async function stampKey(request: BenchModelRequest): Promise<string> {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ precision: request.precision, attention: request.attention }));
+  hash.update(JSON.stringify({ precision: request.precision, attention: request.attention, ...benchBuildVariant(request) }));
   if (request.source.kind === 'shape') hash.update(JSON.stringify(request.source.spec));
   else {
     hash.update(request.source.dir);

@@ -5,9 +5,17 @@ import type { F32Tensor, ModelSpec, WeightName } from '../../common/model-spec.t
 import { float32ToFloat16Bits } from '../checkpoint/float16.ts';
 import { DataType, type Graph } from '../onnx/graph.ts';
 
+/**
+ * Adds to a linear layer's output y = x W^T + b, e.g. a LoRA path (x A^T) B^T · scale when a
+ * training graph is built. `name` is the layer's graph name (`/model/layers.3/attn/q_proj`).
+ */
+export type LinearExtension = (x: string, name: string, y: string, weightShape: readonly number[]) => string;
+
 export class BuildContext {
   /** Element type of activations, the KV cache and float weights. */
   readonly floatType: DataType;
+  /** Called by emitLinear for every linear layer when set; inference builds leave it null. */
+  linearExtension: LinearExtension | null = null;
 
   constructor(
     readonly g: Graph,

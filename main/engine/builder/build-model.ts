@@ -167,7 +167,7 @@ async function writeGraph(
   return g.finish().weightBytes;
 }
 
-async function emitEmbeddings(ctx: BuildContext): Promise<string> {
+export async function emitEmbeddings(ctx: BuildContext): Promise<string> {
   const { g, spec } = ctx;
   let hidden = emitTokenEmbedding(ctx, await ctx.requireWeight('embed'));
   if (spec.embeddingScale !== null) hidden = g.op('Mul', [hidden, ctx.floatConstant([spec.embeddingScale], [])], {}, { name: '/model/embed_scale' });
@@ -208,7 +208,7 @@ function emitTokenEmbedding(ctx: BuildContext, embed: F32Tensor): string {
   return g.op('Gather', [table, INPUT_IDS], { axis: attr.int(0) }, { name: '/model/embed_tokens/Gather' });
 }
 
-async function emitDecoderLayer(ctx: BuildContext, shared: SharedValues, layer: number, x: string): Promise<string> {
+export async function emitDecoderLayer(ctx: BuildContext, shared: SharedValues, layer: number, x: string): Promise<string> {
   const { g, spec } = ctx;
   const prefix = `/model/layers.${layer}`;
   const attnIn = emitNorm(ctx, x, `${prefix}/input_layernorm`, await loadNorm(ctx, `layers.${layer}.attnNorm.weight`, `layers.${layer}.attnNorm.bias`));
@@ -234,7 +234,7 @@ function keepLastPositions(ctx: BuildContext, shared: SharedValues, hidden: stri
   return g.op('Slice', [hidden, start, g.int64s([Number.MAX_SAFE_INTEGER], [1]), g.int64s([1], [1])], {}, { name: '/model/keep_last_positions' });
 }
 
-async function emitLogits(ctx: BuildContext, hidden: string): Promise<string> {
+export async function emitLogits(ctx: BuildContext, hidden: string): Promise<string> {
   const { g, spec } = ctx;
   let logits: string;
   const head = await ctx.weight('lmHead');

@@ -41,6 +41,7 @@ export function emitLinear(ctx: BuildContext, x: string, name: string, { weight,
     y = ctx.g.op('MatMul', [x, w], {}, { name: `${name}/MatMul` });
   }
   if (bias) y = ctx.g.op('Add', [y, ctx.floatInitializer(`${name}.bias`, [weight.shape[0]], bias.data)], {}, { name: `${name}/Add` });
+  if (ctx.linearExtension) y = ctx.linearExtension(x, name, y, weight.shape);
   return y;
 }
 

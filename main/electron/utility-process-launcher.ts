@@ -1,0 +1,55 @@
+// The Electron flavour of the worker launcher (main/worker/worker-launcher.ts): the inference
+// worker runs as an Electron utilityProcess, not child_process.fork, because the packaged app's
+// RunAsNode fuse is off (fork needs ELECTRON_RUN_AS_NODE) and native modules such as
+// onnxruntime-node are not safe in worker threads. Inside the worker, messages arrive on
+// process.parentPort ('message' events carrying { data }) and go back with parentPort.postMessage.
+import { utilityProcess } from 'electron';
+import type { UtilityProcess } from 'electron';
+import type { WorkerExit, WorkerHandle, WorkerLauncher } from '../worker/worker-launcher.ts';
+import type { WorkerRequest } from '../worker/worker-protocol.ts';
+
+/** Matches the process in crash reports and in app.on('child-process-gone'). */
+const SERVICE_NAME = 'Hearth inference worker';
+
+export class UtilityProcessLauncher implements WorkerLauncher {
+  constructor(private readonly workerFile: string) {}
+
+  launch(): WorkerHandle {
+    const child = utilityProcess.fork(this.workerFile, [], {
+      serviceName: SERVICE_NAME,
+      // The worker's output goes where ours goes; messages travel over the parent port.
+      stdio: 'inherit',
+    });
+    return new UtilityWorkerHandle(child);
+  }
+}
+
+class UtilityWorkerHandle implements WorkerHandle {
+  private exited = false;
+
+  constructor(private readonly child: UtilityProcess) {
+    child.once('exit', () => (this.exited = true));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  send(message: WorkerRequest): void {
+    if (this.exited) return;
+    this.child.postMessage(message);
+  }
+
+  onMessage(listener: (message: unknown) => void): void {
+    this.child.on('message', listener);
+  }
+
+  onExit(listener: (exit: WorkerExit) => void): void {
+    // utilityProcess reports an exit code only; a crash or kill shows as a non-zero code.
+    this.child.once('exit', (code) => listener({ code, signal: null }));
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill();
+  }
+}

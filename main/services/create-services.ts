@@ -1,0 +1,152 @@
+// The services as one object for the shells (the Electron main process and the web shell): the
+// API handlers, the event stream and close. Opening it opens the store in the data directory (a
+// corrupt database is moved to a backup and replaced, with a notice the user sees), marks answers
+// a crash left 'streaming' as 'interrupted', and registers the bundled demo model. The worker
+// starts at the first reply, through the launcher the shell provides.
+import { resolve } from 'node:path';
+import type { ApiHandlers } from '../common/contracts/api.ts';
+import { ApiError } from '../common/contracts/api-error.ts';
+import type { ApiEvent } from '../common/contracts/events.ts';
+import type { HardwareSummary } from '../common/hardware-contract.ts';
+import { detectHardware } from '../hardware/detect-hardware.ts';
+import { databaseFileIn, openStore, type Store } from '../store/store.ts';
+import { StoreError } from '../store/store-error.ts';
+import type { WorkerLauncher } from '../worker/worker-launcher.ts';
+import { NodeWorkerLauncher } from '../worker/node-worker-launcher.ts';
+import { ChatService } from './chat-service.ts';
+import { ConversationService } from './conversation-service.ts';
+import { EngineHost } from './engine-host.ts';
+import { EventBus } from './event-bus.ts';
+import { guardHandlers } from './handler-guard.ts';
+import { HardwareService } from './hardware-service.ts';
+import { LibraryService } from './library-service.ts';
+import { VariantBuilds } from './variant-builds.ts';
+
+export interface CreateServicesOptions {
+  /** Holds hearth.sqlite and models/<id>/<precision>-fused/ (Electron's userData, or --data-dir). */
+  dataDir: string;
+  /** Holds models/shakespeare-5m, the bundled demo model (the repo's resources/, or process.resourcesPath). */
+  resourcesDir: string;
+  /** Starts the inference worker: the Electron app passes its utilityProcess launcher; default a forked Node child (NodeWorkerLauncher). */
+  launcher?: WorkerLauncher;
+  /** An already opened store (tests); default: openStore in dataDir. Closed by close() either way. */
+  store?: Store;
+  /** Hardware detection; default detectHardware() (run once, on first use, and cached). */
+  detectHardware?: () => Promise<HardwareSummary>;
+  /** Shown by app.status; default 'dev'. */
+  version?: string;
+}
+
+export interface Services {
+  handlers: ApiHandlers;
+  events: { subscribe(listener: (event: ApiEvent) => void): () => void };
+  /**
+   * What the user must be told about the start-up (a corrupt database replaced by an empty one
+   * with its backup's path, answers a crash cut off, a missing demo model). Events sent before
+   * any subscriber would be lost, so the shell shows these itself.
+   */
+  startupNotices: readonly string[];
+  /** Stops any reply (kept as 'stopped'), ends the worker, closes the store. */
+  close(): Promise<void>;
+}
+
+function openStoreIn(dataDir: string): Store {
+  try {
+    return openStore(databaseFileIn(dataDir), { onCorrupt: 'backup-and-recreate' });
+  } catch (error) {
+    // Locked or from a newer Hearth: the shell shows this message instead of a blank window.
+    if (error instanceof StoreError) throw new ApiError('store', error.message);
+    throw error;
+  }
+}
+
+export async function createServices(options: CreateServicesOptions): Promise<Services> {
+  const dataDir = resolve(options.dataDir);
+  const store = options.store ?? openStoreIn(dataDir);
+  const notices: string[] = [];
+  if (store.database.corruptBackupPath) {
+    notices.push(
+      `Hearth's database was damaged, so an empty one was started. The damaged file was kept as ${store.database.corruptBackupPath}; ` +
+        'your earlier conversations are in it.',
+    );
+  }
+  if (store.interruptedAtOpen > 0) {
+    notices.push(`${store.interruptedAtOpen === 1 ? '1 answer was' : `${store.interruptedAtOpen} answers were`} cut off when Hearth last stopped; the text so far was kept.`);
+  }
+
+  const bus = new EventBus();
+  const hardware = new HardwareService(store, options.detectHardware ?? (() => detectHardware()));
+  const builds = new VariantBuilds(store, dataDir, bus, hardware);
+  const engine = new EngineHost(options.launcher ?? new NodeWorkerLauncher(), bus);
+  const chat = new ChatService({ store, bus, engine, builds, hardware });
+  const conversations = new ConversationService(store, bus, { stopReply: (id) => chat.stop(id) });
+  const library = new LibraryService(store, dataDir, bus, {
+    busyReason: (modelId) => (builds.isBuilding(modelId) ? 'a variant of it is being built' : chat.busyReason(modelId)),
+    release: (modelId) => engine.release(modelId),
+  });
+  try {
+    const bundledNotice = await library.registerBundled(resolve(options.resourcesDir));
+    if (bundledNotice) notices.push(bundledNotice);
+  } catch (error) {
+    if (!options.store) store.close();
+    throw error;
+  }
+
+  const done = { done: true as const };
+  const handlers = guardHandlers({
+    'app.status': async () => ({ version: options.version ?? 'dev', dataDir, worker: engine.status() }),
+    'hardware.get': () => hardware.get(),
+
+    'models.list': async () => library.list(),
+    'models.import': (input) => library.importModel(input),
+    'models.delete': async ({ modelId }) => {
+      await library.delete(modelId);
+      return done;
+    },
+    'models.plan': ({ modelId, contextTokens }) => hardware.plan(modelId, contextTokens),
+    'models.buildVariant': async ({ modelId, precision }) => {
+      builds.start(modelId, precision);
+      return done;
+    },
+
+    'conversations.list': async () => conversations.list(),
+    'conversations.search': async ({ query }) => conversations.search(query),
+    'conversations.create': async (input) => conversations.create(input),
+    'conversations.get': async ({ conversationId }) => conversations.get(conversationId),
+    'conversations.rename': async ({ conversationId, title }) => {
+      conversations.rename(conversationId, title);
+      return done;
+    },
+    'conversations.update': async (input) => conversations.update(input),
+    'conversations.delete': async ({ conversationId }) => {
+      await conversations.delete(conversationId);
+      return done;
+    },
+
+    'chat.send': ({ conversationId, text }) => chat.send(conversationId, text),
+    'chat.stop': async ({ conversationId }) => {
+      requireKnownConversation(store, conversationId);
+      await chat.stop(conversationId);
+      return done;
+    },
+    'chat.regenerate': ({ conversationId }) => chat.regenerate(conversationId),
+    'chat.editAndResend': ({ messageId, text }) => chat.editAndResend(messageId, text),
+  });
+
+  let closing: Promise<void> | null = null;
+  return {
+    handlers,
+    events: { subscribe: (listener) => bus.subscribe(listener) },
+    startupNotices: notices,
+    close: () =>
+      (closing ??= (async () => {
+        await chat.stopAll();
+        await engine.close();
+        store.close();
+      })()),
+  };
+}
+
+function requireKnownConversation(store: Store, conversationId: string): void {
+  if (!store.conversations.get(conversationId)) throw new ApiError('not-found', `There is no conversation ${conversationId} (was it deleted?).`);
+}

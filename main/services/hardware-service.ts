@@ -1,0 +1,41 @@
+// The machine as detected once (GPUs, VRAM, CPU, RAM, whether WebGPU starts) and the precision
+// plan of a model on it: every precision with its size, fit badge and quality note, and the pick.
+// Detection runs once per app start and is cached: it spawns nvidia-smi and starts a WebGPU
+// session, which is too slow to repeat for every plan.
+import { DEFAULT_CHAT_PARAMS } from '../common/contracts/chat.ts';
+import type { ModelPlan } from '../common/contracts/models.ts';
+import type { HardwareSummary } from '../common/hardware-contract.ts';
+import { planPrecisions } from '../common/precision-plan.ts';
+import type { Store } from '../store/store.ts';
+import { requireModel, specOf } from './model-records.ts';
+
+export type DetectHardware = () => Promise<HardwareSummary>;
+
+export class HardwareService {
+  private readonly store: Store;
+  private readonly detect: DetectHardware;
+  private detected: Promise<HardwareSummary> | null = null;
+
+  constructor(store: Store, detect: DetectHardware) {
+    this.store = store;
+    this.detect = detect;
+  }
+
+  get(): Promise<HardwareSummary> {
+    this.detected ??= this.detect().catch((error: unknown) => {
+      this.detected = null; // a failure is not cached: the next call looks again
+      throw error;
+    });
+    return this.detected;
+  }
+
+  /**
+   * The plan for a model at a context length (default: the chat default), clamped to what the
+   * model was trained for: a longer context can never be used, so planning for it would mislead.
+   */
+  async plan(modelId: string, contextTokens: number = DEFAULT_CHAT_PARAMS.contextLength): Promise<ModelPlan> {
+    const spec = specOf(requireModel(this.store, modelId));
+    const context = Math.max(1, Math.min(contextTokens, spec.contextLength));
+    return { modelId, plan: planPrecisions(spec, context, await this.get()) };
+  }
+}

@@ -1,0 +1,113 @@
+// The model library: the bundled demo model (registered at every start-up, never deletable),
+// models imported from Hugging Face folders (checked first; a folder that fails adds nothing),
+// the list with architecture, parameters, context, size and built variants, and delete, which
+// frees the variants' disk and removes the row (the user's own folder is never touched).
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ApiError } from '../common/contracts/api-error.ts';
+import type { ImportModelInput, ModelSummary } from '../common/contracts/models.ts';
+import { countParameters } from '../common/memory-plan.ts';
+import type { Store } from '../store/store.ts';
+import type { EventBus } from './event-bus.ts';
+import { checkModelFolder, isInside } from './model-folder-check.ts';
+import { modelDataDir, modelsRoot } from './model-paths.ts';
+import { modelSummary, requireModel } from './model-records.ts';
+
+/** The demo model shipped with Hearth, under <resourcesDir>/models/. */
+export const BUNDLED_MODEL_ID = 'shakespeare-5m';
+export const BUNDLED_MODEL_NAME = 'Shakespeare 5M (demo)';
+
+/** What the library needs from the rest of the app when a model goes away. */
+export interface LibraryDependencies {
+  /** Why the model cannot be deleted right now (a build or a reply uses it), or null. */
+  busyReason(modelId: string): string | null;
+  /** Unloads the model from the worker if it is loaded. */
+  release(modelId: string): Promise<void>;
+}
+
+export class LibraryService {
+  private readonly store: Store;
+  private readonly dataDir: string;
+  private readonly bus: EventBus;
+  private readonly dependencies: LibraryDependencies;
+
+  constructor(store: Store, dataDir: string, bus: EventBus, dependencies: LibraryDependencies) {
+    this.store = store;
+    this.dataDir = dataDir;
+    this.bus = bus;
+    this.dependencies = dependencies;
+  }
+
+  /**
+   * Registers (or refreshes: the app may have moved) the bundled demo model. Returns a notice for
+   * the user when it is missing or unusable, instead of failing the start-up.
+   */
+  async registerBundled(resourcesDir: string): Promise<string | null> {
+    const dir = join(resourcesDir, 'models', BUNDLED_MODEL_ID);
+    if (!existsSync(dir)) return `The demo model is missing from ${dir}; reinstall Hearth to get it back. Imported models still work.`;
+    try {
+      const checked = await checkModelFolder(dir);
+      this.store.models.upsert({
+        id: BUNDLED_MODEL_ID,
+        name: BUNDLED_MODEL_NAME,
+        architecture: checked.spec.architecture,
+        sourceDir: checked.dir,
+        parameters: countParameters(checked.spec),
+        contextLength: checked.spec.contextLength,
+        sizeBytes: checked.sizeBytes,
+        spec: checked.spec,
+        isBundled: true,
+      });
+      return null;
+    } catch (error) {
+      return `The demo model in ${dir} cannot be used (${error instanceof Error ? error.message : String(error)}); reinstall Hearth to repair it.`;
+    }
+  }
+
+  list(): ModelSummary[] {
+    return this.store.models.list().map((model) => modelSummary(this.store, model));
+  }
+
+  get(modelId: string): ModelSummary {
+    return modelSummary(this.store, requireModel(this.store, modelId));
+  }
+
+  /** Imports a Hugging Face folder after checking it; the same folder imported again returns the existing entry. */
+  async importModel(input: ImportModelInput): Promise<ModelSummary> {
+    const checked = await checkModelFolder(input.path);
+    const existing = this.store.models.list().find((model) => model.sourceDir === checked.dir);
+    if (existing) return modelSummary(this.store, existing);
+    const record = this.store.models.upsert({
+      id: randomUUID(),
+      name: input.name?.trim() || basename(checked.dir),
+      architecture: checked.spec.architecture,
+      sourceDir: checked.dir,
+      parameters: countParameters(checked.spec),
+      contextLength: checked.spec.contextLength,
+      sizeBytes: checked.sizeBytes,
+      spec: checked.spec,
+      isBundled: false,
+    });
+    this.bus.emit({ type: 'library.changed' });
+    return modelSummary(this.store, record);
+  }
+
+  async delete(modelId: string): Promise<void> {
+    const model = requireModel(this.store, modelId);
+    if (model.isBundled) throw new ApiError('invalid-input', `${model.name} ships with Hearth and cannot be deleted.`);
+    const busy = this.dependencies.busyReason(modelId);
+    if (busy) throw new ApiError('busy', `${model.name} cannot be deleted now: ${busy}. Wait for it to finish, or stop it, and delete again.`);
+    await this.dependencies.release(modelId);
+    const dir = modelDataDir(this.dataDir, modelId);
+    // Only ever below <dataDir>/models: the id comes from the store, but a path is checked before an rm -r.
+    if (!isInside(modelsRoot(this.dataDir), dir) || dir === modelsRoot(this.dataDir)) {
+      throw new ApiError('internal', `Refusing to delete ${dir}: it is not inside ${modelsRoot(this.dataDir)}.`);
+    }
+    await rm(dir, { recursive: true, force: true });
+    this.store.models.delete(modelId);
+    this.bus.emit({ type: 'library.changed' });
+    this.bus.emit({ type: 'conversations.changed' });
+  }
+}

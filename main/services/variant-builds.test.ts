@@ -1,0 +1,102 @@
+// The precision plan and variant builds through the API handlers: a plan for the demo model on
+// a CPU-only machine, an int8 build with progress events (the CPU's integer-GEMM kernel), one
+// build shared by concurrent requests, and delete freeing the variants' disk.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { cp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MANIFEST_FILE } from '../common/model-manifest.ts';
+import { BUNDLED_MODEL_ID } from './library-service.ts';
+import { modelDataDir, variantDir } from './model-paths.ts';
+import { BUNDLED_MODEL_DIR, openTestServices, scratchDir, type TestServices } from './services-test-support.ts';
+
+let t: TestServices;
+let scratch: { dir: string; remove(): Promise<void> };
+before(async () => {
+  t = await openTestServices();
+  scratch = await scratchDir('hearth-builds-');
+});
+after(async () => {
+  await t.cleanup();
+  await scratch.remove();
+});
+
+describe('precision plan and variant builds', () => {
+  it('plans every precision for the demo model, on the CPU with the reason', async () => {
+    const { modelId, plan } = await t.services.handlers['models.plan']({ modelId: BUNDLED_MODEL_ID, contextTokens: 256 });
+    assert.equal(modelId, BUNDLED_MODEL_ID);
+    assert.equal(plan.contextTokens, 256);
+    assert.deepEqual(plan.options.map((o) => o.precision), ['fp32', 'fp16', 'int8', 'int4']);
+    assert.ok(plan.options.every((o) => o.fit === 'fits-ram-cpu'));
+    assert.equal(plan.recommended?.device, 'cpu');
+    assert.match(plan.cpuReason ?? '', /^no GPU found \(searched: nvidia-smi: not installed/);
+    const int8 = plan.options.find((o) => o.precision === 'int8')!;
+    const fp32 = plan.options.find((o) => o.precision === 'fp32')!;
+    assert.ok(int8.weightBytes < fp32.weightBytes / 2, 'int8 weights are under half of fp32');
+    // Longer than the model was trained for: planned at the model's own limit.
+    const clamped = await t.services.handlers['models.plan']({ modelId: BUNDLED_MODEL_ID, contextTokens: 100_000 });
+    assert.equal(clamped.plan.contextTokens, 512);
+  });
+
+  it('builds int8 once, with progress events, into <dataDir>/models/<id>/int8-fused using the CPU kernel', async () => {
+    const mark = t.events.mark();
+    await t.services.handlers['models.buildVariant']({ modelId: BUNDLED_MODEL_ID, precision: 'int8' });
+    // A second request while it builds joins the same build.
+    await t.services.handlers['models.buildVariant']({ modelId: BUNDLED_MODEL_ID, precision: 'int8' });
+    await t.events.next(mark, 'model.build', (e) => e.state === 'ready' && e.precision === 'int8');
+    const progress = t.events.since(mark, 'model.build').filter((e) => e.state === 'building');
+    assert.ok(progress.length >= 8, `expected a progress event per layer, got ${progress.length}`);
+    assert.ok(progress.some((e) => /layer 6 of 6/.test(e.label)));
+    const steps = progress.filter((e) => e.total > 1);
+    assert.ok(steps.every((e, i) => i === 0 || e.done >= steps[i - 1].done), 'progress only goes forward');
+    assert.equal(progress.filter((e) => e.label === 'starting').length, 1, 'one build, not two');
+
+    const dir = variantDir(t.dataDir, BUNDLED_MODEL_ID, 'int8');
+    const manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
+    assert.equal(manifest.precision, 'int8');
+    assert.equal(manifest.int8Kernel, 'dynamic');
+    const [model] = await t.services.handlers['models.list']({});
+    const variant = model.variants.find((v) => v.precision === 'int8');
+    assert.equal(variant?.status, 'ready');
+    assert.equal(variant?.weightBytes, manifest.weightBytes);
+
+    const again = t.events.mark();
+    await t.services.handlers['models.buildVariant']({ modelId: BUNDLED_MODEL_ID, precision: 'int8' });
+    const events = t.events.since(again, 'model.build');
+    assert.deepEqual(events.map((e) => e.state), ['ready'], 'a built variant is reused, not rebuilt');
+  });
+
+  it('reports a failed build as an event and on the variant', async () => {
+    const dir = join(scratch.dir, 'vanishing');
+    await cp(BUNDLED_MODEL_DIR, dir, { recursive: true });
+    const model = await t.services.handlers['models.import']({ path: dir });
+    const { rm } = await import('node:fs/promises');
+    await rm(join(dir, 'model.safetensors'));
+    const mark = t.events.mark();
+    await t.services.handlers['models.buildVariant']({ modelId: model.id, precision: 'int4' });
+    const failed = await t.events.next(mark, 'model.build', (e) => e.modelId === model.id && e.state !== 'building');
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.error?.code, 'model-build-failed');
+    assert.match(failed.error?.message ?? '', /model\.safetensors/);
+    const listed = (await t.services.handlers['models.list']({})).find((m) => m.id === model.id);
+    assert.equal(listed?.variants[0].status, 'failed');
+    assert.ok(!existsSync(variantDir(t.dataDir, model.id, 'int4')), 'no half-built folder is left');
+  });
+
+  it('deleting an imported model frees its built variants and removes it, leaving its source folder', async () => {
+    const source = join(scratch.dir, 'to-delete');
+    await cp(BUNDLED_MODEL_DIR, source, { recursive: true });
+    const model = await t.services.handlers['models.import']({ path: source });
+    const mark = t.events.mark();
+    await t.services.handlers['models.buildVariant']({ modelId: model.id, precision: 'int4' });
+    await t.events.next(mark, 'model.build', (e) => e.modelId === model.id && e.state === 'ready');
+    assert.ok(existsSync(join(variantDir(t.dataDir, model.id, 'int4'), 'model.onnx.data')));
+
+    await t.services.handlers['models.delete']({ modelId: model.id });
+    assert.ok(!existsSync(modelDataDir(t.dataDir, model.id)), 'the built variants are gone');
+    assert.ok(existsSync(join(source, 'model.safetensors')), "the user's folder is untouched");
+    const listed = await t.services.handlers['models.list']({});
+    assert.ok(!listed.some((m) => m.id === model.id));
+  });
+});

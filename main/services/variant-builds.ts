@@ -1,0 +1,125 @@
+// Builds a model's precision variants into <dataDir>/models/<id>/<precision>-fused, once each:
+// a second request for a variant being built joins that build, and a built one is reused.
+// Progress goes out as 'model.build' events. int8 is built with the integer-GEMM kernel
+// ('dynamic') when it will run on the CPU and with MatMulNBits ('blockwise') when the plan puts
+// it on the GPU, where the dynamic kernel does not run.
+import { existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApiError } from '../common/contracts/api-error.ts';
+import { MANIFEST_FILE, type Int8Kernel, type Precision } from '../common/model-manifest.ts';
+import { buildModel } from '../engine/builder/build-model.ts';
+import type { ModelVariantRecord } from '../store/models-repository.ts';
+import type { Store } from '../store/store.ts';
+import type { EventBus } from './event-bus.ts';
+import type { HardwareService } from './hardware-service.ts';
+import { requireModel } from './model-records.ts';
+import { VARIANT_ATTENTION, variantDir } from './model-paths.ts';
+
+export class VariantBuilds {
+  private readonly store: Store;
+  private readonly dataDir: string;
+  private readonly bus: EventBus;
+  private readonly hardware: HardwareService;
+  /** Builds in progress by `${modelId}/${precision}`. */
+  private readonly running = new Map<string, Promise<ModelVariantRecord>>();
+
+  constructor(store: Store, dataDir: string, bus: EventBus, hardware: HardwareService) {
+    this.store = store;
+    this.dataDir = dataDir;
+    this.bus = bus;
+    this.hardware = hardware;
+    this.markAbandonedBuilds();
+  }
+
+  /** Whether any variant of the model is being built. */
+  isBuilding(modelId: string): boolean {
+    return [...this.running.keys()].some((key) => key.startsWith(`${modelId}/`));
+  }
+
+  /** Starts the build if needed and returns at once (the 'models.buildVariant' method); failures arrive as events. */
+  start(modelId: string, precision: Precision): void {
+    requireModel(this.store, modelId);
+    // A variant already built still gets its 'ready' event: the UI's progress bar waits for one.
+    if (this.readyVariant(modelId, precision)) this.emit(modelId, precision, 'ready', 1, 1, 'ready', null);
+    this.ensure(modelId, precision).catch(() => {
+      // Reported by the 'failed' build event and recorded on the variant row.
+    });
+  }
+
+  /** The ready variant, built first when needed (shared with a build already running). */
+  ensure(modelId: string, precision: Precision): Promise<ModelVariantRecord> {
+    const model = requireModel(this.store, modelId);
+    const ready = this.readyVariant(modelId, precision);
+    if (ready) return Promise.resolve(ready);
+    const key = `${modelId}/${precision}`;
+    const running = this.running.get(key);
+    if (running) return running;
+    const build = this.build(key, model.id, model.sourceDir, precision).finally(() => this.running.delete(key));
+    this.running.set(key, build);
+    return build;
+  }
+
+  /** The variant when it is built and its folder is still complete (a rebuild replaces one whose files went missing). */
+  private readyVariant(modelId: string, precision: Precision): ModelVariantRecord | null {
+    const variant = this.store.models.findVariant(modelId, precision, VARIANT_ATTENTION);
+    return variant?.status === 'ready' && existsSync(join(variant.dir, MANIFEST_FILE)) ? variant : null;
+  }
+
+  private async build(key: string, modelId: string, sourceDir: string, precision: Precision): Promise<ModelVariantRecord> {
+    const dir = variantDir(this.dataDir, modelId, precision);
+    const variant = this.store.models.upsertVariant({ modelId, precision, attention: VARIANT_ATTENTION, dir, status: 'building', weightBytes: null, error: null });
+    this.bus.emit({ type: 'library.changed' });
+    this.emit(modelId, precision, 'building', 0, 1, 'starting', null);
+    // Built beside the target and moved into place when complete, so a build cut off halfway never looks done.
+    const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
+    try {
+      const int8Kernel = precision === 'int8' ? await this.int8KernelFor(modelId) : undefined;
+      const manifest = await buildModel(sourceDir, partial, {
+        precision,
+        attention: VARIANT_ATTENTION,
+        int8Kernel,
+        onProgress: (done, total, label) => this.emit(modelId, precision, 'building', done, total, label, null),
+      });
+      await rm(dir, { recursive: true, force: true });
+      await rename(partial, dir);
+      const ready = this.store.models.updateVariant(variant.id, { status: 'ready', weightBytes: manifest.weightBytes, error: null });
+      if (!ready) throw new ApiError('not-found', `The model ${modelId} was deleted while its ${precision} variant was being built.`);
+      // No longer running once the UI hears it is ready (it may delete the model at once).
+      this.running.delete(key);
+      this.emit(modelId, precision, 'ready', 1, 1, 'ready', null);
+      this.bus.emit({ type: 'library.changed' });
+      return ready;
+    } catch (error) {
+      await rm(partial, { recursive: true, force: true });
+      const message = `Building the ${precision} variant failed: ${error instanceof Error ? error.message : String(error)}`;
+      this.store.models.updateVariant(variant.id, { status: 'failed', error: message });
+      this.running.delete(key);
+      const failure = error instanceof ApiError ? error : new ApiError('model-build-failed', message);
+      this.emit(modelId, precision, 'failed', 0, 1, 'failed', failure.toData());
+      this.bus.emit({ type: 'library.changed' });
+      throw failure;
+    }
+  }
+
+  private async int8KernelFor(modelId: string): Promise<Int8Kernel> {
+    const plan = await this.hardware.plan(modelId);
+    const int8 = plan.plan.options.find((option) => option.precision === 'int8');
+    return int8?.device === 'gpu' ? 'blockwise' : 'dynamic';
+  }
+
+  /** A build still 'building' at start-up was cut off by a crash or quit. */
+  private markAbandonedBuilds(): void {
+    for (const model of this.store.models.list()) {
+      for (const variant of this.store.models.listVariants(model.id)) {
+        if (variant.status === 'building') {
+          this.store.models.updateVariant(variant.id, { status: 'failed', error: 'The build was cut off when Hearth stopped; choose the precision again to rebuild it.' });
+        }
+      }
+    }
+  }
+
+  private emit(modelId: string, precision: Precision, state: 'building' | 'ready' | 'failed', done: number, total: number, label: string, error: { code: ApiError['code']; message: string } | null): void {
+    this.bus.emit({ type: 'model.build', modelId, precision, state, done, total, label, error });
+  }
+}

@@ -1,0 +1,161 @@
+// What the worker process does with each request: load a built model (CPU, or WebGPU when
+// asked, reporting why WebGPU failed instead of falling back quietly), answer a conversation
+// through the one ConversationCache, stream tokens, abort on request keeping the partial reply,
+// and report the stats. Transport-free (worker-main.ts wires it to the process), so it can be
+// driven in a test without a process.
+import { ContextOverflowError } from '../engine/runtime/context-overflow.ts';
+import { ContextFullError } from '../engine/runtime/kv-cache.ts';
+import { ExecutionProviderError, ModelLoadError, openModel } from '../engine/runtime/model-session.ts';
+import type { LoadedModel } from '../engine/runtime/model-session.ts';
+import { loadTokenizer, TokenizerLoadError } from '../engine/tokenizer/load-tokenizer.ts';
+import { ConversationCache } from './conversation-cache.ts';
+import {
+  describeIssues,
+  requestIdOf,
+  WorkerRequestSchema,
+  type GenerateRequest,
+  type LoadModelRequest,
+  type WorkerError,
+  type WorkerReply,
+} from './worker-protocol.ts';
+
+interface Loaded {
+  model: LoadedModel;
+  cache: ConversationCache;
+}
+
+export class InferenceWorker {
+  private readonly post: (reply: WorkerReply) => void;
+  private readonly exit: () => void;
+  private loaded: Loaded | null = null;
+  /** The generation running now, by request id; at most one. */
+  private running: { requestId: string; controller: AbortController } | null = null;
+  /** Requests run one after another (a load waits for a generation to end, and the reverse). */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(post: (reply: WorkerReply) => void, exit: () => void) {
+    this.post = post;
+    this.exit = exit;
+  }
+
+  /** Handles one raw message from the host. */
+  receive(raw: unknown): void {
+    const parsed = WorkerRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.fail(requestIdOf(raw), { code: 'invalid-input', message: `The worker received a malformed request: ${describeIssues(parsed.error)}` });
+      return;
+    }
+    const request = parsed.data;
+    switch (request.type) {
+      case 'abort':
+        // Handled at once, not queued: the generation it stops holds the queue.
+        if (this.running?.requestId === request.requestId) this.running.controller.abort();
+        return;
+      case 'shutdown':
+        this.running?.controller.abort();
+        void this.queue
+          .then(() => this.release())
+          .catch(() => {}) // exiting anyway: the OS frees what release could not
+          .finally(() => this.exit());
+        return;
+      case 'load':
+        this.enqueue(() => this.load(request));
+        return;
+      case 'generate':
+        if (this.running) {
+          this.fail(request.requestId, { code: 'busy', message: 'The worker is already answering; stop that reply first.' });
+          return;
+        }
+        this.enqueue(() => this.generate(request));
+        return;
+    }
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.queue = this.queue.then(work, work);
+  }
+
+  private async load(request: LoadModelRequest): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.release();
+      const model = await openModel(request.modelDir, { executionProvider: request.device === 'gpu' ? 'webgpu' : 'cpu' });
+      try {
+        const tokenizer = await loadTokenizer(request.modelDir);
+        this.loaded = { model, cache: new ConversationCache(model, tokenizer) };
+      } catch (error) {
+        await model.release();
+        throw error;
+      }
+      this.post({
+        type: 'loaded',
+        requestId: request.requestId,
+        device: request.device,
+        memoryBytes: process.memoryUsage().rss,
+        loadMs: performance.now() - started,
+      });
+    } catch (error) {
+      this.fail(request.requestId, errorData(error));
+    }
+  }
+
+  private async generate(request: GenerateRequest): Promise<void> {
+    const loaded = this.loaded;
+    if (!loaded) {
+      this.fail(request.requestId, { code: 'model-load-failed', message: 'No model is loaded in the worker; load one before generating.' });
+      return;
+    }
+    const controller = new AbortController();
+    this.running = { requestId: request.requestId, controller };
+    try {
+      const turn = loaded.cache.answer(request, controller.signal);
+      for (;;) {
+        const step = await turn.next();
+        if (step.done) {
+          const result = step.value;
+          this.post({
+            type: 'generated',
+            requestId: request.requestId,
+            text: result.text,
+            stats: {
+              tokens: result.ids.length,
+              tokensPerSecond: result.tokensPerSecond,
+              ttftMs: Number.isFinite(result.ttftMs) ? result.ttftMs : null,
+              promptTokens: result.promptTokens,
+              reusedTokens: result.reusedTokens,
+              dropped: result.dropped,
+              stopReason: result.stopReason,
+            },
+          });
+          return;
+        }
+        if (step.value.text !== '') this.post({ type: 'token', requestId: request.requestId, text: step.value.text });
+      }
+    } catch (error) {
+      this.fail(request.requestId, errorData(error));
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async release(): Promise<void> {
+    const loaded = this.loaded;
+    this.loaded = null;
+    if (!loaded) return;
+    loaded.cache.dispose();
+    await loaded.model.release();
+  }
+
+  private fail(requestId: string | null, error: WorkerError): void {
+    this.post({ type: 'failed', requestId, error });
+  }
+}
+
+/** An engine error as data, with the code the host and the UI branch on. */
+export function errorData(error: unknown): WorkerError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ExecutionProviderError) return { code: 'webgpu-failed', message };
+  if (error instanceof ModelLoadError || error instanceof TokenizerLoadError) return { code: 'model-load-failed', message };
+  if (error instanceof ContextOverflowError || error instanceof ContextFullError) return { code: 'context-overflow', message };
+  return { code: 'internal', message };
+}

@@ -1,0 +1,146 @@
+// The model library: every model with its architecture, size and built variants; import a local
+// Hugging Face folder by its path; delete a model (not the bundled demo) after a confirmation.
+import { useState } from 'react';
+import type { ModelSummary, ModelVariant } from '../../../main/common/contracts/models.ts';
+import type { ApiClient } from '../api/api-client.ts';
+import { errorMessage } from '../api/api-client.ts';
+import { formatBytes, formatCount } from '../format/format-bytes.ts';
+import './ModelLibrary.css';
+
+export interface ModelLibraryProps {
+  client: ApiClient;
+  models: ModelSummary[];
+  onChanged: () => void;
+}
+
+function variantText(v: ModelVariant): string {
+  const size = v.weightBytes === null ? '' : `, ${formatBytes(v.weightBytes)}`;
+  const measured = v.measuredPeakBytes === null ? '' : `, peak ${formatBytes(v.measuredPeakBytes)}`;
+  const state = v.status === 'ready' ? '' : ` (${v.status}${v.error ? `: ${v.error}` : ''})`;
+  return `${v.precision}/${v.attention}${size}${measured}${state}`;
+}
+
+export function ModelLibrary({ client, models, onChanged }: ModelLibraryProps) {
+  const [path, setPath] = useState('');
+  const [name, setName] = useState('');
+  const [importing, setImporting] = useState(false);
+  const [importError, setImportError] = useState<string | null>(null);
+  const [imported, setImported] = useState<string | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
+
+  const importModel = async () => {
+    setImporting(true);
+    setImportError(null);
+    setImported(null);
+    try {
+      const model = await client.call('models.import', { path: path.trim(), ...(name.trim() ? { name: name.trim() } : {}) });
+      setImported(`Imported ${model.name}.`);
+      setPath('');
+      setName('');
+      onChanged();
+    } catch (e) {
+      setImportError(errorMessage(e));
+    } finally {
+      setImporting(false);
+    }
+  };
+
+  const deleteModel = async (modelId: string) => {
+    setDeleteError(null);
+    try {
+      await client.call('models.delete', { modelId });
+      setConfirmDelete(null);
+      onChanged();
+    } catch (e) {
+      setDeleteError(errorMessage(e));
+    }
+  };
+
+  return (
+    <section className="model-library" aria-labelledby="model-library-title">
+      <h2 id="model-library-title">Models</h2>
+      <form
+        className="model-import"
+        aria-label="Import a model"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (path.trim()) void importModel();
+        }}
+      >
+        <label>
+          <span>Model folder</span>
+          <input value={path} placeholder="/path/to/a/hugging-face/model-folder" onChange={(e) => setPath(e.target.value)} />
+        </label>
+        <label>
+          <span>Name (optional)</span>
+          <input value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <button type="submit" disabled={importing || !path.trim()}>
+          {importing ? 'Importing…' : 'Import'}
+        </button>
+      </form>
+      <p className="muted model-import-hint">
+        A folder with config.json, the weights (*.safetensors) and the tokenizer (tokenizer.json). It is read in place, not copied.
+      </p>
+      {importError && (
+        <p className="error-box" role="alert">
+          {importError}
+        </p>
+      )}
+      {imported && <p role="status">{imported}</p>}
+      {deleteError && (
+        <p className="error-box" role="alert">
+          {deleteError}
+        </p>
+      )}
+      <table className="model-table">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Architecture</th>
+            <th scope="col">Parameters</th>
+            <th scope="col">Context</th>
+            <th scope="col">Size on disk</th>
+            <th scope="col">Built variants</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {models.map((m) => (
+            <tr key={m.id}>
+              <th scope="row">{m.name}</th>
+              <td>{m.architecture}</td>
+              <td>{formatCount(m.parameters)}</td>
+              <td>{m.contextLength} tokens</td>
+              <td>{formatBytes(m.sizeOnDiskBytes)}</td>
+              <td>{m.variants.length ? m.variants.map(variantText).join('; ') : 'none yet'}</td>
+              <td>
+                {m.bundled ? (
+                  <span className="muted">bundled</span>
+                ) : confirmDelete === m.id ? (
+                  <span className="model-confirm" role="group" aria-label={`Delete ${m.name}?`}>
+                    <span>Delete {m.name} and its built variants?</span>
+                    <button type="button" className="danger" onClick={() => void deleteModel(m.id)}>
+                      Delete
+                    </button>
+                    <button type="button" onClick={() => setConfirmDelete(null)}>
+                      Cancel
+                    </button>
+                  </span>
+                ) : (
+                  <button type="button" aria-label={`Delete ${m.name}`} onClick={() => setConfirmDelete(m.id)}>
+                    Delete
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {models.length === 0 && <p className="muted">No models yet.</p>}
+    </section>
+  );
+}

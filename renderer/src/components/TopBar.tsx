@@ -1,0 +1,38 @@
+// The bar above every page: which model, at which precision (the plan), the build in progress,
+// and what the model process is doing, where it runs and how much memory it really uses.
+import type { ModelSummary } from '../../../main/common/contracts/models.ts';
+import type { Precision } from '../../../main/common/model-manifest.ts';
+import type { PrecisionPlan } from '../../../main/common/precision-plan-contract.ts';
+import type { WorkerStatus } from '../format/worker-status-text.ts';
+import type { BuildProgress } from '../state/build-progress.ts';
+import { BuildProgressBar } from './BuildProgressBar.tsx';
+import { ModelSelect } from './ModelSelect.tsx';
+import { PrecisionSelect } from './PrecisionSelect.tsx';
+import { WorkerStatusView } from './WorkerStatusView.tsx';
+import './TopBar.css';
+
+export interface TopBarProps {
+  models: ModelSummary[];
+  modelId: string | null;
+  onModel: (modelId: string | null) => void;
+  plan: PrecisionPlan | null;
+  planError: string | null;
+  precision: Precision | null;
+  onPrecision: (precision: Precision) => void;
+  build: BuildProgress | null;
+  worker: WorkerStatus | null;
+  workerModelName: string | null;
+}
+
+export function TopBar(props: TopBarProps) {
+  return (
+    <header className="top-bar">
+      <div className="top-bar-controls">
+        <ModelSelect models={props.models} modelId={props.modelId} onChange={props.onModel} />
+        <PrecisionSelect plan={props.plan} planError={props.planError} precision={props.precision} hasModel={Boolean(props.modelId)} onChange={props.onPrecision} />
+      </div>
+      {props.build && props.precision && <BuildProgressBar precision={props.precision} progress={props.build} />}
+      {props.worker && <WorkerStatusView status={props.worker} modelName={props.workerModelName} />}
+    </header>
+  );
+}
