@@ -1,0 +1,146 @@
+// Controlling replies in the web shell: stop one mid-stream (the partial answer stays, marked
+// stopped), regenerate the last one (it is replaced), and switch the precision in the middle of a
+// conversation (the next reply runs on the new variant, and the status says where and how much
+// memory it uses). Each test opens its own conversation on the bundled demo model.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
+import {
+  assistantArticles,
+  chooseModel,
+  messageText,
+  modelStatus,
+  newChat,
+  openApp,
+  precisionSelect,
+  saveSettings,
+  sendMessage,
+  waitForReplyToEnd,
+  waitForStreamingText,
+} from './chat-page.ts';
+import { webE2eSkipReason } from './prerequisites.ts';
+import { startWebShell } from './web-shell-process.ts';
+import type { WebShellProcess } from './web-shell-process.ts';
+
+const skip = await webE2eSkipReason();
+const DEMO = 'Shakespeare 5M (demo) (bundled demo)';
+/** Short replies keep the suite fast where their length does not matter. */
+const SHORT_REPLY_TOKENS = '40';
+const STOPPED_NOTICE = 'Stopped; the partial answer was kept.';
+
+describe('web shell: stop, regenerate and switch precision', () => {
+  let dataDir: string;
+  let shell: WebShellProcess | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+
+  before(async () => {
+    if (skip) return;
+    dataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-chat-controls-'));
+    shell = await startWebShell(dataDir);
+    browser = await launchChromium();
+    page = await openApp(browser, shell.url);
+    await chooseModel(page, DEMO);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await shell?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** A new conversation whose first reply has ended (settings exist only once a conversation does). */
+  async function startConversation(first: string, precision?: string): Promise<Locator> {
+    await newChat(page);
+    if (precision) await precisionSelect(page).selectOption(precision);
+    const reply = await sendMessage(page, first);
+    await waitForReplyToEnd(reply);
+    return reply;
+  }
+
+  /** A reply that ended by itself carries no stopped, interrupted or failed notice (others, e.g. context ones, may be there). */
+  async function assertEndedNormally(reply: Locator): Promise<void> {
+    const endNotices = reply.getByRole('note').filter({ hasText: /stopped|interrupted|failed/i });
+    assert.equal(await endNotices.count(), 0, `the reply ended normally: ${await reply.innerText()}`);
+  }
+
+  /** The token count that the reply's stats line gives ("N tokens · … tokens/s · …"). */
+  async function replyTokens(reply: Locator): Promise<number> {
+    const match = /(\d+) tokens ·/.exec(await reply.innerText());
+    assert.ok(match, `the reply shows its stats: ${await reply.innerText()}`);
+    return Number(match[1]);
+  }
+
+  test('Stop keeps the partial answer, marked stopped, and the next message works', { skip, timeout: 180_000 }, async () => {
+    await startConversation('KING HENRY:');
+    await saveSettings(page, { 'Max tokens': '4000' });
+
+    const reply = await sendMessage(page, 'Speak on, and at length.');
+    await waitForStreamingText(reply, 20);
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await waitForReplyToEnd(reply);
+    const partial = await messageText(reply);
+    assert.ok(partial.length >= 20, `the partial answer is kept: ${JSON.stringify(partial)}`);
+    assert.equal(await reply.getByRole('note').filter({ hasText: STOPPED_NOTICE }).count(), 1, 'the answer is marked stopped');
+    assert.ok((await replyTokens(reply)) < 4000, 'it stopped before its token budget');
+    assert.equal(await page.getByRole('button', { name: 'Stop', exact: true }).count(), 0, 'Stop is gone once the reply ended');
+
+    await saveSettings(page, { 'Max tokens': SHORT_REPLY_TOKENS });
+    const next = await sendMessage(page, 'And now briefly.');
+    await waitForReplyToEnd(next);
+    assert.ok((await messageText(next)).length > 0, 'the next reply has text');
+    await assertEndedNormally(next);
+    assert.equal(await messageText(reply), partial, 'the stopped answer is unchanged');
+  });
+
+  test('Regenerate replaces the last reply with a new one', { skip, timeout: 180_000 }, async () => {
+    await startConversation('QUEEN MARGARET:');
+    await saveSettings(page, { 'Max tokens': SHORT_REPLY_TOKENS, Temperature: '1' });
+    const reply = await sendMessage(page, 'Tell me of the war.');
+    await waitForReplyToEnd(reply);
+    const first = await messageText(reply);
+    const replies = await assistantArticles(page).count();
+
+    // React gives the new reply a new element: waiting for the old one to go avoids seeing it as the answer.
+    const old = await reply.elementHandle();
+    await reply.getByRole('button', { name: 'Regenerate', exact: true }).click();
+    await old!.waitForElementState('hidden');
+    const regenerated = assistantArticles(page).last();
+    await waitForReplyToEnd(regenerated);
+
+    assert.equal(await assistantArticles(page).count(), replies, 'the reply was replaced, not added');
+    const second = await messageText(regenerated);
+    assert.ok(second.length > 0, 'the new reply has text');
+    assert.notEqual(second, first, 'at temperature 1 the new reply differs from the old one');
+    await assertEndedNormally(regenerated);
+    // The replacement is stored: after a reload the conversation holds the new reply only.
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: 'QUEEN MARGARET:', exact: true }).click();
+    await assistantArticles(page).nth(replies - 1).waitFor();
+    assert.equal(await assistantArticles(page).count(), replies);
+    assert.equal(await messageText(assistantArticles(page).last()), second);
+  });
+
+  test('switching fp32 → int4 mid-conversation: the next reply runs on int4, and the status shows where and its memory', { skip, timeout: 180_000 }, async () => {
+    await startConversation('GLOUCESTER:', 'fp32');
+    assert.equal(await precisionSelect(page).inputValue(), 'fp32');
+    const status = modelStatus(page);
+    await status.filter({ hasText: /fp32 ready on the (CPU|GPU)/ }).waitFor();
+    assert.match(await status.innerText(), /uses [\d.]+ [kMG]i?B \(estimated [\d.]+ [kMG]i?B\)/);
+
+    await saveSettings(page, { 'Max tokens': SHORT_REPLY_TOKENS });
+    await precisionSelect(page).selectOption('int4');
+    const reply = await sendMessage(page, 'Now in four bits.');
+    await waitForReplyToEnd(reply);
+    assert.ok((await messageText(reply)).length > 0, 'the reply after the switch has text');
+    await assertEndedNormally(reply);
+    assert.match(await reply.innerText(), /tokens\/s · first token after \d+ ms · on the (CPU|GPU)/);
+    await status.filter({ hasText: /int4 ready on the (CPU|GPU)/ }).waitFor();
+    assert.match(await status.innerText(), /uses [\d.]+ [kMG]i?B \(estimated [\d.]+ [kMG]i?B\)/);
+    assert.equal(await precisionSelect(page).inputValue(), 'int4', 'the conversation keeps the new precision');
+  });
+});
