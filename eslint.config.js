@@ -63,6 +63,13 @@ export default tseslint.config(
     }),
   },
   {
+    files: ['main/train/**/*.ts'],
+    rules: layer('main/train (LoRA fine-tuning) is plain Node: it imports only main/common and main/engine.', {
+      paths: ['electron', 'better-sqlite3'],
+      patterns: ['**/cli/**', '**/store/**', '**/services/**', '**/worker/**', '**/server/**', '**/electron/**'],
+    }),
+  },
+  {
     files: ['main/store/**/*.ts'],
     rules: layer('main/store is plain Node: no Electron, and it imports only main/common.', {
       paths: ['electron', 'onnxruntime-node'],

@@ -12,8 +12,11 @@ import { runCommand } from './commands/run.ts';
 import { benchCommand } from './commands/bench.ts';
 import { benchTableCommand } from './commands/bench-table.ts';
 import { serveCommand } from './commands/serve.ts';
+import { finetuneCommand } from './commands/finetune.ts';
+import { evalCommand } from './commands/eval.ts';
+import { mergeCommand } from './commands/merge.ts';
 
-const commands: Command[] = [buildCommand, logitsCommand, runCommand, chatCommand, pplCommand, planCommand, benchCommand, benchTableCommand, importCommand, serveCommand];
+const commands: Command[] = [buildCommand, logitsCommand, runCommand, chatCommand, pplCommand, planCommand, benchCommand, benchTableCommand, importCommand, serveCommand, finetuneCommand, evalCommand, mergeCommand];
 
 export function registerCommand(command: Command): void {
   commands.push(command);
