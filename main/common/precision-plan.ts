@@ -148,11 +148,13 @@ export function planPrecisions(
   // Usually int4, but a large float32 embedding table can make another precision the smallest.
   const smallestOf = (list: PrecisionOption[]) => list.reduce((a, b) => (b.memoryBytes < a.memoryBytes ? b : a));
   const smallest = smallestOf(entries);
-  const smallestOnGpu = smallestOf(GPU_PRECISIONS.map(byPrecision));
+  const smallestOnGpu = planned
+    .filter(({ precision }) => GPU_PRECISIONS.includes(precision))
+    .reduce((a, b) => (b.gpuMemory.totalBytes < a.gpuMemory.totalBytes ? b : a));
   // Why the CPU: the GPU could not be used at all, or not even its smallest precision fits in it.
   const whyNotGpu = !gpuChoice.usable
     ? gpuChoice.reason
-    : doesNotFitInVram(gpuChoice.gpu, gpuChoice.budgetBytes, smallestOnGpu.precision, smallestOnGpu.memoryBytes, headroom);
+    : doesNotFitInVram(gpuChoice.gpu, gpuChoice.budgetBytes, smallestOnGpu.precision, smallestOnGpu.gpuMemory.totalBytes, headroom);
 
   let message: string;
   if (gpuPick && gpuChoice.usable) {

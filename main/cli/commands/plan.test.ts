@@ -38,9 +38,11 @@ describe('hearth plan', { skip: fixturesMissing(HF_TINY_DIR) }, () => {
       const expected = planMemory(source.spec, p.precision, 128);
       assert.equal(p.totalBytes, expected.totalBytes);
       assert.equal(p.fitsRam, expected.totalBytes <= 0.9e9);
-      assert.equal(p.fitsVram, p.precision === 'fp32' ? null : expected.totalBytes <= 0.9 * 60 * 2 ** 20);
+      // VRAM holds the weights as stored, with no CPU runtime around them: the GPU plan.
+      const onGpu = planMemory(source.spec, p.precision, 128, { device: 'gpu' });
+      assert.equal(p.fitsVram, p.precision === 'fp32' ? null : onGpu.totalBytes <= 0.9 * 60 * 2 ** 20);
     }
-    assert.ok(plan.plans.some((p: { fitsVram: boolean | null }) => p.fitsVram === false), '60 MiB is too small for the workspace estimate');
+    assert.ok(plan.plans.some((p: { fitsRam: boolean }) => p.fitsRam), 'the tiny model fits in 1 GB of RAM');
   });
 
   it('rejects a size it cannot read, and a context longer than the model takes', async () => {

@@ -48,13 +48,16 @@ export const planCommand: Command = {
     if (context > spec.contextLength) throw new UsageError(`--context ${context} is longer than the ${spec.contextLength} tokens the model was trained for`);
 
     const plans = PRECISIONS.map((precision) => {
-      const plan = planMemory(spec, precision, context);
+      // RAM holds what the CPU provider makes of the weights; VRAM holds them as stored.
+      const plan = planMemory(spec, precision, context, { device: 'cpu' });
       const onGpu = GPU_PRECISIONS.includes(precision);
+      const gpuPlan = onGpu ? planMemory(spec, precision, context, { device: 'gpu' }) : null;
       return {
         precision,
         ...plan,
+        gpuTotalBytes: gpuPlan?.totalBytes ?? null,
         fitsRam: fitsIn(plan, ramBytes, HEADROOM),
-        fitsVram: onGpu && vramBytes !== null ? fitsIn(plan, vramBytes, HEADROOM) : null,
+        fitsVram: gpuPlan && vramBytes !== null ? fitsIn(gpuPlan, vramBytes, HEADROOM) : null,
       };
     });
     const name = basename(resolve(dir));

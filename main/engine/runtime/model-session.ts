@@ -106,8 +106,9 @@ function sessionOptions(spec: ModelSpec, options: OpenModelOptions): InferenceSe
   }
   return {
     ...base,
-    // A node the GPU cannot run must fail loudly, not crawl on the CPU behind the user's back.
-    extra: { session: { disable_cpu_ep_fallback: '1' } },
+    // CPU fallback stays allowed: onnxruntime always places the small int64 shape arithmetic
+    // (Shape, Gather, Range on sequence lengths) on the CPU, and forbidding it refuses every
+    // decoder graph (seen on an H200). A provider that cannot start still fails loudly below.
     preferredOutputLocation: outputLocations,
   };
 }
