@@ -2,18 +2,13 @@
 // interleaved per head ([head][q, k, v][head_dim], as its view(B, S, heads, 3, head_dim) reads
 // them), a tanh-GELU MLP of 4 × hidden, biases everywhere, tied embeddings.
 import { z } from 'zod';
-import type { F32Tensor, ModelSpec, WeightName } from '../../common/model-spec.ts';
-import type { Checkpoint } from '../checkpoint/checkpoint.ts';
+import type { ModelSpec } from '../../common/model-spec.ts';
 import { bloomAlibiSlopes } from './alibi-slopes.ts';
 import type { ArchitectureDefinition } from './architecture.ts';
-import { readFirst, readPrefixed } from './checkpoint-names.ts';
+import { fusedQkvWeightLoader, splitInterleavedHeads } from './fused-qkv.ts';
 import { ConfigError, unsupported } from './config-error.ts';
 import { positiveInt, positiveNumber } from './config-fields.ts';
 import { resolveSpecialTokens, specialTokenFields, type GenerationConfig } from './special-tokens.ts';
-import { expectedWeightShape } from './spec-weights.ts';
-import { qkvPart } from './fused-qkv.ts';
-import { takeInterleavedHeads } from './tensor-layout.ts';
-import { parseWeightName } from './weight-name.ts';
 
 // BLOOM configs name the same sizes either way (n_embed / hidden_size, n_layer / num_hidden_layers, …).
 const configSchema = z
@@ -91,24 +86,14 @@ const LAYER_TENSORS: Readonly<Record<string, string>> = {
   'down.bias': 'mlp.dense_4h_to_h.bias',
 };
 
-async function loadWeight(name: WeightName, checkpoint: Checkpoint, spec: ModelSpec): Promise<F32Tensor | null> {
-  if (expectedWeightShape(spec, name) === null) return null;
-  const parsed = parseWeightName(name);
-  if (parsed.layer === null) {
-    if (parsed.weight === 'lmHead') return readFirst(checkpoint, ['lm_head.weight']);
-    const global = GLOBAL_TENSORS[parsed.weight];
-    return global ? readPrefixed(checkpoint, 'transformer', global) : null;
-  }
-  const layer = `h.${parsed.layer}`;
-  const qkv = qkvPart(parsed.weight);
-  if (qkv) {
-    const fused = await readPrefixed(checkpoint, 'transformer', `${layer}.self_attention.query_key_value.${qkv.kind}`);
-    const { numHeads, headDim } = spec.attention;
-    // A fused tensor of the wrong size is returned whole, so that the shape check reports it.
-    return fused.shape[0] === 3 * numHeads * headDim ? takeInterleavedHeads(fused, numHeads, headDim, qkv.index) : fused;
-  }
-  const local = LAYER_TENSORS[parsed.weight];
-  return local ? readPrefixed(checkpoint, 'transformer', `${layer}.${local}`) : null;
-}
+const loadWeight = fusedQkvWeightLoader({
+  prefix: 'transformer',
+  lmHeadNames: ['lm_head.weight'],
+  globals: GLOBAL_TENSORS,
+  layerPath: (layer) => `h.${layer}`,
+  layers: LAYER_TENSORS,
+  fusedQkvName: (kind) => `self_attention.query_key_value.${kind}`,
+  split: splitInterleavedHeads,
+});
 
 export const bloom: ArchitectureDefinition<BloomConfig> = { modelType: 'bloom', configSchema, toSpec, loadWeight };

@@ -2,19 +2,14 @@
 // 0.25 by default), fused query_key_value interleaved per head ([head][q, k, v][head_dim], as
 // its view(…, heads, 3 × head_dim) reads them), a plain MLP, and usually a parallel residual.
 import { z } from 'zod';
-import type { F32Tensor, ModelSpec, WeightName } from '../../common/model-spec.ts';
-import type { Checkpoint } from '../checkpoint/checkpoint.ts';
+import type { ModelSpec } from '../../common/model-spec.ts';
 import { activationFromConfig } from './activation.ts';
 import type { ArchitectureDefinition } from './architecture.ts';
-import { readFirst, readPrefixed } from './checkpoint-names.ts';
+import { fusedQkvWeightLoader, splitInterleavedHeads } from './fused-qkv.ts';
 import { ConfigError } from './config-error.ts';
 import { positiveInt, positiveNumber } from './config-fields.ts';
-import { qkvPart } from './fused-qkv.ts';
 import { ropeConfigFields, ropePositions } from './rope-config.ts';
 import { resolveSpecialTokens, specialTokenFields, type GenerationConfig } from './special-tokens.ts';
-import { expectedWeightShape } from './spec-weights.ts';
-import { takeInterleavedHeads } from './tensor-layout.ts';
-import { parseWeightName } from './weight-name.ts';
 
 const configSchema = z.object({
   vocab_size: positiveInt,
@@ -86,25 +81,15 @@ const LAYER_TENSORS: Readonly<Record<string, string>> = {
   'down.bias': 'mlp.dense_4h_to_h.bias',
 };
 
-async function loadWeight(name: WeightName, checkpoint: Checkpoint, spec: ModelSpec): Promise<F32Tensor | null> {
-  if (expectedWeightShape(spec, name) === null) return null;
-  const parsed = parseWeightName(name);
-  if (parsed.layer === null) {
-    // transformers 5 renames the old embed_out to lm_head when loading.
-    if (parsed.weight === 'lmHead') return readFirst(checkpoint, ['embed_out.weight', 'lm_head.weight']);
-    const global = GLOBAL_TENSORS[parsed.weight];
-    return global ? readPrefixed(checkpoint, 'gpt_neox', global) : null;
-  }
-  const layer = `layers.${parsed.layer}`;
-  const qkv = qkvPart(parsed.weight);
-  if (qkv) {
-    const fused = await readPrefixed(checkpoint, 'gpt_neox', `${layer}.attention.query_key_value.${qkv.kind}`);
-    const { numHeads, headDim } = spec.attention;
-    // A fused tensor of the wrong size is returned whole, so that the shape check reports it.
-    return fused.shape[0] === 3 * numHeads * headDim ? takeInterleavedHeads(fused, numHeads, headDim, qkv.index) : fused;
-  }
-  const local = LAYER_TENSORS[parsed.weight];
-  return local ? readPrefixed(checkpoint, 'gpt_neox', `${layer}.${local}`) : null;
-}
+const loadWeight = fusedQkvWeightLoader({
+  prefix: 'gpt_neox',
+  // transformers 5 renames the old embed_out to lm_head when loading.
+  lmHeadNames: ['embed_out.weight', 'lm_head.weight'],
+  globals: GLOBAL_TENSORS,
+  layerPath: (layer) => `layers.${layer}`,
+  layers: LAYER_TENSORS,
+  fusedQkvName: (kind) => `attention.query_key_value.${kind}`,
+  split: splitInterleavedHeads,
+});
 
 export const gptNeox: ArchitectureDefinition<GptNeoxConfig> = { modelType: 'gpt_neox', configSchema, toSpec, loadWeight };

@@ -2,18 +2,14 @@
 // weights are stored [in, out] (transposed here to [out, in]), c_attn fusing [q; k; v] along its
 // output, a tanh-GELU MLP, tied embeddings.
 import { z } from 'zod';
-import type { F32Tensor, ModelSpec, WeightName } from '../../common/model-spec.ts';
-import type { Checkpoint } from '../checkpoint/checkpoint.ts';
+import type { F32Tensor, ModelSpec } from '../../common/model-spec.ts';
 import { activationFromConfig } from './activation.ts';
 import type { ArchitectureDefinition } from './architecture.ts';
-import { readFirst, readPrefixed } from './checkpoint-names.ts';
+import { fusedQkvWeightLoader, type QkvPart } from './fused-qkv.ts';
 import { ConfigError, unsupported } from './config-error.ts';
 import { positiveInt, positiveNumber } from './config-fields.ts';
-import { qkvPart } from './fused-qkv.ts';
 import { resolveSpecialTokens, specialTokenFields, type GenerationConfig } from './special-tokens.ts';
-import { expectedWeightShape } from './spec-weights.ts';
 import { sliceColumns, sliceRows, transpose2d } from './tensor-layout.ts';
-import { parseWeightName } from './weight-name.ts';
 
 const configSchema = z.object({
   vocab_size: positiveInt,
@@ -90,27 +86,22 @@ const LAYER_TENSORS: Readonly<Record<string, string>> = {
   'down.bias': 'mlp.c_proj.bias',
 };
 
-async function loadWeight(name: WeightName, checkpoint: Checkpoint, spec: ModelSpec): Promise<F32Tensor | null> {
-  if (expectedWeightShape(spec, name) === null) return null;
-  const parsed = parseWeightName(name);
-  if (parsed.layer === null) {
-    if (parsed.weight === 'lmHead') return readFirst(checkpoint, ['lm_head.weight']);
-    const global = GLOBAL_TENSORS[parsed.weight];
-    return global ? readPrefixed(checkpoint, 'transformer', global) : null;
-  }
-  const layer = `h.${parsed.layer}`;
-  const qkv = qkvPart(parsed.weight);
-  if (qkv) {
-    const fused = await readPrefixed(checkpoint, 'transformer', `${layer}.attn.c_attn.${qkv.kind}`);
-    const size = spec.hiddenSize;
-    if (qkv.kind === 'bias') return fused.shape[0] === 3 * size ? sliceRows(fused, qkv.index * size, size) : fused;
-    // [in, 3·out]: take the columns of q, k or v, then transpose. A wrong size is returned whole for the shape check.
-    return fused.shape.length === 2 && fused.shape[1] === 3 * size ? transpose2d(sliceColumns(fused, qkv.index * size, size)) : fused;
-  }
-  const local = LAYER_TENSORS[parsed.weight];
-  if (!local) return null;
-  const tensor = await readPrefixed(checkpoint, 'transformer', `${layer}.${local}`);
-  return tensor.shape.length === 2 ? transpose2d(tensor) : tensor;
+/** c_attn is a Conv1D of [in, 3·out]: q, k or v is a band of its columns (or of its bias), transposed. */
+function splitConv1dColumns(fused: F32Tensor, part: QkvPart, spec: ModelSpec): F32Tensor {
+  const size = spec.hiddenSize;
+  if (part.kind === 'bias') return fused.shape[0] === 3 * size ? sliceRows(fused, part.index * size, size) : fused;
+  return fused.shape.length === 2 && fused.shape[1] === 3 * size ? transpose2d(sliceColumns(fused, part.index * size, size)) : fused;
 }
+
+const loadWeight = fusedQkvWeightLoader({
+  prefix: 'transformer',
+  lmHeadNames: ['lm_head.weight'],
+  globals: GLOBAL_TENSORS,
+  layerPath: (layer) => `h.${layer}`,
+  layers: LAYER_TENSORS,
+  fusedQkvName: (kind) => `attn.c_attn.${kind}`,
+  split: splitConv1dColumns,
+  adaptLayerTensor: (tensor) => (tensor.shape.length === 2 ? transpose2d(tensor) : tensor),
+});
 
 export const gpt2: ArchitectureDefinition<Gpt2Config> = { modelType: 'gpt2', configSchema, toSpec, loadWeight };

@@ -2,18 +2,13 @@
 // Wqkv with rows [q; k; v], LayerNorm without bias (no_bias), a plain exact-GELU MLP, tied
 // embeddings. The port sizes the MLP 4 × d_model whatever expansion_ratio says, and so does this.
 import { z } from 'zod';
-import type { F32Tensor, ModelSpec, WeightName } from '../../common/model-spec.ts';
-import type { Checkpoint } from '../checkpoint/checkpoint.ts';
+import type { ModelSpec } from '../../common/model-spec.ts';
 import { mptAlibiSlopes } from './alibi-slopes.ts';
 import type { ArchitectureDefinition } from './architecture.ts';
-import { readFirst, readPrefixed } from './checkpoint-names.ts';
+import { fusedQkvWeightLoader, splitStackedRows } from './fused-qkv.ts';
 import { ConfigError, unsupported } from './config-error.ts';
 import { positiveInt, positiveNumber } from './config-fields.ts';
 import { resolveSpecialTokens, specialTokenFields, type GenerationConfig } from './special-tokens.ts';
-import { expectedWeightShape } from './spec-weights.ts';
-import { qkvPart } from './fused-qkv.ts';
-import { sliceRows } from './tensor-layout.ts';
-import { parseWeightName } from './weight-name.ts';
 
 const configSchema = z.object({
   vocab_size: positiveInt,
@@ -91,34 +86,15 @@ const LAYER_TENSORS: Readonly<Record<string, string>> = {
   'down.bias': 'ffn.down_proj.bias',
 };
 
-async function loadWeight(name: WeightName, checkpoint: Checkpoint, spec: ModelSpec): Promise<F32Tensor | null> {
-  if (expectedWeightShape(spec, name) === null) return null;
-  const parsed = parseWeightName(name);
-  if (parsed.layer === null) {
-    switch (parsed.weight) {
-      case 'embed':
-        return readPrefixed(checkpoint, 'transformer', 'wte.weight');
-      case 'finalNorm.weight':
-        return readPrefixed(checkpoint, 'transformer', 'norm_f.weight');
-      case 'finalNorm.bias':
-        return readPrefixed(checkpoint, 'transformer', 'norm_f.bias');
-      case 'lmHead':
-        return readFirst(checkpoint, ['lm_head.weight']);
-      default:
-        return null;
-    }
-  }
-  const block = `blocks.${parsed.layer}`;
-  const qkv = qkvPart(parsed.weight);
-  if (qkv) {
-    // Wqkv's output is chunked into three equal parts: q, k, v.
-    const fused = await readPrefixed(checkpoint, 'transformer', `${block}.attn.Wqkv.${qkv.kind}`);
-    const size = spec.hiddenSize;
-    // A fused tensor of the wrong size is returned whole, so that the shape check reports it.
-    return fused.shape[0] === 3 * size ? sliceRows(fused, qkv.index * size, size) : fused;
-  }
-  const local = LAYER_TENSORS[parsed.weight];
-  return local ? readPrefixed(checkpoint, 'transformer', `${block}.${local}`) : null;
-}
+const loadWeight = fusedQkvWeightLoader({
+  prefix: 'transformer',
+  lmHeadNames: ['lm_head.weight'],
+  globals: { embed: 'wte.weight', 'finalNorm.weight': 'norm_f.weight', 'finalNorm.bias': 'norm_f.bias' },
+  layerPath: (layer) => `blocks.${layer}`,
+  layers: LAYER_TENSORS,
+  // Wqkv's output is chunked into three equal parts: q, k, v.
+  fusedQkvName: (kind) => `attn.Wqkv.${kind}`,
+  split: splitStackedRows,
+});
 
 export const mpt: ArchitectureDefinition<MptConfig> = { modelType: 'mpt', configSchema, toSpec, loadWeight };
