@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { protocol } from 'electron';
 import type { Session } from 'electron';
 import { APP_SCHEME } from './app-origin.ts';
-import { CONTENT_SECURITY_POLICY } from './content-security-policy.ts';
+import { CONTENT_SECURITY_POLICY } from '../common/content-security-policy.ts';
 import { contentTypeFor, rendererFileFor } from './renderer-files.ts';
 
 /** Must run before the app is ready (Electron's rule for privileged schemes). */

@@ -1,9 +1,9 @@
 // Electron main process: the app's lifecycle, its one window, the app:// protocol, the IPC
-// bridge and the inference worker's launch. Everything else (models, chat, the store, the
+// bridge and the workers' launch. Everything else (models, chat, the store, the
 // worker's host) is main/services, the same code the web shell runs.
 //
 // Files, relative to app.getAppPath() (the repository in development, app.asar when packaged):
-//   app/main.js (this bundle), app/preload.cjs, app/worker.js, app/renderer/ (the UI).
+//   app/main.js (this bundle), app/preload.cjs, app/worker.js, app/training-worker.js, app/renderer/ (the UI).
 // The bundled demo model is under <resourcesDir>/models: process.resourcesPath when packaged
 // (electron-builder's extraResources), the repository's resources/ otherwise.
 import { join } from 'node:path';
@@ -52,7 +52,7 @@ async function start(): Promise<void> {
     services = await createServices({
       dataDir: app.getPath('userData'),
       resourcesDir,
-      launcher: new UtilityProcessLauncher(join(bundleDir, 'worker.js')),
+      launcher: new UtilityProcessLauncher(bundleDir),
     });
   } catch (error) {
     // Never a blank window: say what failed and where the data is, then quit.

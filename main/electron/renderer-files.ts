@@ -2,22 +2,8 @@
 // refuses anything that would leave that folder (../, encoded separators, NUL bytes).
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isAppUrl } from './app-origin.ts';
+import { CONTENT_TYPES } from '../common/renderer-content-types.ts';
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.txt': 'text/plain; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
 
 /** The file a request asks for, inside `rendererRoot`, or null when it is not ours or escapes the folder. */
 export function rendererFileFor(requestUrl: string, rendererRoot: string): string | null {

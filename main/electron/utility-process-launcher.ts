@@ -1,22 +1,23 @@
 // The Electron flavour of the worker launcher (main/worker/worker-launcher.ts): the inference
-// worker runs as an Electron utilityProcess, not child_process.fork, because the packaged app's
+// and training workers run as Electron utilityProcesses, not child_process.fork, because the packaged app's
 // RunAsNode fuse is off (fork needs ELECTRON_RUN_AS_NODE) and native modules such as
 // onnxruntime-node are not safe in worker threads. Inside the worker, messages arrive on
 // process.parentPort ('message' events carrying { data }) and go back with parentPort.postMessage.
 import { utilityProcess } from 'electron';
 import type { UtilityProcess } from 'electron';
-import type { WorkerExit, WorkerHandle, WorkerLauncher } from '../worker/worker-launcher.ts';
-import type { WorkerRequest } from '../worker/worker-protocol.ts';
+import { join } from 'node:path';
+import { BUNDLED_WORKER_FILES, type WorkerExit, type WorkerHandle, type WorkerKind, type WorkerLauncher, type WorkerMessage } from '../worker/worker-launcher.ts';
 
 /** Matches the process in crash reports and in app.on('child-process-gone'). */
-const SERVICE_NAME = 'Hearth inference worker';
+const SERVICE_NAMES: Record<WorkerKind, string> = { inference: 'Hearth inference worker', training: 'Hearth training worker' };
 
 export class UtilityProcessLauncher implements WorkerLauncher {
-  constructor(private readonly workerFile: string) {}
+  /** `bundleDir` holds the bundled workers (app/worker.js, app/training-worker.js). */
+  constructor(private readonly bundleDir: string) {}
 
-  launch(): WorkerHandle {
-    const child = utilityProcess.fork(this.workerFile, [], {
-      serviceName: SERVICE_NAME,
+  launch(kind: WorkerKind = 'inference'): WorkerHandle {
+    const child = utilityProcess.fork(join(this.bundleDir, BUNDLED_WORKER_FILES[kind]), [], {
+      serviceName: SERVICE_NAMES[kind],
       // The worker's output goes where ours goes; messages travel over the parent port.
       stdio: 'inherit',
     });
@@ -35,7 +36,7 @@ class UtilityWorkerHandle implements WorkerHandle {
     return this.child.pid;
   }
 
-  send(message: WorkerRequest): void {
+  send(message: WorkerMessage): void {
     if (this.exited) return;
     this.child.postMessage(message);
   }

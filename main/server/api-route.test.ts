@@ -34,7 +34,7 @@ describe('web shell API calls', () => {
     assert.deepEqual(envelope(answer.body), { ok: true, value: [summary] });
     assert.equal(answer.headers['cache-control'], 'no-store');
     assert.match(String(answer.headers['content-type']), /^application\/json/);
-    assert.match(String(answer.headers['content-security-policy']), /default-src 'self'/);
+    assert.match(String(answer.headers['content-security-policy']), /default-src 'none'/);
   });
 
   it('passes the parsed input to the handler, with unknown fields stripped', async () => {

@@ -111,7 +111,7 @@ describe('web shell request guard', () => {
 
   it('sends the security headers on refusals too', async () => {
     const refused = await send(shell, { path: '/' });
-    assert.match(String(refused.headers['content-security-policy']), /default-src 'self'/);
+    assert.match(String(refused.headers['content-security-policy']), /default-src 'none'/);
     assert.equal(refused.headers['x-content-type-options'], 'nosniff');
   });
 });

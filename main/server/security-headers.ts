@@ -2,19 +2,9 @@
 // files from the server itself: no inline scripts or styles, no eval, no framing, no forms
 // posting elsewhere, and nothing loaded from another origin.
 import type { ServerResponse } from 'node:http';
+import { CONTENT_SECURITY_POLICY } from '../common/content-security-policy.ts';
 
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
+export { CONTENT_SECURITY_POLICY };
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,

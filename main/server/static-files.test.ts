@@ -40,7 +40,7 @@ describe('web shell static files', () => {
     assert.equal(page.headers['content-type'], 'text/html; charset=utf-8');
     const csp = String(page.headers['content-security-policy']);
     assert.equal(csp, CONTENT_SECURITY_POLICY);
-    for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"]) {
+    for (const directive of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"]) {
       assert.ok(csp.includes(directive), directive);
     }
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
