@@ -14,6 +14,7 @@ import type { LoadedModel } from '../engine/runtime/model-session.ts';
 import type { ChatMessage } from '../engine/tokenizer/chat-template.ts';
 import type { TextTokenizer } from '../engine/tokenizer/text-tokenizer.ts';
 import type { WorkerChatMessage } from './worker-protocol.ts';
+import { commonPrefixLength, groupIntoTurns, replyStopTokenIds } from '../engine/runtime/chat-turns.ts';
 
 export interface ConversationTurn {
   conversationId: string;
@@ -88,7 +89,7 @@ export class ConversationCache {
         temperature: params.temperature,
         topP: params.topP,
         seed: turn.seed,
-        eosTokenIds: this.eosTokenIds(),
+        eosTokenIds: replyStopTokenIds(this.model.spec.eosTokenIds, this.tokenizer.eosTokenId),
       },
       signal,
     );
@@ -115,32 +116,9 @@ export class ConversationCache {
     return this.sequence;
   }
 
-  /** Chat templates end a turn with the tokenizer's EOS (<|im_end|>), which generation_config may not list. */
-  private eosTokenIds(): number[] {
-    const modelEos = this.model.spec.eosTokenIds;
-    const tokenizerEos = this.tokenizer.eosTokenId;
-    return tokenizerEos === null || modelEos.includes(tokenizerEos) ? [...modelEos] : [...modelEos, tokenizerEos];
-  }
-}
-
-/** Splits messages into exchanges: each starts at a user message and holds the replies after it. */
-function groupIntoTurns(messages: readonly ChatMessage[]): ChatMessage[][] {
-  const turns: ChatMessage[][] = [];
-  for (const message of messages) {
-    if (message.role === 'user' || turns.length === 0) turns.push([message]);
-    else turns[turns.length - 1].push(message);
-  }
-  return turns;
 }
 
 function startsWith(list: readonly ChatMessage[], prefix: readonly ChatMessage[]): boolean {
   if (prefix.length > list.length) return false;
   return prefix.every((m, i) => m.role === list[i].role && m.content === list[i].content);
-}
-
-function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
-  const max = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < max && a[i] === b[i]) i++;
-  return i;
 }

@@ -4,6 +4,7 @@
 import type { ChatMessage } from '../tokenizer/chat-template.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { CachedSequence } from './cached-sequence.ts';
+import { commonPrefixLength, groupIntoTurns, replyStopTokenIds } from './chat-turns.ts';
 import { fitConversation } from './context-overflow.ts';
 import type { OverflowPolicy } from './context-overflow.ts';
 import { DEFAULT_MAX_NEW_TOKENS, generateInSequence } from './generate.ts';
@@ -81,10 +82,7 @@ export class ChatSession {
     this.busy = true;
     try {
       const merged: GenerationOptions = { ...this.defaults, ...options };
-      const tokenizerEos = this.tokenizer.eosTokenId;
-      const modelEos = merged.eosTokenIds ?? this.model.spec.eosTokenIds;
-      // Chat templates end a turn with the tokenizer's EOS (<|im_end|>), which generation_config may not list.
-      const eosTokenIds = tokenizerEos === null || modelEos.includes(tokenizerEos) ? modelEos : [...modelEos, tokenizerEos];
+      const eosTokenIds = replyStopTokenIds(merged.eosTokenIds ?? this.model.spec.eosTokenIds, this.tokenizer.eosTokenId);
       const reserve = merged.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
       const user: ChatMessage = { role: 'user', content: userText };
       const fitted = fitConversation({
@@ -117,21 +115,4 @@ export class ChatSession {
   dispose(): void {
     this.sequence.dispose();
   }
-}
-
-/** Splits messages into exchanges: each starts at a user message and holds the replies after it. */
-function groupIntoTurns(messages: readonly ChatMessage[]): ChatMessage[][] {
-  const turns: ChatMessage[][] = [];
-  for (const message of messages) {
-    if (message.role === 'user' || turns.length === 0) turns.push([message]);
-    else turns[turns.length - 1].push(message);
-  }
-  return turns;
-}
-
-function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
-  const max = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < max && a[i] === b[i]) i++;
-  return i;
 }
