@@ -85,15 +85,15 @@ export default tseslint.config(
   },
   {
     files: ['main/services/**/*.ts'],
-    rules: layer('main/services is plain Node: no Electron; it imports common, engine, store, hardware and the worker\'s protocol and launcher only.', {
+    rules: layer('main/services is plain Node: no Electron; it imports common, engine, train, store, hardware and the workers\' protocols and launcher only.', {
       paths: ['electron'],
       patterns: [
         '**/cli/**',
         '**/server/**',
         '**/electron/**',
-        '**/train/**',
         '**/worker/*',
         '!**/worker/worker-protocol.ts',
+        '!**/worker/training-protocol.ts',
         '!**/worker/worker-launcher.ts',
         '!**/worker/node-worker-launcher.ts',
       ],
@@ -104,6 +104,14 @@ export default tseslint.config(
     rules: layer('main/worker is plain Node (it runs as a child process or an Electron utilityProcess without importing Electron): it imports only main/common and main/engine.', {
       paths: ['electron', 'better-sqlite3'],
       patterns: ['**/cli/**', '**/store/**', '**/hardware/**', '**/services/**', '**/server/**', '**/electron/**', '**/train/**'],
+    }),
+  },
+  {
+    // The training worker runs fine-tune jobs, so it (and only it) may use main/train.
+    files: ['main/worker/training-worker.ts', 'main/worker/training-worker-main.ts', 'main/worker/training-worker.test.ts'],
+    rules: layer('The training worker is plain Node: it imports only main/common, main/engine and main/train.', {
+      paths: ['electron', 'better-sqlite3'],
+      patterns: ['**/cli/**', '**/store/**', '**/hardware/**', '**/services/**', '**/server/**', '**/electron/**'],
     }),
   },
   {

@@ -14,12 +14,13 @@ export async function openApp(browser: Browser, url: string): Promise<Page> {
   const page = await browser.newPage();
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   await page.goto(url);
-  await page.getByRole('combobox', { name: 'Model' }).waitFor();
+  await modelSelect(page).waitFor();
   return page;
 }
 
 export function modelSelect(page: Page): Locator {
-  return page.getByRole('combobox', { name: 'Model' });
+  // Exact: the Fine-tune page has a "Base model" dropdown too.
+  return page.getByRole('combobox', { name: 'Model', exact: true });
 }
 
 export function precisionSelect(page: Page): Locator {

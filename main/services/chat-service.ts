@@ -1,6 +1,7 @@
 // Chat replies: send stores the user message and an assistant message in 'streaming', then, in
 // the background, builds the conversation's variant if needed, loads it in the worker and
-// streams the reply: every piece goes out as a 'chat.token' event and into the database through
+// streams the reply (through the conversation's adapter when it has one: the model built with
+// the adapter folded in): every piece goes out as a 'chat.token' event and into the database through
 // a StreamingMessageWriter (a crash loses at most a fraction of a second), and the reply ends
 // with 'chat.ended' carrying the stored message. Stop keeps the partial reply ('stopped'); a
 // worker crash keeps it too ('interrupted') and tells the user the worker restarted. Whatever
@@ -14,6 +15,7 @@ import type { MessageRecord } from '../store/messages-repository.ts';
 import type { Store } from '../store/store.ts';
 import { StreamingMessageWriter, type FinalMessageStatus } from '../store/streaming-message-writer.ts';
 import type { WorkerChatMessage } from '../worker/worker-protocol.ts';
+import { requireAdapter } from './adapter-records.ts';
 import { DEFAULT_CONVERSATION_TITLE, messageOf, paramsOf, requireConversation } from './conversation-records.ts';
 import type { EngineGeneration, EngineHost } from './engine-host.ts';
 import type { EventBus } from './event-bus.ts';
@@ -31,6 +33,8 @@ const TITLE_LENGTH = 60;
 interface ActiveReply {
   conversationId: string;
   modelId: string;
+  /** The adapter the reply is written with, if any. */
+  adapterId: string | null;
   assistantMessageId: string;
   writer: StreamingMessageWriter;
   stopRequested: boolean;
@@ -68,6 +72,12 @@ export class ChatService {
   /** Why a model cannot go away now (a reply uses it), or null. */
   busyReason(modelId: string): string | null {
     for (const reply of this.active.values()) if (reply.modelId === modelId) return 'a reply is being written with it';
+    return null;
+  }
+
+  /** Why an adapter cannot go away now (a reply uses it), or null. */
+  adapterBusyReason(adapterId: string): string | null {
+    for (const reply of this.active.values()) if (reply.adapterId === adapterId) return 'a reply is being written with it';
     return null;
   }
 
@@ -130,6 +140,7 @@ export class ChatService {
     const reply: ActiveReply = {
       conversationId,
       modelId,
+      adapterId: requireConversation(this.store, conversationId).adapterId,
       assistantMessageId: assistant.id,
       writer: new StreamingMessageWriter(this.store.messages, assistant.id),
       stopRequested: false,
@@ -154,20 +165,26 @@ export class ChatService {
       const cpuReason =
         device === 'gpu' ? null : (option?.cpuReason ?? plan.cpuReason ?? `the plan finds no room for ${precision} at this context length; trying it on the CPU anyway`);
 
-      const variant = await this.builds.ensure(reply.modelId, precision);
+      // With an adapter: the model built with it folded in (same precision and speed as the model alone).
+      const adapter = reply.adapterId ? requireAdapter(this.store, reply.adapterId) : null;
+      if (adapter && adapter.baseModelId !== reply.modelId) throw new ApiError('invalid-input', `The adapter ${adapter.name} was made for another model; choose its model or no adapter.`);
+      const variant = adapter ? null : await this.builds.ensure(reply.modelId, precision);
+      const dir = adapter ? await this.builds.ensureAdapted(adapter, precision) : variant!.dir;
       if (reply.stopRequested) return this.finish(reply, 'stopped', {});
       const loaded = await this.engine.load({
         modelId: reply.modelId,
         precision,
-        dir: variant.dir,
+        dir,
         device,
         cpuReason,
         estimatedBytes: option?.memoryBytes ?? null,
       });
       if (loaded.loadedNow) {
         this.toldAboutCpu.clear();
-        this.store.models.updateVariant(variant.id, { measuredPeakBytes: loaded.memoryBytes });
-        this.bus.emit({ type: 'library.changed' });
+        if (variant) {
+          this.store.models.updateVariant(variant.id, { measuredPeakBytes: loaded.memoryBytes });
+          this.bus.emit({ type: 'library.changed' });
+        }
       }
       if (loaded.device === 'cpu' && !this.toldAboutCpu.has(conversationId)) {
         this.toldAboutCpu.add(conversationId);

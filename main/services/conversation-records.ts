@@ -56,6 +56,7 @@ export function conversationOf(store: Store, conversationId: string): Conversati
   if (!found) throw new ApiError('not-found', `There is no conversation ${conversationId} (was it deleted?).`);
   return {
     ...conversationSummary(found.conversation),
+    adapterId: found.conversation.adapterId,
     systemPrompt: found.conversation.systemPrompt,
     params: paramsOf(found.conversation),
     messages: found.messages.map(messageOf),

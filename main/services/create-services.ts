@@ -1,8 +1,9 @@
 // The services as one object for the shells (the Electron main process and the web shell): the
 // API handlers, the event stream and close. Opening it opens the store in the data directory (a
 // corrupt database is moved to a backup and replaced, with a notice the user sees), marks answers
-// a crash left 'streaming' as 'interrupted', and registers the bundled demo model. The worker
-// starts at the first reply, through the launcher the shell provides.
+// a crash left 'streaming' as 'interrupted' (and fine-tune jobs it left running as resumable),
+// and registers the bundled demo model. The inference worker starts at the first reply, a
+// training worker for each fine-tune job run, through the launcher the shell provides.
 import { resolve } from 'node:path';
 import type { ApiHandlers } from '../common/contracts/api.ts';
 import { ApiError } from '../common/contracts/api-error.ts';
@@ -21,13 +22,17 @@ import { guardHandlers } from './handler-guard.ts';
 import { HardwareService } from './hardware-service.ts';
 import { LibraryService } from './library-service.ts';
 import { VariantBuilds } from './variant-builds.ts';
+import { AdapterService } from './adapter-service.ts';
+import { previewDataset } from './dataset-file.ts';
+import { JobsService } from './jobs-service.ts';
+import { adaptedVariantsDir } from './model-paths.ts';
 
 export interface CreateServicesOptions {
   /** Holds hearth.sqlite and models/<id>/<precision>-fused/ (Electron's userData, or --data-dir). */
   dataDir: string;
   /** Holds models/shakespeare-5m, the bundled demo model (the repo's resources/, or process.resourcesPath). */
   resourcesDir: string;
-  /** Starts the inference worker: the Electron app passes its utilityProcess launcher; default a forked Node child (NodeWorkerLauncher). */
+  /** Starts the inference and training workers: the Electron app passes its utilityProcess launcher; default forked Node children (NodeWorkerLauncher). */
   launcher?: WorkerLauncher;
   /** An already opened store (tests); default: openStore in dataDir. Closed by close() either way. */
   store?: Store;
@@ -77,13 +82,23 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   const bus = new EventBus();
   const hardware = new HardwareService(store, options.detectHardware ?? (() => detectHardware()));
   const builds = new VariantBuilds(store, dataDir, bus, hardware);
-  const engine = new EngineHost(options.launcher ?? new NodeWorkerLauncher(), bus);
+  const launcher = options.launcher ?? new NodeWorkerLauncher();
+  const engine = new EngineHost(launcher, bus);
   const chat = new ChatService({ store, bus, engine, builds, hardware });
   const conversations = new ConversationService(store, bus, { stopReply: (id) => chat.stop(id) });
   const library = new LibraryService(store, dataDir, bus, {
-    busyReason: (modelId) => (builds.isBuilding(modelId) ? 'a variant of it is being built' : chat.busyReason(modelId)),
+    busyReason: (modelId): string | null => (builds.isBuilding(modelId) ? 'a variant of it is being built' : (chat.busyReason(modelId) ?? jobs.busyReason(modelId))),
     release: (modelId) => engine.release(modelId),
   });
+  const adapters = new AdapterService(store, dataDir, bus, {
+    library,
+    busyReason: (adapter) => (builds.isBuildingAdapter(adapter.id) ? 'the model is being built with it' : chat.adapterBusyReason(adapter.id)),
+    release: (adapter) => engine.releaseLoadedFrom(adaptedVariantsDir(dataDir, adapter.baseModelId, adapter.id)),
+  });
+  const jobs: JobsService = new JobsService(store, dataDir, bus, launcher, adapters);
+  if (jobs.interruptedAtStart > 0) {
+    notices.push(`${jobs.interruptedAtStart === 1 ? 'A fine-tune job was' : `${jobs.interruptedAtStart} fine-tune jobs were`} cut off when Hearth last stopped; resume on the Fine-tune page continues from the last checkpoint.`);
+  }
   try {
     const bundledNotice = await library.registerBundled(resolve(options.resourcesDir));
     if (bundledNotice) notices.push(bundledNotice);
@@ -108,6 +123,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       builds.start(modelId, precision);
       return done;
     },
+    'models.mergeAdapter': ({ adapterId, name }) => adapters.mergeIntoModel(adapterId, name),
 
     'conversations.list': async () => conversations.list(),
     'conversations.search': async ({ query }) => conversations.search(query),
@@ -131,7 +147,27 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     },
     'chat.regenerate': ({ conversationId }) => chat.regenerate(conversationId),
     'chat.editAndResend': ({ messageId, text }) => chat.editAndResend(messageId, text),
+
+    'jobs.previewDataset': ({ path }) => previewDataset(path, dataDir),
+    'jobs.create': (input) => jobs.create(input),
+    'jobs.list': async () => jobs.list(),
+    'jobs.get': async ({ jobId }) => jobs.get(jobId),
+    'jobs.cancel': async ({ jobId }) => jobs.cancel(jobId),
+    'jobs.resume': async ({ jobId }) => jobs.resume(jobId),
+    'jobs.delete': async ({ jobId }) => {
+      await jobs.delete(jobId);
+      return done;
+    },
+
+    'adapters.list': async () => adapters.list(),
+    'adapters.importPeft': (input) => adapters.importPeft(input),
+    'adapters.delete': async ({ adapterId }) => {
+      await adapters.delete(adapterId);
+      return done;
+    },
   });
+  // Jobs queued when Hearth last closed start now (one at a time).
+  jobs.startQueued();
 
   let closing: Promise<void> | null = null;
   return {
@@ -141,6 +177,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     close: () =>
       (closing ??= (async () => {
         await chat.stopAll();
+        await jobs.close();
         await engine.close();
         store.close();
       })()),

@@ -5,6 +5,7 @@
 // request in flight when the worker dies fails with ApiError 'worker-crashed', so the chat can
 // keep the partial answer as 'interrupted'. Every message from the worker is validated.
 import { randomUUID } from 'node:crypto';
+import { isAbsolute, relative } from 'node:path';
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { z } from 'zod';
 import type { WorkerStatusEventSchema } from '../common/contracts/events.ts';
@@ -197,6 +198,15 @@ export class EngineHost {
   /** Unloads a model (before it is deleted) by ending the worker; the next load starts a fresh one. */
   async release(modelId: string): Promise<void> {
     if (!this.isLoaded(modelId)) return;
+    await this.stopWorker();
+    this.loaded = null;
+    this.setState('idle', null);
+  }
+
+  /** Unloads the loaded variant if its folder is inside `dir` (an adapter's builds, before they are deleted). */
+  async releaseLoadedFrom(dir: string): Promise<void> {
+    const loadedDir = this.loaded?.target.dir;
+    if (!loadedDir || relative(dir, loadedDir).startsWith('..') || isAbsolute(relative(dir, loadedDir))) return;
     await this.stopWorker();
     this.loaded = null;
     this.setState('idle', null);

@@ -1,7 +1,8 @@
 // The model library: the bundled demo model (registered at every start-up, never deletable),
 // models imported from Hugging Face folders (checked first; a folder that fails adds nothing),
-// the list with architecture, parameters, context, size and built variants, and delete, which
-// frees the variants' disk and removes the row (the user's own folder is never touched).
+// models merged from an adapter (written by Hearth under its data directory), the list with
+// architecture, parameters, context, size and built variants, and delete, which frees the
+// variants' and adapters' disk and removes the row (the user's own folder is never touched).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -11,8 +12,8 @@ import type { ImportModelInput, ModelSummary } from '../common/contracts/models.
 import { countParameters } from '../common/memory-plan.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './event-bus.ts';
-import { checkModelFolder, isInside } from './model-folder-check.ts';
-import { modelDataDir, modelsRoot } from './model-paths.ts';
+import { checkModelFolder, isInside, type CheckedModelFolder } from './model-folder-check.ts';
+import { adapterDataDir, adaptersRoot, modelDataDir, modelsRoot } from './model-paths.ts';
 import { modelSummary, requireModel } from './model-records.ts';
 
 /** The demo model shipped with Hearth, under <resourcesDir>/models/. */
@@ -79,9 +80,18 @@ export class LibraryService {
     const checked = await checkModelFolder(input.path);
     const existing = this.store.models.list().find((model) => model.sourceDir === checked.dir);
     if (existing) return modelSummary(this.store, existing);
+    return this.register(randomUUID(), checked, input.name?.trim() || basename(checked.dir));
+  }
+
+  /** Adds a folder Hearth wrote itself (a merged model, under <dataDir>/models/<id>/source) with the id it was written for. */
+  async registerOwnFolder(modelId: string, dir: string, name: string): Promise<ModelSummary> {
+    return this.register(modelId, await checkModelFolder(dir), name);
+  }
+
+  private register(id: string, checked: CheckedModelFolder, name: string): ModelSummary {
     const record = this.store.models.upsert({
-      id: randomUUID(),
-      name: input.name?.trim() || basename(checked.dir),
+      id,
+      name,
       architecture: checked.spec.architecture,
       sourceDir: checked.dir,
       parameters: countParameters(checked.spec),
@@ -106,8 +116,14 @@ export class LibraryService {
       throw new ApiError('internal', `Refusing to delete ${dir}: it is not inside ${modelsRoot(this.dataDir)}.`);
     }
     await rm(dir, { recursive: true, force: true });
+    // Its adapters go with it (their rows by the foreign key's cascade, their files here).
+    for (const adapter of this.store.adapters.list().filter((a) => a.baseModelId === modelId)) {
+      const adapterDir = adapterDataDir(this.dataDir, adapter.id);
+      if (isInside(adaptersRoot(this.dataDir), adapterDir)) await rm(adapterDir, { recursive: true, force: true });
+    }
     this.store.models.delete(modelId);
     this.bus.emit({ type: 'library.changed' });
+    this.bus.emit({ type: 'adapters.changed' });
     this.bus.emit({ type: 'conversations.changed' });
   }
 }

@@ -1,6 +1,11 @@
-// Where the library keeps what it builds: <dataDir>/models/<modelId>/<precision>-<attention>/.
-// Imported models stay in the user's folder (read-only); only built variants live here, so
-// deleting a model removes <dataDir>/models/<modelId> and never touches the user's files.
+// Where the app keeps what it makes, all under the data directory:
+//   models/<modelId>/<precision>-<attention>/           built variants
+//   models/<modelId>/adapters/<adapterId>/<precision>/  builds with an adapter folded in
+//   models/<modelId>/source/                            a merged model's Hugging Face folder
+//   adapters/<adapterId>/                               adapters (PEFT files)
+//   jobs/<jobId>/                                       fine-tune jobs' checkpoints and metrics
+// Imported models stay in the user's folder (read-only), so deleting a model removes
+// <dataDir>/models/<modelId> and never touches the user's files.
 import { join } from 'node:path';
 import type { AttentionMode, Precision } from '../common/model-manifest.ts';
 
@@ -17,4 +22,37 @@ export function modelDataDir(dataDir: string, modelId: string): string {
 
 export function variantDir(dataDir: string, modelId: string, precision: Precision, attention: AttentionMode = VARIANT_ATTENTION): string {
   return join(modelDataDir(dataDir, modelId), `${precision}-${attention}`);
+}
+
+/** A model made by merging an adapter: its Hugging Face folder, owned by Hearth (deleted with the model). */
+export function mergedModelSourceDir(dataDir: string, modelId: string): string {
+  return join(modelDataDir(dataDir, modelId), 'source');
+}
+
+/** A model built with an adapter folded in: <dataDir>/models/<modelId>/adapters/<adapterId>/<precision>. */
+export function adaptedVariantDir(dataDir: string, modelId: string, adapterId: string, precision: Precision): string {
+  return join(modelDataDir(dataDir, modelId), 'adapters', adapterId, precision);
+}
+
+/** Every built variant of one adapter, over whatever precisions. */
+export function adaptedVariantsDir(dataDir: string, modelId: string, adapterId: string): string {
+  return join(modelDataDir(dataDir, modelId), 'adapters', adapterId);
+}
+
+/** The library's adapters (PEFT files, copied here whether trained or imported). */
+export function adaptersRoot(dataDir: string): string {
+  return join(dataDir, 'adapters');
+}
+
+export function adapterDataDir(dataDir: string, adapterId: string): string {
+  return join(adaptersRoot(dataDir), adapterId);
+}
+
+/** Fine-tune jobs' working folders: checkpoints, metrics.jsonl, and the adapter as trained. */
+export function jobsRoot(dataDir: string): string {
+  return join(dataDir, 'jobs');
+}
+
+export function jobDataDir(dataDir: string, jobId: string): string {
+  return join(jobsRoot(dataDir), jobId);
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { ApiEvent } from '../common/contracts/events.ts';
 import type { HardwareSummary } from '../common/hardware-contract.ts';
 import { NodeWorkerLauncher } from '../worker/node-worker-launcher.ts';
-import type { WorkerHandle, WorkerLauncher } from '../worker/worker-launcher.ts';
+import type { WorkerHandle, WorkerKind, WorkerLauncher } from '../worker/worker-launcher.ts';
 import { createServices, type Services } from './create-services.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,11 +34,13 @@ export const CPU_ONLY_MACHINE: HardwareSummary = {
 /** Launches real workers and keeps their handles, so a test can kill the one running. */
 export class RecordingLauncher implements WorkerLauncher {
   readonly handles: WorkerHandle[] = [];
+  /** The training workers launched, in order. */
+  readonly trainingHandles: WorkerHandle[] = [];
   private readonly inner = new NodeWorkerLauncher();
 
-  launch(): WorkerHandle {
-    const handle = this.inner.launch();
-    this.handles.push(handle);
+  launch(kind: WorkerKind = 'inference'): WorkerHandle {
+    const handle = this.inner.launch(kind);
+    (kind === 'training' ? this.trainingHandles : this.handles).push(handle);
     return handle;
   }
 

@@ -1,4 +1,5 @@
-// Builds a model's precision variants into <dataDir>/models/<id>/<precision>-fused, once each:
+// Builds a model's precision variants into <dataDir>/models/<id>/<precision>-fused, and the
+// model with an adapter folded in into <dataDir>/models/<id>/adapters/<adapterId>/<precision>, once each:
 // a second request for a variant being built joins that build, and a built one is reused.
 // Progress goes out as 'model.build' events. int8 is built with the integer-GEMM kernel
 // ('dynamic') when it will run on the CPU and with MatMulNBits ('blockwise') when the plan puts
@@ -9,12 +10,14 @@ import { join } from 'node:path';
 import { ApiError } from '../common/contracts/api-error.ts';
 import { MANIFEST_FILE, type Int8Kernel, type Precision } from '../common/model-manifest.ts';
 import { buildModel } from '../engine/builder/build-model.ts';
+import { buildAdaptedModel } from '../train/adapted-build.ts';
+import type { AdapterRecord } from '../store/adapters-repository.ts';
 import type { ModelVariantRecord } from '../store/models-repository.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './event-bus.ts';
 import type { HardwareService } from './hardware-service.ts';
 import { requireModel } from './model-records.ts';
-import { VARIANT_ATTENTION, variantDir } from './model-paths.ts';
+import { adaptedVariantDir, VARIANT_ATTENTION, variantDir } from './model-paths.ts';
 
 export class VariantBuilds {
   private readonly store: Store;
@@ -23,6 +26,8 @@ export class VariantBuilds {
   private readonly hardware: HardwareService;
   /** Builds in progress by `${modelId}/${precision}`. */
   private readonly running = new Map<string, Promise<ModelVariantRecord>>();
+  /** Builds with an adapter in progress, by `${modelId}/adapter-${adapterId}/${precision}`. */
+  private readonly adaptedRunning = new Map<string, Promise<string>>();
 
   constructor(store: Store, dataDir: string, bus: EventBus, hardware: HardwareService) {
     this.store = store;
@@ -32,9 +37,14 @@ export class VariantBuilds {
     this.markAbandonedBuilds();
   }
 
-  /** Whether any variant of the model is being built. */
+  /** Whether any variant of the model (with an adapter or not) is being built. */
   isBuilding(modelId: string): boolean {
-    return [...this.running.keys()].some((key) => key.startsWith(`${modelId}/`));
+    return [...this.running.keys(), ...this.adaptedRunning.keys()].some((key) => key.startsWith(`${modelId}/`));
+  }
+
+  /** Whether a build with this adapter folded in is running. */
+  isBuildingAdapter(adapterId: string): boolean {
+    return [...this.adaptedRunning.keys()].some((key) => key.includes(`/adapter-${adapterId}/`));
   }
 
   /** Starts the build if needed and returns at once (the 'models.buildVariant' method); failures arrive as events. */
@@ -57,6 +67,37 @@ export class VariantBuilds {
     if (running) return running;
     const build = this.build(key, model.id, model.sourceDir, precision).finally(() => this.running.delete(key));
     this.running.set(key, build);
+    return build;
+  }
+
+  /**
+   * The folder of the model built with the adapter folded in (W + (alpha/r)·B·A, then quantized
+   * like any variant), built first when needed and cached under the model's data folder. It has
+   * no row of its own: the folder is the cache, and it goes with the adapter or the model.
+   */
+  ensureAdapted(adapter: AdapterRecord, precision: Precision): Promise<string> {
+    const model = requireModel(this.store, adapter.baseModelId);
+    const dir = adaptedVariantDir(this.dataDir, model.id, adapter.id, precision);
+    if (existsSync(join(dir, MANIFEST_FILE))) return Promise.resolve(dir);
+    // Keyed under the model, so isBuilding(model) holds while it runs (the model cannot be deleted under it).
+    const key = `${model.id}/adapter-${adapter.id}/${precision}`;
+    const running = this.adaptedRunning.get(key);
+    if (running) return running;
+    const build = (async () => {
+      const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
+      try {
+        const int8Kernel = precision === 'int8' ? await this.int8KernelFor(model.id) : undefined;
+        await buildAdaptedModel(model.sourceDir, adapter.dir, partial, { precision, attention: VARIANT_ATTENTION, int8Kernel });
+        await rm(dir, { recursive: true, force: true });
+        await rename(partial, dir);
+        return dir;
+      } catch (error) {
+        await rm(partial, { recursive: true, force: true });
+        if (error instanceof ApiError) throw error;
+        throw new ApiError('model-build-failed', `Building ${model.name} with the adapter ${adapter.name} at ${precision} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    })().finally(() => this.adaptedRunning.delete(key));
+    this.adaptedRunning.set(key, build);
     return build;
   }
 

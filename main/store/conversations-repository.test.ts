@@ -20,6 +20,7 @@ test('conversations are created, listed most recently used first, renamed and up
     title: 'First',
     modelId: null,
     precision: null,
+    adapterId: null,
     systemPrompt: 'Be brief.',
     params: { temperature: 0.7 },
     createdAt: clock.now(),

@@ -15,6 +15,8 @@ export interface ConversationRecord {
   /** Null when no model is chosen, or the model was deleted. */
   modelId: string | null;
   precision: Precision | null;
+  /** The LoRA adapter chatted through (null: the model alone, or the adapter was deleted). */
+  adapterId: string | null;
   systemPrompt: string;
   /** Sampling and context parameters (temperature, top-p, max tokens, context length, overflow policy...). */
   params: JsonObject;
@@ -28,6 +30,7 @@ export interface NewConversation {
   title: string;
   modelId?: string | null;
   precision?: Precision | null;
+  adapterId?: string | null;
   systemPrompt?: string;
   params?: JsonObject;
 }
@@ -37,6 +40,7 @@ export interface ConversationPatch {
   title?: string;
   modelId?: string | null;
   precision?: Precision | null;
+  adapterId?: string | null;
   systemPrompt?: string;
   params?: JsonObject;
 }
@@ -51,6 +55,7 @@ interface ConversationRow {
   title: string;
   model_id: string | null;
   precision: string | null;
+  adapter_id: string | null;
   system_prompt: string;
   params_json: string;
   created_at: number;
@@ -64,6 +69,7 @@ function conversationFromRow(row: ConversationRow): ConversationRecord {
     modelId: row.model_id,
     // Written only through NewConversation and ConversationPatch, so one of the union's members.
     precision: row.precision as Precision | null,
+    adapterId: row.adapter_id,
     systemPrompt: row.system_prompt,
     params: fromJsonObjectColumn(row.params_json, `conversations.params_json of conversation ${row.id}`),
     createdAt: row.created_at,
@@ -87,13 +93,13 @@ export class ConversationsRepository {
     this.db = db;
     const c = db.connection;
     this.insertConversation = c.prepare(`
-      INSERT INTO conversations (id, title, model_id, precision, system_prompt, params_json, created_at, updated_at)
-      VALUES (@id, @title, @model_id, @precision, @system_prompt, @params_json, @now, @now)`);
+      INSERT INTO conversations (id, title, model_id, precision, adapter_id, system_prompt, params_json, created_at, updated_at)
+      VALUES (@id, @title, @model_id, @precision, @adapter_id, @system_prompt, @params_json, @now, @now)`);
     this.selectConversation = c.prepare('SELECT * FROM conversations WHERE id = ?');
     this.selectConversations = c.prepare(`SELECT * FROM conversations ${MOST_RECENT_FIRST}`);
     this.selectMessages = c.prepare('SELECT * FROM messages WHERE conversation_id = ? ORDER BY position');
     this.updateConversation = c.prepare(`
-      UPDATE conversations SET title = @title, model_id = @model_id, precision = @precision, system_prompt = @system_prompt,
+      UPDATE conversations SET title = @title, model_id = @model_id, precision = @precision, adapter_id = @adapter_id, system_prompt = @system_prompt,
         params_json = @params_json, updated_at = @now WHERE id = @id`);
     this.deleteConversation = c.prepare('DELETE FROM conversations WHERE id = ?');
     this.searchConversations = c.prepare(`
@@ -110,6 +116,7 @@ export class ConversationsRepository {
       title: conversation.title,
       model_id: conversation.modelId ?? null,
       precision: conversation.precision ?? null,
+      adapter_id: conversation.adapterId ?? null,
       system_prompt: conversation.systemPrompt ?? '',
       params_json: toJsonColumn(conversation.params ?? {}),
       now: this.db.now(),
@@ -147,6 +154,7 @@ export class ConversationsRepository {
         title: next.title,
         model_id: next.modelId,
         precision: next.precision,
+        adapter_id: next.adapterId,
         system_prompt: next.systemPrompt,
         params_json: toJsonColumn(next.params),
         now: this.db.now(),

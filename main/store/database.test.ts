@@ -83,6 +83,11 @@ function seed(file: string, version: number): void {
         INSERT INTO jobs (id, base_model_id, config_json, state, created_at) VALUES ('j1', 'm1', '{"epochs":1}', 'running', 6);
         INSERT INTO job_metrics (job_id, step, train_loss, created_at) VALUES ('j1', 10, 2.5, 7);`);
     }
+    if (version >= 4) {
+      c.exec(`
+        INSERT INTO adapters (id, base_model_id, name, dir, source, job_id, r, alpha, created_at) VALUES ('a1', 'm1', 'greet', '/a/1', 'trained', 'j1', 8, 16, 8);
+        UPDATE conversations SET adapter_id = 'a1' WHERE id = 'c1';`);
+    }
   } finally {
     c.close();
   }
@@ -124,6 +129,14 @@ for (let from = 0; from < SCHEMA_VERSION; from++) {
     }
     if (from >= 2) {
       assert.deepEqual(c.prepare('SELECT job_id, step, train_loss FROM job_metrics').all(), [{ job_id: 'j1', step: 10, train_loss: 2.5 }]);
+      // Jobs recorded before schema version 4 have no data paths and start from step 0.
+      assert.deepEqual(c.prepare('SELECT state, train_path, eval_path, step, total_steps, queued_at FROM jobs').all(), [
+        { state: 'running', train_path: null, eval_path: null, step: 0, total_steps: null, queued_at: null },
+      ]);
+    }
+    if (from >= 1) {
+      assert.deepEqual(c.prepare('SELECT adapter_id FROM conversations').all(), [{ adapter_id: null }], 'conversations chat with the model alone');
+      assert.equal(count('adapters'), 0);
     }
   });
 }
@@ -230,4 +243,23 @@ test('a database held in exclusive locking mode is reported as locked', (t) => {
 
   const error = catchStoreError(() => openDatabase(file, { busyTimeoutMs: 50 }));
   assert.equal(error.kind, 'locked');
+});
+
+test('the adapters of a deleted model go with it, and their conversations fall back to the model alone', (t) => {
+  const db = openDatabase(join(tempDir(t), 'hearth.sqlite'));
+  t.after(() => db.close());
+  const c = db.connection;
+  c.exec(`
+    INSERT INTO models (id, name, architecture, source_dir, parameters, context_length, size_bytes, spec_json, created_at)
+      VALUES ('m', 'M', 'llama', '/m', 1, 1, 1, '{}', 0), ('n', 'N', 'llama', '/n', 1, 1, 1, '{}', 0);
+    INSERT INTO jobs (id, base_model_id, config_json, state, created_at) VALUES ('j', 'm', '{}', 'completed', 0);
+    INSERT INTO adapters (id, base_model_id, name, dir, source, job_id, r, alpha, created_at)
+      VALUES ('a', 'm', 'A', '/a', 'trained', 'j', 8, 16, 0), ('b', 'n', 'B', '/b', 'imported', NULL, 4, 8, 0);
+    INSERT INTO conversations (id, title, model_id, adapter_id, created_at, updated_at) VALUES ('c', 'chat', 'm', 'a', 0, 0);
+    DELETE FROM jobs WHERE id = 'j';`);
+  assert.deepEqual(c.prepare("SELECT job_id FROM adapters WHERE id = 'a'").get(), { job_id: null }, 'a deleted job leaves its adapter');
+  c.exec("DELETE FROM models WHERE id = 'm'");
+  assert.deepEqual(c.prepare('SELECT id FROM adapters').all(), [{ id: 'b' }]);
+  assert.deepEqual(c.prepare("SELECT model_id, adapter_id FROM conversations WHERE id = 'c'").get(), { model_id: null, adapter_id: null });
+  assert.throws(() => c.exec("INSERT INTO adapters (id, base_model_id, name, dir, source, r, alpha, created_at) VALUES ('x', 'n', 'X', '/x', 'downloaded', 1, 1, 0)"), /CHECK/);
 });

@@ -44,3 +44,39 @@ test('metrics are kept per step, merged when a step is reported again, and go wi
   assert.equal(jobs.delete(job.id), true);
   assert.deepEqual(db.connection.prepare('SELECT count(*) AS n FROM job_metrics').get(), { n: 0 });
 });
+
+test('a job keeps its data paths and progress; queued jobs come out oldest first, a resumed one at the back', (t) => {
+  const clock = new ManualClock();
+  const jobs = new JobsRepository(openTestDatabase(t, { now: clock.now }));
+  const first = jobs.create({ baseModelId: 'm', config: {}, trainPath: '/d/train.jsonl', evalPath: null, outputDir: '/out/1' });
+  assert.deepEqual(
+    { trainPath: first.trainPath, evalPath: first.evalPath, step: first.step, totalSteps: first.totalSteps, queuedAt: first.queuedAt },
+    { trainPath: '/d/train.jsonl', evalPath: null, step: 0, totalSteps: null, queuedAt: clock.now() },
+  );
+  clock.advance(10);
+  const second = jobs.create({ baseModelId: 'm', config: {}, trainPath: '/d/other.jsonl' });
+  assert.equal(jobs.nextQueued()?.id, first.id);
+
+  jobs.updateState(first.id, 'running');
+  assert.equal(jobs.get(first.id)?.queuedAt, null, 'no longer waiting');
+  assert.equal(jobs.nextQueued()?.id, second.id);
+  jobs.updateProgress(first.id, 3, 60);
+  jobs.updateProgress(first.id, 4);
+  assert.deepEqual([jobs.get(first.id)?.step, jobs.get(first.id)?.totalSteps], [4, 60], 'the total is kept when not given');
+  jobs.updateState(first.id, 'cancelled');
+  clock.advance(10);
+  const requeued = jobs.updateState(first.id, 'queued', { error: null })!;
+  assert.equal(requeued.queuedAt, clock.now());
+  assert.equal(requeued.finishedAt, null, 'a queued job is not finished');
+  assert.equal(jobs.nextQueued()?.id, second.id, 'the job resumed later waits behind the one queued before');
+  jobs.updateState(second.id, 'running');
+  assert.equal(jobs.nextQueued()?.id, first.id);
+});
+
+test('a resume from an earlier checkpoint forgets the metrics after it', (t) => {
+  const jobs = new JobsRepository(openTestDatabase(t));
+  const job = jobs.create({ baseModelId: 'm', config: {} });
+  for (let step = 1; step <= 5; step++) jobs.appendMetric(job.id, { step, trainLoss: 3 - step / 10 });
+  assert.equal(jobs.deleteMetricsAfter(job.id, 3), 2);
+  assert.deepEqual(jobs.metrics(job.id).map((m) => m.step), [1, 2, 3]);
+});

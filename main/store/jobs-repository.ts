@@ -15,7 +15,15 @@ export interface JobRecord {
   state: JobState;
   error: string | null;
   outputDir: string | null;
+  /** The JSONL files it trains and evaluates on (null for jobs recorded before schema version 4). */
+  trainPath: string | null;
+  evalPath: string | null;
+  /** Optimizer steps done, and how many the job will take once it knows (null before). */
+  step: number;
+  totalSteps: number | null;
   createdAt: number;
+  /** When the job last entered 'queued' (null while it is in another state); queued jobs start in this order. */
+  queuedAt: number | null;
   /** When the job first entered 'running'. */
   startedAt: number | null;
   /** When the job entered a final state. */
@@ -27,6 +35,8 @@ export interface NewJob {
   baseModelId: string;
   config: JsonObject;
   outputDir?: string | null;
+  trainPath?: string | null;
+  evalPath?: string | null;
 }
 
 export interface JobMetricRecord {
@@ -55,7 +65,12 @@ interface JobRow {
   state: JobState;
   error: string | null;
   output_dir: string | null;
+  train_path: string | null;
+  eval_path: string | null;
+  step: number;
+  total_steps: number | null;
   created_at: number;
+  queued_at: number | null;
   started_at: number | null;
   finished_at: number | null;
 }
@@ -78,7 +93,12 @@ function jobFromRow(row: JobRow): JobRecord {
     state: row.state,
     error: row.error,
     outputDir: row.output_dir,
+    trainPath: row.train_path,
+    evalPath: row.eval_path,
+    step: row.step,
+    totalSteps: row.total_steps,
     createdAt: row.created_at,
+    queuedAt: row.queued_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
   };
@@ -102,6 +122,9 @@ export class JobsRepository {
   private readonly selectJob: BetterSqlite3.Statement<[string], JobRow>;
   private readonly selectJobs: BetterSqlite3.Statement<[], JobRow>;
   private readonly updateJob: BetterSqlite3.Statement;
+  private readonly updateProgressStatement: BetterSqlite3.Statement;
+  private readonly selectNextQueued: BetterSqlite3.Statement<[], JobRow>;
+  private readonly deleteMetricsAfterStatement: BetterSqlite3.Statement<[string, number]>;
   private readonly deleteJob: BetterSqlite3.Statement<[string]>;
   private readonly upsertMetric: BetterSqlite3.Statement;
   private readonly selectMetric: BetterSqlite3.Statement<[string, number], JobMetricRow>;
@@ -111,13 +134,17 @@ export class JobsRepository {
     this.db = db;
     const c = db.connection;
     this.insertJob = c.prepare(`
-      INSERT INTO jobs (id, base_model_id, config_json, state, output_dir, created_at)
-      VALUES (@id, @base_model_id, @config_json, 'queued', @output_dir, @now)`);
+      INSERT INTO jobs (id, base_model_id, config_json, state, output_dir, train_path, eval_path, created_at, queued_at)
+      VALUES (@id, @base_model_id, @config_json, 'queued', @output_dir, @train_path, @eval_path, @now, @now)`);
     this.selectJob = c.prepare('SELECT * FROM jobs WHERE id = ?');
     this.selectJobs = c.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC');
     this.updateJob = c.prepare(`
-      UPDATE jobs SET state = @state, error = @error, output_dir = @output_dir, started_at = @started_at, finished_at = @finished_at
+      UPDATE jobs SET state = @state, error = @error, output_dir = @output_dir, queued_at = @queued_at, started_at = @started_at,
+        finished_at = @finished_at
       WHERE id = @id`);
+    this.updateProgressStatement = c.prepare('UPDATE jobs SET step = @step, total_steps = coalesce(@total_steps, total_steps) WHERE id = @id');
+    this.selectNextQueued = c.prepare("SELECT * FROM jobs WHERE state = 'queued' ORDER BY queued_at, created_at, rowid LIMIT 1");
+    this.deleteMetricsAfterStatement = c.prepare('DELETE FROM job_metrics WHERE job_id = ? AND step > ?');
     this.deleteJob = c.prepare('DELETE FROM jobs WHERE id = ?');
     this.upsertMetric = c.prepare(`
       INSERT INTO job_metrics (job_id, step, train_loss, eval_loss, lr, tokens_per_second, created_at)
@@ -137,6 +164,8 @@ export class JobsRepository {
       base_model_id: job.baseModelId,
       config_json: toJsonColumn(job.config),
       output_dir: job.outputDir ?? null,
+      train_path: job.trainPath ?? null,
+      eval_path: job.evalPath ?? null,
       now: this.db.now(),
     });
     return this.get(id)!;
@@ -152,9 +181,16 @@ export class JobsRepository {
     return this.selectJobs.all().map(jobFromRow);
   }
 
+  /** The job that has waited longest in 'queued', if any. */
+  nextQueued(): JobRecord | undefined {
+    const row = this.selectNextQueued.get();
+    return row && jobFromRow(row);
+  }
+
   /**
-   * Moves the job to `state`, recording when it started (first 'running') and finished (a final
-   * state); `error` and `outputDir` are set when given. Undefined when there is no such job.
+   * Moves the job to `state`, recording when it was queued, started (first 'running') and
+   * finished (a final state); `error` and `outputDir` are set when given. Undefined when there is
+   * no such job.
    */
   updateState(id: string, state: JobState, details: { error?: string | null; outputDir?: string | null } = {}): JobRecord | undefined {
     return this.db.transaction(() => {
@@ -166,11 +202,22 @@ export class JobsRepository {
         state,
         error: details.error === undefined ? current.error : details.error,
         output_dir: details.outputDir === undefined ? current.outputDir : details.outputDir,
+        queued_at: state === 'queued' ? (current.state === 'queued' ? current.queuedAt : now) : null,
         started_at: current.startedAt ?? (state === 'running' ? now : null),
         finished_at: FINAL_JOB_STATES.includes(state) ? now : null,
       });
       return this.get(id);
     });
+  }
+
+  /** Records how far the job got; `totalSteps` is kept when not given. */
+  updateProgress(id: string, step: number, totalSteps?: number | null): void {
+    this.updateProgressStatement.run({ id, step, total_steps: totalSteps ?? null });
+  }
+
+  /** Forgets the metrics after `step`: a job resumed from an earlier checkpoint trains those steps again. */
+  deleteMetricsAfter(jobId: string, step: number): number {
+    return this.deleteMetricsAfterStatement.run(jobId, step).changes;
   }
 
   /** Records a step's metrics (merged into what the step already has). */

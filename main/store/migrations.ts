@@ -172,7 +172,43 @@ const conversationSearch: Migration = {
   `,
 };
 
-export const MIGRATIONS: readonly Migration[] = [coreTables, fineTuneJobs, conversationSearch];
+// Fine-tuning in the app: a job remembers its data files and how far it got (the step survives
+// a restart, so the list shows it before any metric is read), adapters are library entries of
+// their own (trained by a job, or imported from PEFT), and a conversation may chat through one.
+// Adding columns keeps every existing row; the adapters of a deleted model go with it, and the
+// conversations that used a deleted adapter fall back to the model alone.
+const fineTuneInTheApp: Migration = {
+  description: 'fine-tune job data paths and progress, adapters, and the adapter of a conversation',
+  up: `
+    ALTER TABLE jobs ADD COLUMN train_path TEXT;
+    ALTER TABLE jobs ADD COLUMN eval_path TEXT;
+    ALTER TABLE jobs ADD COLUMN step INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN total_steps INTEGER;
+    -- A job waiting in 'queued' starts in the order it was queued (first created, or resumed).
+    ALTER TABLE jobs ADD COLUMN queued_at INTEGER;
+    UPDATE jobs SET queued_at = created_at WHERE state = 'queued';
+
+    CREATE TABLE adapters (
+      id TEXT PRIMARY KEY,
+      base_model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+      name TEXT NOT NULL,
+      dir TEXT NOT NULL,
+      source TEXT NOT NULL CHECK (source IN ('trained', 'imported')),
+      -- The job that trained it, while that job is kept (its history may be deleted, the adapter stays).
+      job_id TEXT REFERENCES jobs (id) ON DELETE SET NULL,
+      r INTEGER NOT NULL,
+      alpha REAL NOT NULL,
+      created_at INTEGER NOT NULL
+    );
+    CREATE INDEX adapters_by_base_model ON adapters (base_model_id);
+    CREATE INDEX adapters_by_job ON adapters (job_id);
+
+    ALTER TABLE conversations ADD COLUMN adapter_id TEXT REFERENCES adapters (id) ON DELETE SET NULL;
+    CREATE INDEX conversations_by_adapter ON conversations (adapter_id);
+  `,
+};
+
+export const MIGRATIONS: readonly Migration[] = [coreTables, fineTuneJobs, conversationSearch, fineTuneInTheApp];
 
 /** The schema version this Hearth writes; a file with a higher one came from a newer Hearth. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

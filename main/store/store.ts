@@ -1,6 +1,7 @@
 // The store as the app uses it: the database in the data directory, opened and migrated, with
 // one repository per table group, and answers a crash left 'streaming' marked 'interrupted'.
 import { join } from 'node:path';
+import { AdaptersRepository } from './adapters-repository.ts';
 import { ConversationsRepository } from './conversations-repository.ts';
 import { openDatabase, type OpenDatabaseOptions, type StoreDatabase } from './database.ts';
 import { JobsRepository } from './jobs-repository.ts';
@@ -31,6 +32,7 @@ export interface Store {
   readonly messages: MessagesRepository;
   readonly settings: SettingsRepository;
   readonly jobs: JobsRepository;
+  readonly adapters: AdaptersRepository;
   /** How many answers were found still 'streaming' at open and marked 'interrupted'. */
   readonly interruptedAtOpen: number;
   close(): void;
@@ -53,6 +55,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
       messages,
       settings: new SettingsRepository(database),
       jobs: new JobsRepository(database),
+      adapters: new AdaptersRepository(database),
       interruptedAtOpen,
       close: () => database.close(),
     };

@@ -1,32 +1,36 @@
-// Starts the inference worker as a Node child process (child_process.fork), for the web shell
-// and the CLI. From the TypeScript sources the child runs worker-main.ts through tsx; from the
-// bundle (app/worker.js beside app/main.js) it runs the plain JavaScript file.
+// Starts the worker processes as Node children (child_process.fork), for the web shell and the
+// CLI. From the TypeScript sources a child runs worker-main.ts (or training-worker-main.ts)
+// through tsx; from the bundle (app/worker.js, app/training-worker.js beside app/main.js) it runs
+// the plain JavaScript file.
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { WorkerExit, WorkerHandle, WorkerLauncher } from './worker-launcher.ts';
-import type { WorkerRequest } from './worker-protocol.ts';
+import { BUNDLED_WORKER_FILES, type WorkerExit, type WorkerHandle, type WorkerKind, type WorkerLauncher, type WorkerMessage } from './worker-launcher.ts';
 
 export interface NodeWorkerLauncherOptions {
-  /** The worker's entry file; default: worker-main.ts beside this file, or worker.js beside the bundle. */
+  /** The inference worker's entry file; default: worker-main.ts beside this file, or worker.js beside the bundle. */
   entry?: string;
+  /** The training worker's entry file; default: training-worker-main.ts beside this file, or training-worker.js beside the bundle. */
+  trainingEntry?: string;
   /** Node flags for the child; default ['--import', tsx] for a .ts entry, none for a .js one. */
   execArgv?: string[];
   /** Extra environment for the child (merged over process.env). */
   env?: Record<string, string>;
 }
 
-/** The file name of the bundled worker, written by the build beside the main bundle. */
-export const BUNDLED_WORKER_FILE = 'worker.js';
+/** The file name of the bundled inference worker, written by the build beside the main bundle. */
+export const BUNDLED_WORKER_FILE = BUNDLED_WORKER_FILES.inference;
+
+const SOURCE_ENTRIES: Readonly<Record<WorkerKind, string>> = { inference: './worker-main.ts', training: './training-worker-main.ts' };
 
 function runningFromSources(): boolean {
   return import.meta.url.endsWith('.ts');
 }
 
-export function defaultWorkerEntry(): string {
-  if (runningFromSources()) return fileURLToPath(new URL('./worker-main.ts', import.meta.url));
-  return join(dirname(fileURLToPath(import.meta.url)), BUNDLED_WORKER_FILE);
+export function defaultWorkerEntry(kind: WorkerKind = 'inference'): string {
+  if (runningFromSources()) return fileURLToPath(new URL(SOURCE_ENTRIES[kind], import.meta.url));
+  return join(dirname(fileURLToPath(import.meta.url)), BUNDLED_WORKER_FILES[kind]);
 }
 
 /** tsx resolved from this file, so the child finds it whatever its working directory. */
@@ -39,19 +43,20 @@ function tsxImport(): string {
 }
 
 export class NodeWorkerLauncher implements WorkerLauncher {
-  private readonly entry: string;
-  private readonly execArgv: string[];
+  private readonly entries: Record<WorkerKind, string>;
+  private readonly execArgv: string[] | undefined;
   private readonly env: Record<string, string>;
 
   constructor(options: NodeWorkerLauncherOptions = {}) {
-    this.entry = options.entry ?? defaultWorkerEntry();
-    this.execArgv = options.execArgv ?? (this.entry.endsWith('.ts') ? ['--import', tsxImport()] : []);
+    this.entries = { inference: options.entry ?? defaultWorkerEntry('inference'), training: options.trainingEntry ?? defaultWorkerEntry('training') };
+    this.execArgv = options.execArgv;
     this.env = options.env ?? {};
   }
 
-  launch(): WorkerHandle {
-    const child = fork(this.entry, [], {
-      execArgv: this.execArgv,
+  launch(kind: WorkerKind = 'inference'): WorkerHandle {
+    const entry = this.entries[kind];
+    const child = fork(entry, [], {
+      execArgv: this.execArgv ?? (entry.endsWith('.ts') ? ['--import', tsxImport()] : []),
       env: { ...process.env, ...this.env },
       // The worker's own output goes where ours goes; messages travel over the IPC channel.
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -76,7 +81,7 @@ class ChildWorkerHandle implements WorkerHandle {
     return this.child.pid;
   }
 
-  send(message: WorkerRequest): void {
+  send(message: WorkerMessage): void {
     if (this.exited || !this.child.connected) return;
     // The channel may close between the check and the write (the worker was killed): the exit handler reports it.
     this.child.send(message, (error) => void error);

@@ -1,8 +1,19 @@
-// How the main side starts the inference worker process. The web shell and the CLI fork a Node
-// child (node-worker-launcher.ts); the Electron app starts an Electron utilityProcess
-// (main/electron provides that launcher). The engine host sees only this interface, validates
-// every message it receives with worker-protocol.ts, and restarts the worker when it exits.
+// How the main side starts its worker processes: the inference worker (the engine host restarts
+// it when it exits) and the training worker (one per fine-tune job run). The web shell and the
+// CLI fork a Node child (node-worker-launcher.ts); the Electron app starts an Electron
+// utilityProcess (main/electron provides that launcher). The hosts see only this interface and
+// validate every message they receive (worker-protocol.ts, training-protocol.ts).
+import type { TrainingRequest } from './training-protocol.ts';
 import type { WorkerRequest } from './worker-protocol.ts';
+
+/** Which worker to start; each has its own entry file and protocol. */
+export type WorkerKind = 'inference' | 'training';
+
+/** The bundled entry of each worker, written by the build beside the main bundle (app/). */
+export const BUNDLED_WORKER_FILES: Readonly<Record<WorkerKind, string>> = { inference: 'worker.js', training: 'training-worker.js' };
+
+/** A request to either worker (each validates what it receives against its own protocol). */
+export type WorkerMessage = WorkerRequest | TrainingRequest;
 
 export interface WorkerExit {
   /** The exit code, or null when a signal ended the process. */
@@ -18,7 +29,7 @@ export interface WorkerHandle {
   /** The OS process id, once known (undefined while it is starting). */
   readonly pid: number | undefined;
   /** Sends a request (a structured-clone-safe plain object). Does nothing once the process has exited. */
-  send(message: WorkerRequest): void;
+  send(message: WorkerMessage): void;
   /** Every message the worker posts, unvalidated: the host validates. */
   onMessage(listener: (message: unknown) => void): void;
   /** Called once when the process ends, however it ends (crash, kill, shutdown). */
@@ -28,6 +39,6 @@ export interface WorkerHandle {
 }
 
 export interface WorkerLauncher {
-  /** Starts a fresh worker process. It posts a 'ready' message once it listens. */
-  launch(): WorkerHandle;
+  /** Starts a fresh worker process (the inference worker unless told). It posts a 'ready' message once it listens. */
+  launch(kind?: WorkerKind): WorkerHandle;
 }

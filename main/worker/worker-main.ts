@@ -1,41 +1,11 @@
-// Entry of the inference worker process. The same file runs as a Node child (child_process.fork:
-// messages through process.send / process.on('message')) in the web shell and the CLI, and as an
-// Electron utilityProcess (messages through process.parentPort) in the app; it finds out which
-// from what the process offers. It owns the onnxruntime sessions; see inference-worker.ts.
+// Entry of the inference worker process (a forked Node child in the web shell and the CLI, an
+// Electron utilityProcess in the app; see parent-channel.ts). It owns the onnxruntime sessions;
+// see inference-worker.ts.
 import { InferenceWorker } from './inference-worker.ts';
+import { parentChannel } from './parent-channel.ts';
 import type { WorkerReply } from './worker-protocol.ts';
 
-/** The part of Electron's utilityProcess port the worker uses (Electron is not imported here: plain Node must run this file). */
-interface ParentPort {
-  on(event: 'message', listener: (event: { data: unknown }) => void): void;
-  postMessage(message: unknown): void;
-}
-
-interface Channel {
-  post(reply: WorkerReply): void;
-  listen(receive: (message: unknown) => void): void;
-}
-
-function parentChannel(): Channel {
-  const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
-  if (parentPort) {
-    return { post: (reply) => parentPort.postMessage(reply), listen: (receive) => parentPort.on('message', (event) => receive(event.data)) };
-  }
-  const send = process.send?.bind(process);
-  if (send) {
-    // Without its parent the worker has no purpose: exit rather than linger as an orphan holding the model.
-    process.on('disconnect', () => process.exit(0));
-    return {
-      post: (reply) => {
-        if (process.connected) send(reply, undefined, undefined, (error: Error | null) => void error);
-      },
-      listen: (receive) => process.on('message', receive),
-    };
-  }
-  throw new Error('The Hearth worker must be started by Hearth (as a forked child process or an Electron utilityProcess), not run directly.');
-}
-
-const channel = parentChannel();
+const channel = parentChannel<WorkerReply>();
 const worker = new InferenceWorker(
   (reply) => channel.post(reply),
   () => process.exit(0),

@@ -18,6 +18,18 @@ import {
 } from './chat.ts';
 import { BuildVariantInputSchema, ImportModelInputSchema, ModelIdInputSchema, ModelPlanSchema, ModelSummarySchema, PlanInputSchema } from './models.ts';
 import { WorkerStatusEventSchema } from './events.ts';
+import {
+  AdapterIdInputSchema,
+  AdapterSchema,
+  CreateJobInputSchema,
+  DatasetPreviewSchema,
+  ImportAdapterInputSchema,
+  JobDetailSchema,
+  JobIdInputSchema,
+  JobSchema,
+  MergeAdapterInputSchema,
+  PreviewDatasetInputSchema,
+} from './jobs.ts';
 
 const Empty = z.object({});
 const Done = z.object({ done: z.literal(true) });
@@ -32,6 +44,8 @@ export const API = {
   'models.plan': { input: PlanInputSchema, output: ModelPlanSchema },
   /** Starts building a precision variant (progress arrives as model.build events). */
   'models.buildVariant': { input: BuildVariantInputSchema, output: Done },
+  /** Folds an adapter into its base model's weights as a new library model (built later at any precision). */
+  'models.mergeAdapter': { input: MergeAdapterInputSchema, output: ModelSummarySchema },
 
   'conversations.list': { input: Empty, output: z.array(ConversationSummarySchema) },
   'conversations.search': { input: SearchConversationsInputSchema, output: z.array(ConversationSummarySchema) },
@@ -49,6 +63,26 @@ export const API = {
   'chat.regenerate': { input: ConversationIdInputSchema, output: ReplyStartedSchema },
   /** Changes a user message, drops everything after it, and answers again. */
   'chat.editAndResend': { input: EditMessageInputSchema, output: ReplyStartedSchema },
+
+  /** Reads a JSONL file the user named: its first rows and every bad line with its number. */
+  'jobs.previewDataset': { input: PreviewDatasetInputSchema, output: DatasetPreviewSchema },
+  /** Queues a fine-tune job; it starts when no other job runs (one at a time). Progress arrives as job.progress events. */
+  'jobs.create': { input: CreateJobInputSchema, output: JobSchema },
+  'jobs.list': { input: Empty, output: z.array(JobSchema) },
+  /** A job with its loss curve. */
+  'jobs.get': { input: JobIdInputSchema, output: JobDetailSchema },
+  /** Stops a job (a running one at its next step, after writing a checkpoint to resume from). */
+  'jobs.cancel': { input: JobIdInputSchema, output: JobSchema },
+  /** Queues a cancelled or failed job again; it continues from its last checkpoint, and so does its loss curve. */
+  'jobs.resume': { input: JobIdInputSchema, output: JobSchema },
+  /** Deletes a job that is not running, with its checkpoints; the adapter it produced stays. */
+  'jobs.delete': { input: JobIdInputSchema, output: Done },
+
+  'adapters.list': { input: Empty, output: z.array(AdapterSchema) },
+  /** Imports an adapter PEFT's save_pretrained wrote elsewhere (its files are copied). */
+  'adapters.importPeft': { input: ImportAdapterInputSchema, output: AdapterSchema },
+  /** Deletes an adapter; conversations that used it go back to the model alone. */
+  'adapters.delete': { input: AdapterIdInputSchema, output: Done },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export type ApiMethod = keyof typeof API;

@@ -54,6 +54,8 @@ export const ConversationSummarySchema = z.object({
 export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
 
 export const ConversationSchema = ConversationSummarySchema.extend({
+  /** The LoRA adapter applied over the model in this conversation, or null for the model alone. */
+  adapterId: z.string().nullable(),
   systemPrompt: z.string(),
   params: ChatParamsSchema,
   messages: z.array(MessageSchema),
@@ -63,6 +65,8 @@ export type Conversation = z.infer<typeof ConversationSchema>;
 export const CreateConversationInputSchema = z.object({
   modelId: z.string().nullable().optional(),
   precision: PrecisionSchema.nullable().optional(),
+  /** Chat with this adapter over its base model (the model defaults to the adapter's base). */
+  adapterId: z.string().nullable().optional(),
   title: z.string().max(200).optional(),
 });
 export const ConversationIdInputSchema = z.object({ conversationId: z.string() });
@@ -72,6 +76,8 @@ export const UpdateConversationInputSchema = z.object({
   conversationId: z.string(),
   modelId: z.string().nullable().optional(),
   precision: PrecisionSchema.nullable().optional(),
+  /** An adapter of the conversation's model, or null for the model alone; changing the model drops an adapter made for the old one. */
+  adapterId: z.string().nullable().optional(),
   systemPrompt: z.string().max(100_000).optional(),
   params: ChatParamsSchema.partial().optional(),
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PrecisionSchema } from '../model-manifest.ts';
 import { ApiErrorSchema } from './api-error.ts';
 import { MessageSchema } from './chat.ts';
+import { JobStateSchema } from './jobs.ts';
 
 export const TokenEventSchema = z.object({
   type: z.literal('chat.token'),
@@ -38,6 +39,26 @@ export const BuildProgressEventSchema = z.object({
   error: ApiErrorSchema.nullable(),
 });
 
+/** A fine-tune job moved: a step, an evaluation, or a new state. */
+export const JobProgressEventSchema = z.object({
+  type: z.literal('job.progress'),
+  jobId: z.string(),
+  state: JobStateSchema,
+  step: z.number().int().nonnegative(),
+  totalSteps: z.number().int().positive().nullable(),
+  /** The train loss of this step (null when the event reports only an evaluation or a state). */
+  trainLoss: z.number().nullable(),
+  /** Set when this event reports an evaluation at `step`. */
+  evalLoss: z.number().nullable().optional(),
+  lr: z.number().nullable().optional(),
+  tokensPerSecond: z.number().nullable().optional(),
+  etaMs: z.number().nonnegative().nullable(),
+});
+
+/** A job was created, started, finished, resumed or deleted: lists reload. */
+export const JobsChangedEventSchema = z.object({ type: z.literal('jobs.changed') });
+export const AdaptersChangedEventSchema = z.object({ type: z.literal('adapters.changed') });
+
 export const LibraryChangedEventSchema = z.object({ type: z.literal('library.changed') });
 export const ConversationsChangedEventSchema = z.object({ type: z.literal('conversations.changed') });
 
@@ -63,5 +84,8 @@ export const ApiEventSchema = z.discriminatedUnion('type', [
   LibraryChangedEventSchema,
   ConversationsChangedEventSchema,
   WorkerStatusEventSchema,
+  JobProgressEventSchema,
+  JobsChangedEventSchema,
+  AdaptersChangedEventSchema,
 ]);
 export type ApiEvent = z.infer<typeof ApiEventSchema>;

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'r
 import { DEFAULT_CHAT_PARAMS } from '../../../main/common/contracts/chat.ts';
 import type { ChatParams, ConversationSummary } from '../../../main/common/contracts/chat.ts';
 import type { ApiEvent } from '../../../main/common/contracts/events.ts';
+import type { Adapter, Job, JobDetail } from '../../../main/common/contracts/jobs.ts';
 import type { ModelPlan, ModelSummary } from '../../../main/common/contracts/models.ts';
 import type { Precision } from '../../../main/common/model-manifest.ts';
 import type { ApiClient } from '../api/api-client.ts';
@@ -13,8 +14,10 @@ import type { WorkerStatus } from '../format/worker-status-text.ts';
 import { applyBuildEvent, buildKey, markBuildFailed, markBuildRequested, settleFromLibrary, variantStatus } from '../state/build-progress.ts';
 import type { BuildMap } from '../state/build-progress.ts';
 import { chatReducer, EMPTY_CHAT, streamingMessage } from '../state/chat-state.ts';
+import { applyProgressToDetail, applyProgressToList, type JobProgressEvent } from '../state/job-progress.ts';
 import { ChatView } from './ChatView.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
+import { FineTunePage } from './FineTunePage.tsx';
 import { HardwarePanel } from './HardwarePanel.tsx';
 import { ModelLibrary } from './ModelLibrary.tsx';
 import { Sidebar } from './Sidebar.tsx';
@@ -29,6 +32,7 @@ interface Selection {
 }
 
 const SEARCH_DELAY_MS = 200;
+const FINAL_JOB_STATES: readonly Job['state'][] = ['completed', 'failed', 'cancelled'];
 
 /** A first title for a new conversation: the start of its first message. */
 function titleFrom(text: string): string {
@@ -49,6 +53,9 @@ export function App({ client }: { client: ApiClient }) {
   const [worker, setWorker] = useState<WorkerStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
+  const [jobs, setJobs] = useState<Job[]>([]);
+  const [adapters, setAdapters] = useState<Adapter[]>([]);
+  const [viewedJob, setViewedJob] = useState<JobDetail | null>(null);
 
   const conversation = chat.conversation;
   const selection: Selection = conversation ? { modelId: conversation.modelId, precision: conversation.precision } : draft;
@@ -95,6 +102,59 @@ export function App({ client }: { client: ApiClient }) {
     },
     [client, report],
   );
+
+  // --- fine-tune jobs and adapters ----------------------------------------------------------------
+  const reloadAdapters = useCallback(async () => {
+    try {
+      setAdapters(await client.call('adapters.list', {}));
+    } catch (e) {
+      report(e);
+    }
+  }, [client, report]);
+
+  /** The list, and the viewed job's state, checkpoint and adapter (its curve and step follow the events). */
+  const reloadJobs = useCallback(async () => {
+    try {
+      const list = await client.call('jobs.list', {});
+      setJobs(list);
+      setViewedJob((viewed) => {
+        const fresh = viewed && list.find((job) => job.id === viewed.id);
+        if (!viewed || !fresh) return null;
+        return { ...fresh, progress: viewed.state === fresh.state ? viewed.progress : fresh.progress, metrics: viewed.metrics };
+      });
+    } catch (e) {
+      report(e);
+    }
+  }, [client, report]);
+
+  const viewedJobIdRef = useRef<string | null>(null);
+  /** Events of the viewed job that arrive while its detail loads: replayed over it (they are idempotent). */
+  const jobEventsWhileLoading = useRef<JobProgressEvent[] | null>(null);
+  const viewJob = useCallback(
+    async (jobId: string | null) => {
+      viewedJobIdRef.current = jobId;
+      if (!jobId) {
+        setViewedJob(null);
+        return;
+      }
+      const buffer: JobProgressEvent[] = [];
+      jobEventsWhileLoading.current = buffer;
+      try {
+        const detail = await client.call('jobs.get', { jobId });
+        if (viewedJobIdRef.current === jobId) setViewedJob(buffer.reduce(applyProgressToDetail, detail));
+      } catch (e) {
+        report(e);
+      } finally {
+        if (jobEventsWhileLoading.current === buffer) jobEventsWhileLoading.current = null;
+      }
+    },
+    [client, report],
+  );
+
+  useEffect(() => {
+    void reloadJobs();
+    void reloadAdapters();
+  }, [reloadJobs, reloadAdapters]);
 
   useEffect(() => {
     void reloadModels();
@@ -147,11 +207,26 @@ export function App({ client }: { client: ApiClient }) {
         case 'worker.status':
           setWorker(event);
           break;
+        case 'job.progress':
+          setJobs((list) => applyProgressToList(list, event));
+          if (event.jobId === viewedJobIdRef.current) {
+            jobEventsWhileLoading.current?.push(event);
+            setViewedJob((viewed) => viewed && applyProgressToDetail(viewed, event));
+            // The final curve and the adapter, as stored.
+            if (FINAL_JOB_STATES.includes(event.state)) void viewJob(event.jobId);
+          }
+          break;
+        case 'jobs.changed':
+          void reloadJobs();
+          break;
+        case 'adapters.changed':
+          void reloadAdapters();
+          break;
         default:
           break;
       }
     },
-    [reloadConversation, reloadConversations, reloadModels],
+    [reloadAdapters, reloadConversation, reloadConversations, reloadJobs, reloadModels, viewJob],
   );
   useEffect(() => client.onEvent(onEvent), [client, onEvent]);
 
@@ -333,6 +408,32 @@ export function App({ client }: { client: ApiClient }) {
     [client, conversation, report],
   );
 
+  const chatWithAdapter = useCallback(
+    async (adapterId: string) => {
+      try {
+        const name = adapters.find((a) => a.id === adapterId)?.name ?? 'adapter';
+        const created = await client.call('conversations.create', { adapterId, title: `Chat with ${name}` });
+        dispatch({ type: 'loaded', conversation: created });
+        setDraft({ modelId: created.modelId, precision: created.precision });
+        setPage('chat');
+        void reloadConversations();
+      } catch (e) {
+        report(e);
+      }
+    },
+    [adapters, client, reloadConversations, report],
+  );
+
+  const removeAdapter = useCallback(async () => {
+    if (!conversation) return;
+    try {
+      const updated = await client.call('conversations.update', { conversationId: conversation.id, adapterId: null });
+      dispatch({ type: 'loaded', conversation: updated });
+    } catch (e) {
+      report(e);
+    }
+  }, [client, conversation, report]);
+
   const build = precision && selection.modelId ? (builds[buildKey(selection.modelId, precision)] ?? null) : null;
   const modelNames = useMemo(() => new Map(models.map((m) => [m.id, m.name])), [models]);
 
@@ -362,6 +463,8 @@ export function App({ client }: { client: ApiClient }) {
           build={build}
           worker={worker}
           workerModelName={worker?.modelId ? (modelNames.get(worker.modelId) ?? null) : null}
+          adapterName={conversation?.adapterId ? (adapters.find((a) => a.id === conversation.adapterId)?.name ?? 'an adapter') : null}
+          onRemoveAdapter={() => void removeAdapter()}
         />
         <ErrorBanner message={error} onDismiss={() => setError(null)} />
         <main className="page">
@@ -382,6 +485,16 @@ export function App({ client }: { client: ApiClient }) {
             />
           )}
           {page === 'models' && <ModelLibrary client={client} models={models} onChanged={() => void reloadModels()} />}
+          {page === 'finetune' && (
+            <FineTunePage
+              client={client}
+              models={models}
+              jobs={jobs}
+              viewedJob={viewedJob}
+              onViewJob={(id) => void viewJob(id)}
+              onChatWithAdapter={(id) => void chatWithAdapter(id)}
+            />
+          )}
           {page === 'hardware' && <HardwarePanel client={client} />}
         </main>
       </div>

@@ -3,11 +3,12 @@ import type { ConversationSummary } from '../../../main/common/contracts/chat.ts
 import { ConversationItem } from './ConversationItem.tsx';
 import './Sidebar.css';
 
-export type Page = 'chat' | 'models' | 'hardware';
+export type Page = 'chat' | 'models' | 'finetune' | 'hardware';
 
 const PAGES: { page: Page; label: string }[] = [
   { page: 'chat', label: 'Chat' },
   { page: 'models', label: 'Models' },
+  { page: 'finetune', label: 'Fine-tune' },
   { page: 'hardware', label: 'Hardware' },
 ];
 

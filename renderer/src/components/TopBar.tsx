@@ -1,5 +1,6 @@
-// The bar above every page: which model, at which precision (the plan), the build in progress,
-// and what the model process is doing, where it runs and how much memory it really uses.
+// The bar above every page: which model, at which precision (the plan), the adapter the
+// conversation chats through, the build in progress, and what the model process is doing,
+// where it runs and how much memory it really uses.
 import type { ModelSummary } from '../../../main/common/contracts/models.ts';
 import type { Precision } from '../../../main/common/model-manifest.ts';
 import type { PrecisionPlan } from '../../../main/common/precision-plan-contract.ts';
@@ -22,6 +23,9 @@ export interface TopBarProps {
   build: BuildProgress | null;
   worker: WorkerStatus | null;
   workerModelName: string | null;
+  /** The adapter the conversation chats through, if any, and how to go back to the model alone. */
+  adapterName: string | null;
+  onRemoveAdapter: () => void;
 }
 
 export function TopBar(props: TopBarProps) {
@@ -31,6 +35,16 @@ export function TopBar(props: TopBarProps) {
         <ModelSelect models={props.models} modelId={props.modelId} onChange={props.onModel} />
         <PrecisionSelect plan={props.plan} planError={props.planError} precision={props.precision} hasModel={Boolean(props.modelId)} onChange={props.onPrecision} />
       </div>
+      {props.adapterName && (
+        <div className="top-bar-adapter" role="group" aria-label="Adapter in use">
+          <span>
+            Adapter: <strong>{props.adapterName}</strong>
+          </span>
+          <button type="button" onClick={props.onRemoveAdapter}>
+            Use the model alone
+          </button>
+        </div>
+      )}
       {props.build && props.precision && <BuildProgressBar precision={props.precision} progress={props.build} />}
       {props.worker && <WorkerStatusView status={props.worker} modelName={props.workerModelName} />}
     </header>

@@ -10,7 +10,7 @@ function message(id: string, role: Message['role'], content: string, status: Mes
 }
 
 function conversation(messages: Message[]): Conversation {
-  return { id: 'c1', title: 'Test', modelId: 'm1', precision: 'int8', updatedAt: 1, systemPrompt: '', params: DEFAULT_CHAT_PARAMS, messages };
+  return { id: 'c1', title: 'Test', modelId: 'm1', precision: 'int8', adapterId: null, updatedAt: 1, systemPrompt: '', params: DEFAULT_CHAT_PARAMS, messages };
 }
 
 function loaded(messages: Message[]): ChatState {
