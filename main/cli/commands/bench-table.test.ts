@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { benchConfigurations, benchNotes, formatBenchTable, LLAMA_CPP_REFERENCE, type BenchOutcome } from './bench-table.ts';
+import { benchConfigurations, benchNotes, formatBenchTable, LLAMA_CPP_REFERENCE, PYTORCH_PEFT_REFERENCE, type BenchOutcome } from './bench-table.ts';
 
 test('the full table covers 0.5B fp32/int8 dynamic/int4/int4 + int8 prefill graph at 1 and 2 threads, the second turn, and 2k/4k/8k attention memory', () => {
   const configs = benchConfigurations(false);
@@ -23,12 +23,17 @@ test('the full table covers 0.5B fp32/int8 dynamic/int4/int4 + int8 prefill grap
     for (const attention of ['fused', 'reference']) assert.ok(memory.some((a) => a.includes(`--attention ${attention}`) && a.includes(`--prompt ${tokens} `)));
   }
   assert.ok(benchConfigurations(true).length < configs.length, '--quick runs fewer configurations');
+  for (const quick of [false, true]) {
+    const train = benchConfigurations(quick).filter((c) => c.kind === 'train');
+    assert.deepEqual(train.map((c) => c.args.join(' ')), ['--train --threads 2 --steps 60 --batch 8'], 'one LoRA training row, 2 threads, 60 steps');
+  }
 });
 
 test('formatBenchTable prints one markdown table, a reuse and a cold row for the second turn, and a note for a failed row', () => {
   const [speed] = benchConfigurations(false);
   const secondTurn = benchConfigurations(false).find((c) => c.kind === 'second-turn')!;
   const memory = benchConfigurations(false).find((c) => c.kind === 'attention-memory')!;
+  const train = benchConfigurations(false).find((c) => c.kind === 'train')!;
   const outcomes: BenchOutcome[] = [
     {
       config: speed,
@@ -36,14 +41,20 @@ test('formatBenchTable prints one markdown table, a reuse and a cold row for the
     },
     { config: secondTurn, result: { ttft_reuse_ms: 120, ttft_cold_ms: 1800, peak_rss_mb: 800, weight_bytes: 1024 * 1024, reuse_fed_tokens: 33, conversation_tokens: 576 } },
     { config: memory, result: null, failure: 'the run failed (killed by SIGKILL, likely out of memory)' },
+    { config: train, result: { train_tok_s: 3600.4, step_ms: 71.2, build_ms: 850, peak_rss_mb: 420, steps: 60, batch: 8, tokens_per_row: 32.1, other_cpu_pct: 1 } },
   ];
   const table = formatBenchTable(outcomes).split('\n');
-  assert.equal(table.length, 2 + 1 + 2 + 1, 'header, separator and one row per result (two for the second turn)');
+  assert.equal(table.length, 2 + 1 + 2 + 1 + 1, 'header, separator and one row per result (two for the second turn)');
+  const columns = table[0].split(' | ').length;
+  assert.ok(table.every((line) => line.split(' | ').length === columns), 'every row has as many cells as the header');
   assert.ok(table.every((line) => line.startsWith('| ') && line.endsWith(' |')));
-  assert.match(table[2], /\| 400\.3 \| 30\.5 \| 1300\.0 \| 2500 \| 2048\.0 \| 2400 \(-4 %\) \| 3 \|$/);
+  assert.match(table[2], /\| 400\.3 \| 30\.5 \| – \| 1300\.0 \| 2500 \| 2048\.0 \| 2400 \(-4 %\) \| 3 \|$/);
   assert.match(table[3], /KV reuse.*\| 120\.0 \|/);
   assert.match(table[4], /cold.*all 576 tokens.*\| 1800\.0 \|/);
   assert.match(table[5], /skipped: the run failed \(killed by SIGKILL/);
+  assert.match(table[6], /^\| LoRA training: .*32\.1 tokens a row; graph build 850 ms\) \| – \| – \| 3600 \(71\.2\) \| – \| 420 \|/);
   const notes = benchNotes(outcomes, 10).join('\n');
   assert.ok(notes.includes(LLAMA_CPP_REFERENCE) && /quoted .*not measured here/.test(notes));
+  assert.ok(notes.includes(PYTORCH_PEFT_REFERENCE) && /17\.7 s.*4,300.*quoted from the issue, not measured here/.test(PYTORCH_PEFT_REFERENCE));
+  assert.match(notes, /non-padding tokens/, 'the notes say what a training token is');
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../command.ts';
-import { benchCommand, HEARTH_BIN, SECOND_TURN_JSON_KEYS, SPEED_JSON_KEYS } from './bench.ts';
+import { benchCommand, HEARTH_BIN, SECOND_TURN_JSON_KEYS, SPEED_JSON_KEYS, TRAIN_JSON_KEYS } from './bench.ts';
 
 const cacheRoot = mkdtempSync(join(tmpdir(), 'hearth-bench-test-'));
 test.after(() => rmSync(cacheRoot, { recursive: true, force: true }));
@@ -67,4 +67,20 @@ test('bench --prefill-graph builds and runs int4 with the int8 prefill graph, an
   assert.ok((withPrefill.weight_bytes as number) > (plain.weight_bytes as number), 'the int8 graph adds its weights');
   assert.ok((withPrefill.planned_mb as number) > (plain.planned_mb as number), 'the planner counts the second graph');
   assert.equal(benchJson(['--shape', 'narrow-8k', '--dtype', 'int8', '--int8-kernel', 'blockwise', '--prompt', '8', '--gen', '1', '--json']).int8_kernel, 'blockwise');
+});
+
+test('bench --train --json fine-tunes the demo model and prints training tokens/s, step time, build time and peak RSS', () => {
+  const json = benchJson(['--train', '--steps', '4', '--batch', '4', '--threads', '2', '--json']);
+  assert.deepEqual(Object.keys(json).slice(0, TRAIN_JSON_KEYS.length), [...TRAIN_JSON_KEYS]);
+  assertPositiveNumbers(json, TRAIN_JSON_KEYS);
+  assert.equal(json.steps, 4);
+  assert.equal(json.batch, 4);
+  assert.equal(json.timed_steps, 2, 'the first 2 steps are warm-up, not timed');
+  assert.ok((json.tokens_per_row as number) > 20 && (json.tokens_per_row as number) < 50, `rows shaped like the reference task (about 35 tokens), got ${String(json.tokens_per_row)}`);
+  assert.ok((json.last_loss as number) < (json.first_loss as number), 'the run learns: the loss falls');
+});
+
+test('bench --train needs more steps than the warm-up and no --shape', async () => {
+  await assert.rejects(benchCommand.run(['--train', '--steps', '2']), (error: unknown) => error instanceof UsageError && /--steps must be a whole number of at least 3/.test(error.message));
+  await assert.rejects(benchCommand.run(['--train', '--shape', 'narrow-8k']), (error: unknown) => error instanceof UsageError && /without --shape/.test(error.message));
 });

@@ -25,11 +25,14 @@ import { runSecondTurnBenchmark } from '../../engine/bench/second-turn-benchmark
 import { runSpeedBenchmark, WARMUP_PROMPT_TOKENS } from '../../engine/bench/speed-benchmark.ts';
 import type { KvCacheKind } from '../../engine/runtime/kv-cache.ts';
 import { openModel } from '../../engine/runtime/model-session.ts';
+import { DEFAULT_TRAINING_WARMUP_STEPS, runTrainingBenchmark, TRAINING_BENCHMARK_SETTINGS } from '../../train/training-benchmark.ts';
 import { UsageError, type Command } from '../command.ts';
 import { createProgressBar } from '../progress-bar.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const HEARTH_BIN = fileURLToPath(new URL('../../../bin/hearth.mjs', import.meta.url));
+/** The bundled demo model, which `hearth bench --train` fine-tunes. */
+export const TRAIN_BENCH_MODEL_DIR = fileURLToPath(new URL('../../../resources/models/shakespeare-5m/', import.meta.url));
 
 /** The built models live here unless HEARTH_BENCH_CACHE names another folder. */
 export function benchCacheRoot(): string {
@@ -40,6 +43,8 @@ export function benchCacheRoot(): string {
 export const SPEED_JSON_KEYS = ['prefill_tok_s', 'decode_tok_s', 'ttft_ms', 'peak_rss_mb', 'weight_bytes'] as const;
 /** The keys every --second-turn JSON line starts with, in this order. */
 export const SECOND_TURN_JSON_KEYS = ['ttft_reuse_ms', 'ttft_cold_ms', 'peak_rss_mb', 'weight_bytes'] as const;
+/** The keys every --train JSON line starts with, in this order. */
+export const TRAIN_JSON_KEYS = ['train_tok_s', 'step_ms', 'build_ms', 'peak_rss_mb', 'steps', 'batch'] as const;
 
 const MIB = 1024 * 1024;
 
@@ -47,6 +52,7 @@ const USAGE = [
   'hearth bench --shape qwen2.5-0.5b|narrow-8k|<hf-dir> [--dtype fp32|fp16|int8|int4] [--threads N] [--prompt 512] [--gen 128]',
   '             [--int8-kernel dynamic|blockwise] [--prefill-graph] [--attention fused|reference] [--cache shared-buffer|growing]',
   '             [--context N] [--seed N] [--json] [--second-turn [--turn2 32]] [--rebuild] [--build-only]',
+  'hearth bench --train [--steps 60] [--batch 8] [--threads N] [--seed N] [--json]',
   '',
   '  --int8-kernel (int8 only): dynamic (integer GEMM, the default, for the CPU) or blockwise (MatMulNBits, for the GPU).',
   '  --prefill-graph (int4 only): also build the int8 graph that prompts of 16 tokens or more run on.',
@@ -56,6 +62,11 @@ const USAGE = [
   '  (--turn2 new tokens fed after a --prompt + --gen first turn) against re-feeding the conversation cold.',
   '  With --json the last stdout line is one JSON object starting with',
   `  ${SPEED_JSON_KEYS.join(', ')} (or ${SECOND_TURN_JSON_KEYS.join(', ')} with --second-turn).`,
+  '',
+  `  --train fine-tunes the bundled shakespeare-5m with LoRA (r ${TRAINING_BENCHMARK_SETTINGS.r}, alpha ${TRAINING_BENCHMARK_SETTINGS.alpha}, ${TRAINING_BENCHMARK_SETTINGS.targets},`,
+  `  lr ${TRAINING_BENCHMARK_SETTINGS.learningRate}) on a generated greeting task for --steps steps, the first ${DEFAULT_TRAINING_WARMUP_STEPS} untimed, and reports`,
+  '  training tokens/s: non-padding tokens per second of step time (forward, backward and AdamW update).',
+  `  With --json the last stdout line starts with ${TRAIN_JSON_KEYS.join(', ')}.`,
 ].join('\n');
 
 export const benchCommand: Command = {
@@ -82,8 +93,21 @@ export const benchCommand: Command = {
         turn2: { type: 'string', default: '32' },
         rebuild: { type: 'boolean', default: false },
         'build-only': { type: 'boolean', default: false },
+        train: { type: 'boolean', default: false },
+        steps: { type: 'string', default: '60' },
+        batch: { type: 'string', default: '8' },
       },
     });
+    if (values.train) {
+      if (values.shape !== undefined || values['second-turn']) throw new UsageError('--train fine-tunes the bundled shakespeare-5m: give it without --shape or --second-turn');
+      return runTrainBench({
+        steps: wholeNumber('--steps', values.steps, DEFAULT_TRAINING_WARMUP_STEPS + 1),
+        batch: wholeNumber('--batch', values.batch, 1),
+        threads: values.threads === undefined ? availableParallelism() : wholeNumber('--threads', values.threads, 1),
+        seed: wholeNumber('--seed', values.seed, 0),
+        json: values.json,
+      });
+    }
     if (!values.shape) throw new UsageError('--shape is required: a benchmark shape or a Hugging Face model folder');
     const precision = PrecisionSchema.safeParse(values.dtype);
     if (!precision.success) throw new UsageError(`--dtype must be one of ${PrecisionSchema.options.join(', ')}, not '${values.dtype}'`);
@@ -248,6 +272,51 @@ export const benchCommand: Command = {
     }
   },
 };
+
+async function runTrainBench(options: { steps: number; batch: number; threads: number; seed: number; json: boolean }): Promise<number> {
+  const baselineRssMb = process.memoryUsage().rss / MIB;
+  const meter = startContentionMeter();
+  const result = await runTrainingBenchmark({ baseDir: TRAIN_BENCH_MODEL_DIR, steps: options.steps, batchSize: options.batch, threads: options.threads, seed: options.seed });
+  const otherCpuPct = meter.stop();
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const json = {
+    train_tok_s: round(result.tokensPerSecond),
+    step_ms: round(result.stepMs),
+    build_ms: round(result.buildMs),
+    peak_rss_mb: round(peakRssMb),
+    steps: options.steps,
+    batch: options.batch,
+    timed_steps: result.timedSteps,
+    warmup_ms: round(result.warmupMs),
+    tokens_per_row: round(result.tokensPerRow),
+    first_loss: result.firstLoss,
+    last_loss: result.lastLoss,
+    trainable_parameters: result.trainableParameters,
+    graph_nodes: result.graphNodes,
+    threads: options.threads,
+    other_cpu_pct: otherCpuPct === null ? null : round(otherCpuPct),
+    baseline_rss_mb: round(baselineRssMb),
+    onnxruntime: ortEnv.versions.node,
+  };
+  if (options.json) {
+    console.log(JSON.stringify(json));
+    return 0;
+  }
+  const s = TRAINING_BENCHMARK_SETTINGS;
+  console.log(
+    [
+      `hearth bench --train: shakespeare-5m, LoRA r ${s.r}, alpha ${s.alpha}, ${s.targets}, lr ${s.learningRate}, batch ${options.batch}, ${options.threads} thread${options.threads === 1 ? '' : 's'}`,
+      `  build:    ${fixed(result.buildMs, 0)} ms (model opened, data tokenized, training and evaluation graphs written, sessions opened)`,
+      `  warm-up:  ${result.warmupSteps} steps, ${fixed(result.warmupMs, 0)} ms (not part of the figures below)`,
+      `  training: ${result.timedSteps} steps of ${options.batch} rows (${fixed(result.tokensPerRow)} tokens a row), ${fixed(result.stepMs)} ms a step: ${fixed(result.tokensPerSecond, 0)} tok/s`,
+      '            (non-padding tokens, prompt and answer, per second of forward + backward + AdamW update)',
+      `  loss:     ${result.firstLoss.toFixed(3)} at the first step, ${result.lastLoss.toFixed(3)} at the last`,
+      `  peak RSS: ${fixed(peakRssMb, 0)} MB (this process's peak; ${fixed(baselineRssMb, 0)} MB before the run)`,
+      contentionLine(otherCpuPct),
+    ].join('\n'),
+  );
+  return 0;
+}
 
 function contentionLine(otherCpuPct: number | null): string {
   if (otherCpuPct === null) return '  other processes: CPU use unknown';
