@@ -11,7 +11,7 @@ import { openModelSource } from './architectures/model-source.ts';
 import { ModelFolderError, resolveBuiltModel } from './built-model-cache.ts';
 import { hashModelSource } from './builder/source-hash.ts';
 import { readManifest } from './runtime/model-session.ts';
-import { HF_TINY_DIR, fixturesMissing } from './runtime/test-fixtures.ts';
+import { HF_TINY_DIR, fixturesMissing } from './runtime/test/reference-fixtures.ts';
 
 const LLAMA = join(HF_TINY_DIR, 'llama');
 const skip = fixturesMissing(HF_TINY_DIR);

@@ -8,7 +8,7 @@ import { computeLogits } from '../engine/runtime/logits.ts';
 import { openModel } from '../engine/runtime/model-session.ts';
 import { loadTokenizer } from '../engine/tokenizer/load-tokenizer.ts';
 import { buildAdaptedModel } from './adapted-build.ts';
-import { FIXTURES_MISSING, LORA_FIXTURES, SHAKESPEARE_DIR } from './reference-batch-support.ts';
+import { FIXTURES_MISSING, LORA_FIXTURES, SHAKESPEARE_DIR } from './test/reference-batch.ts';
 
 /** Greedy continuation without a cache: enough for a few tokens. */
 async function greedy(dir: string, prompt: number[], count: number): Promise<number[]> {

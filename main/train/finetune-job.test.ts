@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { evaluateAnswerNll } from './answer-nll.ts';
 import { runFinetune, type FinetuneEvent, type FinetuneOptions } from './finetune-job.ts';
 import { ADAPTER_WEIGHTS_FILE } from './peft-adapter-files.ts';
-import { FIXTURES_MISSING, LORA_FIXTURES, SHAKESPEARE_DIR } from './reference-batch-support.ts';
+import { FIXTURES_MISSING, LORA_FIXTURES, SHAKESPEARE_DIR } from './test/reference-batch.ts';
 import { CHECKPOINTS_DIR } from './training-checkpoint.ts';
 
 const TRAIN = join(LORA_FIXTURES, 'greet_train.jsonl');

@@ -11,7 +11,7 @@ import { AdamW, DEFAULT_ADAMW } from './adamw.ts';
 import { loraParameters, loraScaling, type LoraAdapter } from './lora-adapter.ts';
 import { mergeModuleWeight } from './merged-weights.ts';
 import { readPeftAdapter } from './peft-adapter-files.ts';
-import { FIXTURES_MISSING, LORA_FIXTURES, readGradReference, SHAKESPEARE_DIR, type GradReference } from './reference-batch-support.ts';
+import { FIXTURES_MISSING, LORA_FIXTURES, readGradReference, SHAKESPEARE_DIR, type GradReference } from './test/reference-batch.ts';
 import { writeTrainingGraph } from './training-graph.ts';
 import { TrainingSession, type GraphRunResult } from './training-session.ts';
 

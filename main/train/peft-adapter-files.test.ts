@@ -8,7 +8,7 @@ import { openModelSource } from '../engine/architectures/model-source.ts';
 import { initLoraAdapter } from './lora-adapter.ts';
 import { AdapterFileError, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readPeftAdapter, writePeftAdapter } from './peft-adapter-files.ts';
 import { parseTargetModules } from './lora-targets.ts';
-import { FIXTURES_MISSING, LORA_FIXTURES, SHAKESPEARE_DIR } from './reference-batch-support.ts';
+import { FIXTURES_MISSING, LORA_FIXTURES, SHAKESPEARE_DIR } from './test/reference-batch.ts';
 
 describe('PEFT adapter files', { skip: FIXTURES_MISSING }, () => {
   let dir: string;

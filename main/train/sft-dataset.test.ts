@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadTokenizer } from '../engine/tokenizer/load-tokenizer.ts';
 import { IGNORE_INDEX } from './causal-lm-loss.ts';
-import { FIXTURES_MISSING, LORA_FIXTURES, readGradReference, SHAKESPEARE_DIR } from './reference-batch-support.ts';
+import { FIXTURES_MISSING, LORA_FIXTURES, readGradReference, SHAKESPEARE_DIR } from './test/reference-batch.ts';
 import { DatasetError, readSftDataset, validateSftJsonl } from './sft-dataset.ts';
 import { tokenizeDataset, tokenizeSftRow } from './sft-examples.ts';
 

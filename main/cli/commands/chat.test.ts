@@ -2,7 +2,7 @@
 // /reset, and the overflow notice.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SHAKESPEARE_DIR, fixturesMissing } from '../../engine/runtime/test-fixtures.ts';
+import { SHAKESPEARE_DIR, fixturesMissing } from '../../engine/runtime/test/reference-fixtures.ts';
 import { CliScratch } from '../cli-test-support.ts';
 
 const scratch = new CliScratch();

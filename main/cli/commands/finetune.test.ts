@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES_MISSING, LORA_FIXTURES, SHAKESPEARE_DIR } from '../../train/reference-batch-support.ts';
+import { FIXTURES_MISSING, LORA_FIXTURES, SHAKESPEARE_DIR } from '../../train/test/reference-batch.ts';
 import { CliScratch, lastLine } from '../cli-test-support.ts';
 
 const scratch = new CliScratch();

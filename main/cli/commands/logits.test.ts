@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../../engine/checkpoint/safetensors-file.ts';
-import { HF_TINY_DIR, fixturesMissing, maxAbsDiff, readReference, type ReferenceTensors } from '../../engine/runtime/test-fixtures.ts';
+import { HF_TINY_DIR, fixturesMissing, maxAbsDiff, readReference, type ReferenceTensors } from '../../engine/runtime/test/reference-fixtures.ts';
 import { CliScratch } from '../cli-test-support.ts';
 
 const LLAMA = join(HF_TINY_DIR, 'llama');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSafetensors } from '../../engine/checkpoint/safetensors-writer.ts';
-import { SHAKESPEARE_DIR, fixturesMissing } from '../../engine/runtime/test-fixtures.ts';
+import { SHAKESPEARE_DIR, fixturesMissing } from '../../engine/runtime/test/reference-fixtures.ts';
 import { CliScratch, lastLine } from '../cli-test-support.ts';
 
 const scratch = new CliScratch();

@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HF_TINY_DIR, SHAKESPEARE_DIR, fixturesMissing, readReference } from '../../engine/runtime/test-fixtures.ts';
+import { HF_TINY_DIR, SHAKESPEARE_DIR, fixturesMissing, readReference } from '../../engine/runtime/test/reference-fixtures.ts';
 import { CliScratch, lastLine } from '../cli-test-support.ts';
 
 const scratch = new CliScratch();

@@ -8,7 +8,7 @@ import { ContextFullError } from './kv-cache.ts';
 import type { KvCacheKind } from './kv-cache.ts';
 import { openModel } from './model-session.ts';
 import type { LoadedModel } from './model-session.ts';
-import { FixtureBuilds, HF_TINY_DIR, fixturesMissing, maxAbsDiff, readReference } from './test-fixtures.ts';
+import { FixtureBuilds, HF_TINY_DIR, fixturesMissing, maxAbsDiff, readReference } from './test/reference-fixtures.ts';
 
 const skip = fixturesMissing(HF_TINY_DIR);
 const builds = new FixtureBuilds();

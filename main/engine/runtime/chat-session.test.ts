@@ -12,7 +12,7 @@ import { collectGeneration } from './generate.ts';
 import type { KvCacheKind } from './kv-cache.ts';
 import { openModel } from './model-session.ts';
 import type { LoadedModel } from './model-session.ts';
-import { FixtureBuilds, SHAKESPEARE_DIR, fixturesMissing } from './test-fixtures.ts';
+import { FixtureBuilds, SHAKESPEARE_DIR, fixturesMissing } from './test/reference-fixtures.ts';
 
 const skip = fixturesMissing(SHAKESPEARE_DIR);
 const builds = new FixtureBuilds();

@@ -11,8 +11,8 @@ import type { KvCacheKind } from './kv-cache.ts';
 import { computeBatchLogits, computeLogits } from './logits.ts';
 import { openModel } from './model-session.ts';
 import type { LoadedModel } from './model-session.ts';
-import { CONFORMANCE_MODELS, FixtureBuilds, maxAbsDiff, readReference } from './test-fixtures.ts';
-import type { ReferenceTensors } from './test-fixtures.ts';
+import { CONFORMANCE_MODELS, FixtureBuilds, maxAbsDiff, readReference } from './test/reference-fixtures.ts';
+import type { ReferenceTensors } from './test/reference-fixtures.ts';
 
 const TOLERANCE = 1e-4;
 const builds = new FixtureBuilds();

@@ -10,7 +10,7 @@ import { collectGeneration, generate } from './generate.ts';
 import type { GenerationResult, StandaloneGenerationOptions, TokenEvent } from './generate.ts';
 import { openModel } from './model-session.ts';
 import type { LoadedModel } from './model-session.ts';
-import { FixtureBuilds, SHAKESPEARE_DIR, fixturesMissing } from './test-fixtures.ts';
+import { FixtureBuilds, SHAKESPEARE_DIR, fixturesMissing } from './test/reference-fixtures.ts';
 
 interface GreedyReference {
   prompt_ids: number[];

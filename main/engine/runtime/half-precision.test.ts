@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { computeLogits } from './logits.ts';
 import { openModel } from './model-session.ts';
-import { CONFORMANCE_MODELS, FixtureBuilds, maxAbsDiff, readReference } from './test-fixtures.ts';
+import { CONFORMANCE_MODELS, FixtureBuilds, maxAbsDiff, readReference } from './test/reference-fixtures.ts';
 
 /** Half precision keeps ~3 significant digits; these tiny models' logits are O(1). */
 const FP16_TOLERANCE = 2e-2;

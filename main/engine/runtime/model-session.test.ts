@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MANIFEST_FILE } from '../../common/model-manifest.ts';
 import { ExecutionProviderError, ModelLoadError, openModel } from './model-session.ts';
-import { FixtureBuilds, HF_TINY_DIR, fixturesMissing } from './test-fixtures.ts';
+import { FixtureBuilds, HF_TINY_DIR, fixturesMissing } from './test/reference-fixtures.ts';
 
 const skip = fixturesMissing(HF_TINY_DIR);
 const builds = new FixtureBuilds();

@@ -8,7 +8,7 @@ import type { Precision } from '../../common/model-manifest.ts';
 import { SafetensorsFile } from '../checkpoint/safetensors-file.ts';
 import { openModel } from './model-session.ts';
 import { windowedPerplexity, PerplexityInputError } from './perplexity.ts';
-import { FixtureBuilds, SHAKESPEARE_DIR, fixturesMissing } from './test-fixtures.ts';
+import { FixtureBuilds, SHAKESPEARE_DIR, fixturesMissing } from './test/reference-fixtures.ts';
 
 const skip = fixturesMissing(SHAKESPEARE_DIR);
 const builds = new FixtureBuilds();

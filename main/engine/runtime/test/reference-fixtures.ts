@@ -5,17 +5,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttentionMode, Precision } from '../../common/model-manifest.ts';
-import { buildModel } from '../builder/build-model.ts';
-import { SafetensorsFile } from '../checkpoint/safetensors-file.ts';
+import type { AttentionMode, Precision } from '../../../common/model-manifest.ts';
+import { buildModel } from '../../builder/build-model.ts';
+import { SafetensorsFile } from '../../checkpoint/safetensors-file.ts';
 
-export const FIXTURES_DIR = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
+export const FIXTURES_DIR = fileURLToPath(new URL('../../../../../shared/fixtures/', import.meta.url));
 export const HF_TINY_DIR = join(FIXTURES_DIR, 'hf-tiny');
 export const SHAKESPEARE_DIR = join(FIXTURES_DIR, 'shakespeare-5m');
 export const HF_TINY_ARCHITECTURES = ['llama', 'llama-bf16', 'qwen2', 'mpt', 'gpt2'] as const;
 
 /** Reference models made by scripts/make-references.py for the architectures hf-tiny lacks (committed). */
-export const OWN_REFERENCES_DIR = fileURLToPath(new URL('../architectures/testdata/', import.meta.url));
+export const OWN_REFERENCES_DIR = fileURLToPath(new URL('../../architectures/testdata/', import.meta.url));
 export const OWN_REFERENCE_MODELS = [
   'mistral',
   'qwen3',

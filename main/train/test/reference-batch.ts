@@ -3,10 +3,10 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { SafetensorsFile } from '../engine/checkpoint/safetensors-file.ts';
-import type { TokenBatch } from './training-session.ts';
+import { SafetensorsFile } from '../../engine/checkpoint/safetensors-file.ts';
+import type { TokenBatch } from '../training-session.ts';
 
-export const SHARED_DIR = fileURLToPath(new URL('../../../shared/', import.meta.url));
+export const SHARED_DIR = fileURLToPath(new URL('../../../../shared/', import.meta.url));
 export const LORA_FIXTURES = `${SHARED_DIR}fixtures/lora`;
 export const SHAKESPEARE_DIR = `${SHARED_DIR}fixtures/shakespeare-5m`;
 export const FIXTURES_MISSING = existsSync(`${LORA_FIXTURES}/grad_reference.safetensors`) && existsSync(`${SHAKESPEARE_DIR}/config.json`)
