@@ -12,30 +12,13 @@ import {
 } from './precision-plan.ts';
 import { PrecisionPlanSchema } from './precision-plan-contract.ts';
 import type { PrecisionPlan } from './precision-plan-contract.ts';
+import { QWEN25_05B } from './reference-model-shapes.ts';
 
 const GIB = 1024 ** 3;
 const CONTEXT = 4096;
 
-/** Qwen2.5-0.5B's shape, from its config.json. */
 function qwen25HalfB(): ModelSpec {
-  return {
-    architecture: 'qwen2',
-    vocabSize: 151936,
-    hiddenSize: 896,
-    numLayers: 24,
-    contextLength: 32768,
-    norm: { kind: 'rms', eps: 1e-6, weightOffset: 0, bias: false },
-    positions: { kind: 'rope', theta: 1_000_000, rotaryDim: 64, scaling: null, frequencyPrecision: 'float32' },
-    attention: { numHeads: 14, numKvHeads: 2, headDim: 64, qkvBias: true, outBias: false, qkNorm: false, slidingWindow: null, scale: 1 / 8 },
-    mlp: { kind: 'gated', activation: 'silu', intermediateSize: 4864, bias: false },
-    residual: 'sequential',
-    embeddingScale: null,
-    embeddingNorm: false,
-    tiedEmbeddings: true,
-    bosTokenId: null,
-    eosTokenIds: [151643],
-    padTokenId: null,
-  };
+  return structuredClone(QWEN25_05B);
 }
 
 /** Mistral-7B-v0.1's shape, from its config.json: 7.2B parameters, grouped-query attention. */

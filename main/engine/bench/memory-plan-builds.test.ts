@@ -13,7 +13,7 @@ import { weightBytes } from '../../common/memory-plan.ts';
 import type { AttentionMode } from '../../common/model-manifest.ts';
 import type { F32Tensor, ModelSpec, WeightName } from '../../common/model-spec.ts';
 import { buildFromSource, buildModel, type BuildOptions } from '../builder/build-model.ts';
-import { QWEN25_05B } from './benchmark-shapes.ts';
+import { QWEN25_05B } from '../../common/reference-model-shapes.ts';
 
 /** Weights for any spec: deterministic small values, every optional tensor the spec asks for. */
 function syntheticSource(spec: ModelSpec): { spec: ModelSpec; weight(name: WeightName): Promise<F32Tensor | null> } {

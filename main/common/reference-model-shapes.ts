@@ -1,6 +1,6 @@
-// Model shapes the benchmark can build with random weights, so speed is measured at a real
-// model's exact sizes without downloading it.
-import type { ModelSpec } from '../../common/model-spec.ts';
+// Real models' shapes: the benchmark builds them with random weights, so speed is measured at
+// a real model's exact sizes without downloading it, and the planners' tests plan them.
+import type { ModelSpec } from './model-spec.ts';
 
 /** Qwen2.5-0.5B: hidden 896, 24 layers, 14/2 heads, FFN 4864, vocab 151936, tied head. */
 export const QWEN25_05B: ModelSpec = {
