@@ -16,11 +16,7 @@ import { finetuneCommand } from './commands/finetune.ts';
 import { evalCommand } from './commands/eval.ts';
 import { mergeCommand } from './commands/merge.ts';
 
-const commands: Command[] = [buildCommand, logitsCommand, runCommand, chatCommand, pplCommand, planCommand, benchCommand, benchTableCommand, importCommand, serveCommand, finetuneCommand, evalCommand, mergeCommand];
-
-export function registerCommand(command: Command): void {
-  commands.push(command);
-}
+const commands: readonly Command[] = [buildCommand, logitsCommand, runCommand, chatCommand, pplCommand, planCommand, benchCommand, benchTableCommand, importCommand, serveCommand, finetuneCommand, evalCommand, mergeCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
