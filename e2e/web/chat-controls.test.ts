@@ -4,18 +4,14 @@
 // memory it uses). Each test opens its own conversation on the bundled demo model.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import type { Locator, Page } from 'playwright-core';
+import { openAppSession, type AppSession } from './app-session.ts';
 import {
   assistantArticles,
   chooseModel,
   messageText,
   modelStatus,
   newChat,
-  openApp,
   precisionSelect,
   saveSettings,
   sendMessage,
@@ -23,8 +19,6 @@ import {
   waitForStreamingText,
 } from './chat-page.ts';
 import { webE2eSkipReason } from './prerequisites.ts';
-import { startWebShell } from './web-shell-process.ts';
-import type { WebShellProcess } from './web-shell-process.ts';
 
 const skip = await webE2eSkipReason();
 const DEMO = 'Shakespeare 5M (demo) (bundled demo)';
@@ -33,24 +27,18 @@ const SHORT_REPLY_TOKENS = '40';
 const STOPPED_NOTICE = 'Stopped; the partial answer was kept.';
 
 describe('web shell: stop, regenerate and switch precision', () => {
-  let dataDir: string;
-  let shell: WebShellProcess | undefined;
-  let browser: Browser | undefined;
+  let app: AppSession | undefined;
   let page: Page;
 
   before(async () => {
     if (skip) return;
-    dataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-chat-controls-'));
-    shell = await startWebShell(dataDir);
-    browser = await launchChromium();
-    page = await openApp(browser, shell.url);
+    app = await openAppSession('chat-controls');
+    page = app.page;
     await chooseModel(page, DEMO);
   });
 
   after(async () => {
-    await browser?.close();
-    await shell?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await app?.close();
   });
 
   /** A new conversation whose first reply has ended (settings exist only once a conversation does). */

@@ -7,13 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
-import { assistantArticles, messageText, modelSelect, openApp, sendMessage, waitForReplyToEnd } from './chat-page.ts';
+import type { Page } from 'playwright-core';
+import { openAppSession, type AppSession } from './app-session.ts';
+import { assistantArticles, messageText, modelSelect, sendMessage, waitForReplyToEnd } from './chat-page.ts';
 import { chartPoints, jobForm, openFineTunePage, setParameter, shownStep, shownState, waitForPoints, waitForState } from './finetune-page.ts';
 import { webE2eSkipReason } from './prerequisites.ts';
-import { startWebShell } from './web-shell-process.ts';
-import type { WebShellProcess } from './web-shell-process.ts';
 
 const skip = await webE2eSkipReason();
 const NAMES = ['Romeo', 'Juliet', 'Hamlet', 'Ophelia', 'Macbeth', 'Portia', 'Viola', 'Lear', 'Puck', 'Oberon', 'Titania', 'Othello', 'Iago', 'Desdemona', 'Horatio', 'Banquo', 'Cordelia', 'Prospero', 'Miranda', 'Ariel'];
@@ -21,28 +19,25 @@ const STEPS = 60;
 const MERGED_NAME = 'Shakespeare greeter';
 
 describe('web shell: fine-tuning on the Fine-tune page', () => {
-  let dataDir: string;
   let datasetDir: string;
-  let shell: WebShellProcess | undefined;
-  let browser: Browser | undefined;
+  let app: AppSession | undefined;
   let page: Page;
 
   before(async () => {
     if (skip) return;
-    dataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-finetune-'));
     datasetDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-greet-'));
     const rows = NAMES.map((name) => JSON.stringify({ messages: [{ role: 'user', content: `Greet ${name}.` }, { role: 'assistant', content: `Good morrow, ${name}!` }] }));
     writeFileSync(join(datasetDir, 'greet.jsonl'), rows.join('\n') + '\n');
-    shell = await startWebShell(dataDir);
-    browser = await launchChromium();
-    page = await openApp(browser, shell.url);
+    app = await openAppSession('finetune');
+    page = app.page;
   });
 
   after(async () => {
-    await browser?.close();
-    const code = await shell?.stop();
-    for (const dir of [dataDir, datasetDir]) if (dir) rmSync(dir, { recursive: true, force: true });
-    if (shell) assert.equal(code, 0, `hearth serve did not exit cleanly on SIGTERM:\n${shell.stderr()}`);
+    if (datasetDir) rmSync(datasetDir, { recursive: true, force: true });
+    if (!app) return;
+    const stderr = app.shell.stderr();
+    const code = await app.close();
+    assert.equal(code, 0, `hearth serve did not exit cleanly on SIGTERM:\n${stderr}`);
   });
 
   test('a job launches, its loss chart grows, and it can be cancelled, resumed and finished', { skip, timeout: 180_000 }, async () => {

@@ -4,18 +4,15 @@
 // article fill as it streams, reload, and find the conversation and its messages again.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import type { Page } from 'playwright-core';
+import { openAppSession, type AppSession } from './app-session.ts';
 import {
   assistantArticles,
   chooseModel,
   messageText,
   modelStatus,
   offeredPrecisions,
-  openApp,
   precisionSelect,
   sendMessage,
   userArticles,
@@ -23,35 +20,31 @@ import {
   watchReply,
 } from './chat-page.ts';
 import { webE2eSkipReason } from './prerequisites.ts';
-import { importWithCli, REPO_ROOT, startWebShell } from './web-shell-process.ts';
-import type { WebShellProcess } from './web-shell-process.ts';
+import { importWithCli, REPO_ROOT } from './web-shell-process.ts';
 
 const skip = await webE2eSkipReason();
 const MODEL_NAME = 'Shakespeare (imported)';
 const PROMPT = 'ROMEO: What light through yonder window breaks?';
 
 describe('web shell: the first chat of a new user', () => {
-  let dataDir: string;
-  let shell: WebShellProcess | undefined;
-  let browser: Browser | undefined;
+  let app: AppSession | undefined;
   let page: Page;
   let replyText = '';
 
   before(async () => {
     if (skip) return;
-    dataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-first-chat-'));
-    const printed = importWithCli(dataDir, join(REPO_ROOT, 'resources/models/shakespeare-5m'), MODEL_NAME);
-    assert.match(printed, /imported "Shakespeare \(imported\)"/);
-    shell = await startWebShell(dataDir);
-    browser = await launchChromium();
-    page = await openApp(browser, shell.url);
+    app = await openAppSession('first-chat', (dataDir) => {
+      const printed = importWithCli(dataDir, join(REPO_ROOT, 'resources/models/shakespeare-5m'), MODEL_NAME);
+      assert.match(printed, /imported "Shakespeare \(imported\)"/);
+    });
+    page = app.page;
   });
 
   after(async () => {
-    await browser?.close();
-    const code = await shell?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (shell) assert.equal(code, 0, `hearth serve did not exit cleanly on SIGTERM:\n${shell.stderr()}`);
+    if (!app) return;
+    const stderr = app.shell.stderr();
+    const code = await app.close();
+    assert.equal(code, 0, `hearth serve did not exit cleanly on SIGTERM:\n${stderr}`);
   });
 
   test('the imported model is offered with int8 and int4, and int8 can be chosen', { skip, timeout: 120_000 }, async () => {

@@ -6,36 +6,30 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
-import { chooseModel, modelSelect, offeredPrecisions, openApp } from './chat-page.ts';
+import type { Page } from 'playwright-core';
+import { openAppSession, type AppSession } from './app-session.ts';
+import { chooseModel, modelSelect, offeredPrecisions } from './chat-page.ts';
 import { webE2eSkipReason } from './prerequisites.ts';
-import { REPO_ROOT, startWebShell } from './web-shell-process.ts';
-import type { WebShellProcess } from './web-shell-process.ts';
+import { REPO_ROOT } from './web-shell-process.ts';
 
 const skip = await webE2eSkipReason();
 const DEMO_FOLDER = join(REPO_ROOT, 'resources/models/shakespeare-5m');
 
 describe('web shell: importing models from the Models page', () => {
-  let dataDir: string;
   let foldersDir: string;
-  let shell: WebShellProcess | undefined;
-  let browser: Browser | undefined;
+  let app: AppSession | undefined;
   let page: Page;
 
   before(async () => {
     if (skip) return;
-    dataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-import-data-'));
     foldersDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-import-folders-'));
-    shell = await startWebShell(dataDir);
-    browser = await launchChromium();
-    page = await openApp(browser, shell.url);
+    app = await openAppSession('import');
+    page = app.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await shell?.stop();
-    for (const dir of [dataDir, foldersDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    await app?.close();
+    if (foldersDir) rmSync(foldersDir, { recursive: true, force: true });
   });
 
   async function modelOptions(): Promise<string[]> {

@@ -3,17 +3,13 @@
 // answer. The worker is found as the `hearth serve` process's child running worker-main.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import type { Page } from 'playwright-core';
+import { openAppSession, type AppSession } from './app-session.ts';
 import {
   assistantArticles,
   chooseModel,
   messageText,
   modelStatus,
-  openApp,
   saveSettings,
   sendMessage,
   waitForReplyToEnd,
@@ -21,32 +17,24 @@ import {
 } from './chat-page.ts';
 import { webE2eSkipReason } from './prerequisites.ts';
 import { findWorkerPid, PROC_AVAILABLE } from './worker-process.ts';
-import { startWebShell } from './web-shell-process.ts';
-import type { WebShellProcess } from './web-shell-process.ts';
 
 const skip = (await webE2eSkipReason()) || (PROC_AVAILABLE ? false : 'no /proc here, so the worker process cannot be found to kill it');
 const DEMO = 'Shakespeare 5M (demo) (bundled demo)';
 const INTERRUPTED = /interrupted|killed|stopped unexpectedly/i;
 
 describe('web shell: the worker killed mid-answer', () => {
-  let dataDir: string;
-  let shell: WebShellProcess | undefined;
-  let browser: Browser | undefined;
+  let app: AppSession | undefined;
   let page: Page;
 
   before(async () => {
     if (skip) return;
-    dataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-worker-'));
-    shell = await startWebShell(dataDir);
-    browser = await launchChromium();
-    page = await openApp(browser, shell.url);
+    app = await openAppSession('worker');
+    page = app.page;
     await chooseModel(page, DEMO);
   });
 
   after(async () => {
-    await browser?.close();
-    await shell?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await app?.close();
   });
 
   test('keeps the partial answer with a notice, restarts the worker, and answers the next message', { skip, timeout: 180_000 }, async () => {
@@ -56,8 +44,8 @@ describe('web shell: the worker killed mid-answer', () => {
 
     const reply = await sendMessage(page, 'Tell the tale of Queen Mab.');
     await waitForStreamingText(reply, 20);
-    const worker = findWorkerPid(shell!.pid);
-    assert.ok(worker, `hearth serve (pid ${shell!.pid}) has a worker-main child while it answers`);
+    const worker = findWorkerPid(app!.shell.pid);
+    assert.ok(worker, `hearth serve (pid ${app!.shell.pid}) has a worker-main child while it answers`);
     process.kill(worker, 'SIGKILL');
 
     await waitForReplyToEnd(reply);
@@ -71,7 +59,7 @@ describe('web shell: the worker killed mid-answer', () => {
     assert.ok((await messageText(next)).length > 0, 'the next message gets an answer');
     assert.equal(await next.getByRole('note').filter({ hasText: /stopped|interrupted|failed|killed/i }).count(), 0, `the next answer is complete: ${await next.innerText()}`);
     await modelStatus(page).filter({ hasText: /ready on the (CPU|GPU)/ }).waitFor();
-    const restarted = findWorkerPid(shell!.pid);
+    const restarted = findWorkerPid(app!.shell.pid);
     assert.ok(restarted && restarted !== worker, `a new worker answered (killed ${worker}, now ${restarted})`);
 
     // The interrupted answer and its mark are stored, not only shown.

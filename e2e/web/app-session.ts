@@ -1,0 +1,40 @@
+// One test file's Hearth as a user meets it: a temporary data folder, `hearth serve` on it, and
+// Chromium on the printed address. close() undoes all three, whatever started.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
+import { openApp } from './chat-page.ts';
+import { startWebShell, type WebShellProcess } from './web-shell-process.ts';
+
+export interface AppSession {
+  dataDir: string;
+  shell: WebShellProcess;
+  page: Page;
+  /** Closes the browser, stops the server and removes the data folder; resolves with the server's exit code. */
+  close(): Promise<number | null>;
+}
+
+/** `prepare` runs on the empty data folder before the server starts (e.g. `hearth import`). */
+export async function openAppSession(name: string, prepare?: (dataDir: string) => void): Promise<AppSession> {
+  const dataDir = mkdtempSync(join(tmpdir(), `hearth-e2e-${name}-`));
+  let shell: WebShellProcess | undefined;
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    const code = (await shell?.stop()) ?? null;
+    rmSync(dataDir, { recursive: true, force: true });
+    return code;
+  };
+  try {
+    prepare?.(dataDir);
+    shell = await startWebShell(dataDir);
+    browser = await launchChromium();
+    const page = await openApp(browser, shell.url);
+    return { dataDir, shell, page, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
