@@ -20,7 +20,7 @@ export interface CheckedInput {
 }
 
 export interface GradientCheckResult {
-  /** Largest |analytic − numeric| / max(1, |numeric|) over every checked element. */
+  /** Largest |analytic − numeric| / max(1, |numeric|) over every checked element; Infinity where a gradient is NaN or infinite. */
   worstError: number;
   /** Where it happened, for the assertion message. */
   worstAt: string;
@@ -33,6 +33,15 @@ function uniform(seed: number): () => number {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
+}
+
+/**
+ * |analytic − numeric| / max(1, |numeric|), or Infinity where either side is NaN: a NaN compares
+ * false with everything, so without this a NaN gradient would never count as the worst and pass.
+ */
+export function relativeError(analytic: number, numeric: number): number {
+  const error = Math.abs(analytic - numeric) / Math.max(1, Math.abs(numeric));
+  return Number.isNaN(error) ? Infinity : error;
 }
 
 export async function checkGradients(inputs: CheckedInput[], build: (g: TapeGraph, inputs: string[]) => string, epsilon = 1e-2): Promise<GradientCheckResult> {
@@ -71,7 +80,7 @@ export async function checkGradients(inputs: CheckedInput[], build: (g: TapeGrap
           return ((await run(shifted)).loss.data as Float32Array)[0];
         };
         const numeric = ((await lossAt(epsilon)) - (await lossAt(-epsilon))) / (2 * epsilon);
-        const error = Math.abs(analytic[k] - numeric) / Math.max(1, Math.abs(numeric));
+        const error = relativeError(analytic[k], numeric);
         if (error > worstError) {
           worstError = error;
           worstAt = `${name}[${k}]: analytic ${analytic[k]}, numeric ${numeric}`;
