@@ -10,13 +10,14 @@ import type { ChatNoticeEventSchema } from '../common/contracts/events.ts';
 import type { z } from 'zod';
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { MessageStats, ReplyStarted } from '../common/contracts/chat.ts';
+import { DEFAULT_CONVERSATION_TITLE, conversationTitleFrom } from '../common/conversation-title.ts';
 import type { Precision } from '../common/model-manifest.ts';
 import type { MessageRecord } from '../store/messages-repository.ts';
 import type { Store } from '../store/store.ts';
 import { StreamingMessageWriter, type FinalMessageStatus } from '../store/streaming-message-writer.ts';
 import type { WorkerChatMessage } from '../worker/worker-protocol.ts';
 import { requireAdapter } from './adapter-records.ts';
-import { DEFAULT_CONVERSATION_TITLE, messageOf, paramsOf, requireConversation } from './conversation-records.ts';
+import { messageOf, paramsOf, requireConversation } from './conversation-records.ts';
 import type { EngineGeneration, EngineHost } from './engine-host.ts';
 import type { EventBus } from './event-bus.ts';
 import { toApiError } from './handler-guard.ts';
@@ -25,9 +26,6 @@ import { requireModel } from './model-records.ts';
 import type { VariantBuilds } from './variant-builds.ts';
 
 type NoticeKind = z.infer<typeof ChatNoticeEventSchema>['kind'];
-
-/** A title made from the first message replaces the default one; this many characters at most. */
-const TITLE_LENGTH = 60;
 
 /** A reply being written. */
 interface ActiveReply {
@@ -86,7 +84,7 @@ export class ChatService {
     const conversation = requireConversation(this.store, conversationId);
     const user = this.store.messages.append({ conversationId, role: 'user', content: text });
     if (conversation.title === DEFAULT_CONVERSATION_TITLE && !this.store.messages.list(conversationId).some((m) => m.role === 'user' && m.id !== user.id)) {
-      this.store.conversations.rename(conversationId, titleFrom(text));
+      this.store.conversations.rename(conversationId, conversationTitleFrom(text));
     }
     return this.startReply(conversationId, modelId, user.id);
   }
@@ -274,9 +272,4 @@ export class ChatService {
   private notice(conversationId: string, kind: NoticeKind, text: string): void {
     this.bus.emit({ type: 'chat.notice', conversationId, kind, text });
   }
-}
-
-function titleFrom(text: string): string {
-  const line = text.trim().split('\n')[0].trim();
-  return line.length <= TITLE_LENGTH ? line || DEFAULT_CONVERSATION_TITLE : `${line.slice(0, TITLE_LENGTH - 1).trimEnd()}…`;
 }

@@ -15,8 +15,6 @@ import type { ConversationRecord } from '../store/conversations-repository.ts';
 import type { MessageRecord } from '../store/messages-repository.ts';
 import type { Store } from '../store/store.ts';
 
-export const DEFAULT_CONVERSATION_TITLE = 'New chat';
-
 export function requireConversation(store: Store, conversationId: string): ConversationRecord {
   const conversation = store.conversations.get(conversationId);
   if (!conversation) throw new ApiError('not-found', `There is no conversation ${conversationId} (was it deleted?).`);

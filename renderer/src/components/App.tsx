@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'r
 import { DEFAULT_CHAT_PARAMS } from '../../../main/common/contracts/chat.ts';
 import type { ChatParams, ConversationSummary } from '../../../main/common/contracts/chat.ts';
 import type { ApiEvent } from '../../../main/common/contracts/events.ts';
+import { conversationTitleFrom } from '../../../main/common/conversation-title.ts';
 import type { Adapter, Job, JobDetail } from '../../../main/common/contracts/jobs.ts';
 import type { ModelPlan, ModelSummary } from '../../../main/common/contracts/models.ts';
 import type { Precision } from '../../../main/common/model-manifest.ts';
@@ -33,12 +34,6 @@ interface Selection {
 
 const SEARCH_DELAY_MS = 200;
 const FINAL_JOB_STATES: readonly Job['state'][] = ['completed', 'failed', 'cancelled'];
-
-/** A first title for a new conversation: the start of its first message. */
-function titleFrom(text: string): string {
-  const line = text.trim().split('\n')[0];
-  return line.length > 60 ? `${line.slice(0, 57)}…` : line;
-}
 
 export function App({ client }: { client: ApiClient }) {
   const [page, setPage] = useState<Page>('chat');
@@ -342,7 +337,7 @@ export function App({ client }: { client: ApiClient }) {
       try {
         let id = conversation?.id;
         if (!id) {
-          const created = await client.call('conversations.create', { modelId: selection.modelId, precision, title: titleFrom(text) });
+          const created = await client.call('conversations.create', { modelId: selection.modelId, precision, title: conversationTitleFrom(text) });
           dispatch({ type: 'loaded', conversation: created });
           id = created.id;
           void reloadConversations();
