@@ -26,6 +26,7 @@ import { AdapterService } from './adapter-service.ts';
 import { previewDataset } from './dataset-file.ts';
 import { JobsService } from './jobs-service.ts';
 import { adaptedVariantsDir } from './model-paths.ts';
+import { OpenConversationSetting } from './open-conversation-setting.ts';
 
 export interface CreateServicesOptions {
   /** Holds hearth.sqlite and models/<id>/<precision>-fused/ (Electron's userData, or --data-dir). */
@@ -95,6 +96,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     busyReason: (adapter) => (builds.isBuildingAdapter(adapter.id) ? 'the model is being built with it' : chat.adapterBusyReason(adapter.id)),
     release: (adapter) => engine.releaseLoadedFrom(adaptedVariantsDir(dataDir, adapter.baseModelId, adapter.id)),
   });
+  const openConversation = new OpenConversationSetting(store);
   const jobs: JobsService = new JobsService(store, dataDir, bus, launcher, adapters);
   if (jobs.interruptedAtStart > 0) {
     notices.push(`${jobs.interruptedAtStart === 1 ? 'A fine-tune job was' : `${jobs.interruptedAtStart} fine-tune jobs were`} cut off when Hearth last stopped; resume on the Fine-tune page continues from the last checkpoint.`);
@@ -110,6 +112,11 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   const done = { done: true as const };
   const handlers = guardHandlers({
     'app.status': async () => ({ version: options.version ?? 'dev', dataDir, worker: engine.status() }),
+    'app.openConversation': async () => ({ conversationId: openConversation.get() }),
+    'app.setOpenConversation': async ({ conversationId }) => {
+      openConversation.set(conversationId);
+      return done;
+    },
     'hardware.get': () => hardware.get(),
 
     'models.list': async () => library.list(),
@@ -124,6 +131,13 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       return done;
     },
     'models.mergeAdapter': ({ adapterId, name }) => adapters.mergeIntoModel(adapterId, name),
+    'models.unload': async () => {
+      const { modelId: loadedId, state } = engine.status();
+      const reason = state === 'loading' || state === 'busy' ? 'a reply is being written' : loadedId === null ? null : chat.busyReason(loadedId);
+      if (reason) throw new ApiError('busy', `The model cannot be unloaded now: ${reason}. Wait for the reply or stop it first.`);
+      await engine.unload();
+      return engine.status();
+    },
 
     'conversations.list': async () => conversations.list(),
     'conversations.search': async ({ query }) => conversations.search(query),

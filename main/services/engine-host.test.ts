@@ -1,19 +1,22 @@
 // The engine host's device choice and start-up failures, through the chat API: a machine whose
 // plan puts the model on the GPU gets the GPU kernel for int8, and when WebGPU then fails to
 // start the reply still comes, on the CPU, with WebGPU's reason shown; a worker that cannot
-// start ends the reply with a readable error, and is tried again on the next message.
+// start ends the reply with a readable error, and is tried again on the next message. Unload
+// ends the worker (its memory goes with it) and the next message loads the model again.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ApiError } from '../common/contracts/api-error.ts';
 import type { HardwareSummary } from '../common/hardware-contract.ts';
 import { MANIFEST_FILE } from '../common/model-manifest.ts';
 import { NodeWorkerLauncher } from '../worker/node-worker-launcher.ts';
+import type { WorkerLauncher } from '../worker/worker-launcher.ts';
 import { createServices, type Services } from './create-services.ts';
 import { BUNDLED_MODEL_ID } from './library-service.ts';
 import { variantDir } from './model-paths.ts';
-import { CPU_ONLY_MACHINE, EventRecorder, RESOURCES_DIR } from './services-test-support.ts';
+import { CPU_ONLY_MACHINE, EventRecorder, RecordingLauncher, RESOURCES_DIR } from './services-test-support.ts';
 
 const GIB = 1024 ** 3;
 
@@ -43,7 +46,17 @@ before(async () => {
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 
-async function open(name: string, machine: HardwareSummary, launcher: NodeWorkerLauncher): Promise<{ services: Services; events: EventRecorder; dataDir: string }> {
+/** Whether a process with this id still exists (signal 0 only checks). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function open(name: string, machine: HardwareSummary, launcher: WorkerLauncher): Promise<{ services: Services; events: EventRecorder; dataDir: string }> {
   const dataDir = join(scratch, name);
   const services = await createServices({ dataDir, resourcesDir: RESOURCES_DIR, launcher, detectHardware: async () => machine });
   const events = new EventRecorder();
@@ -75,6 +88,58 @@ describe('the engine host', () => {
         assert.equal(worker.device, 'gpu');
         assert.equal(worker.cpuReason, null);
       }
+    } finally {
+      await services.close();
+    }
+  });
+
+  it('unloads the model on request: the worker and its memory are gone, and the next message loads it again', async () => {
+    const launcher = new RecordingLauncher();
+    const { services, events } = await open('unload', CPU_ONLY_MACHINE, launcher);
+    try {
+      const conversation = await services.handlers['conversations.create']({ modelId: BUNDLED_MODEL_ID, precision: 'int8' });
+      await services.handlers['conversations.update']({ conversationId: conversation.id, params: { temperature: 0, maxTokens: 4, contextLength: 256 } });
+      const reply = async (text: string) => {
+        const mark = events.mark();
+        const started = await services.handlers['chat.send']({ conversationId: conversation.id, text });
+        const ended = await events.next(mark, 'chat.ended', (e) => e.message.id === started.assistantMessageId);
+        assert.equal(ended.message.status, 'complete');
+      };
+      await reply('Who art thou?');
+      const loaded = (await services.handlers['app.status']({})).worker;
+      assert.equal(loaded.modelId, BUNDLED_MODEL_ID);
+      assert.ok((loaded.memoryBytes ?? 0) > 10e6, `the loaded model's measured memory: ${loaded.memoryBytes}`);
+      const pid = launcher.current?.pid;
+      assert.ok(pid !== undefined && processRuns(pid), 'the worker runs while the model is loaded');
+
+      const unloaded = await services.handlers['models.unload']({});
+      assert.deepEqual([unloaded.state, unloaded.modelId, unloaded.memoryBytes], ['idle', null, null]);
+      assert.equal(processRuns(pid), false, 'the worker holding the model has ended, so its memory is back with the system');
+      assert.deepEqual((await services.handlers['models.unload']({})).modelId, null, 'unloading nothing is harmless');
+
+      await reply('Speak again.');
+      const reloaded = (await services.handlers['app.status']({})).worker;
+      assert.equal(reloaded.modelId, BUNDLED_MODEL_ID);
+      assert.ok((reloaded.memoryBytes ?? 0) > 10e6);
+      assert.notEqual(launcher.current?.pid, pid, 'a fresh worker loaded it');
+    } finally {
+      await services.close();
+    }
+  });
+
+  it('refuses to unload while a reply is being written with the model', async () => {
+    const { services, events } = await open('unload-busy', CPU_ONLY_MACHINE, new NodeWorkerLauncher());
+    try {
+      const conversation = await services.handlers['conversations.create']({ modelId: BUNDLED_MODEL_ID, precision: 'int8' });
+      await services.handlers['conversations.update']({ conversationId: conversation.id, params: { temperature: 0, maxTokens: 4, contextLength: 256 } });
+      let mark = events.mark();
+      let started = await services.handlers['chat.send']({ conversationId: conversation.id, text: 'Who art thou?' });
+      await events.next(mark, 'chat.ended', (e) => e.message.id === started.assistantMessageId);
+      mark = events.mark();
+      started = await services.handlers['chat.send']({ conversationId: conversation.id, text: 'Speak again.' });
+      await assert.rejects(services.handlers['models.unload']({}), (error: ApiError) => error.code === 'busy' && /stop it first/.test(error.message));
+      const ended = await events.next(mark, 'chat.ended', (e) => e.message.id === started.assistantMessageId);
+      assert.equal(ended.message.status, 'complete', 'the refused unload left the reply alone');
     } finally {
       await services.close();
     }

@@ -195,6 +195,28 @@ export class EngineHost {
     return { requestId, done, abort: () => connection.handle.send({ type: 'abort', requestId }) };
   }
 
+  /**
+   * Unloads whatever is loaded because the user asked to: ends the worker, which gives all of the
+   * model's memory back to the system (a session's native allocations are not reliably returned
+   * by releasing it inside a live process). Queued behind a load in progress; the next load
+   * starts a fresh worker.
+   */
+  unload(): Promise<void> {
+    const run = this.loadQueue.then(
+      () => this.unloadNow(),
+      () => this.unloadNow(),
+    );
+    this.loadQueue = run.catch(() => {});
+    return run;
+  }
+
+  private async unloadNow(): Promise<void> {
+    if (!this.loaded && (!this.connection || this.connection.exited)) return;
+    await this.stopWorker();
+    this.loaded = null;
+    this.setState('idle', null);
+  }
+
   /** Unloads a model (before it is deleted) by ending the worker; the next load starts a fresh one. */
   async release(modelId: string): Promise<void> {
     if (!this.isLoaded(modelId)) return;

@@ -10,6 +10,7 @@ import {
   ConversationSummarySchema,
   CreateConversationInputSchema,
   EditMessageInputSchema,
+  OpenConversationSchema,
   RenameConversationInputSchema,
   ReplyStartedSchema,
   SearchConversationsInputSchema,
@@ -36,6 +37,10 @@ const Done = z.object({ done: z.literal(true) });
 
 export const API = {
   'app.status': { input: Empty, output: z.object({ version: z.string(), dataDir: z.string(), worker: WorkerStatusEventSchema }) },
+  /** The conversation the window had open when it last said so (null when none, or when it was deleted since). */
+  'app.openConversation': { input: Empty, output: OpenConversationSchema },
+  /** Remembers the conversation the window has open, so a reload or a restart reopens it. */
+  'app.setOpenConversation': { input: OpenConversationSchema, output: Done },
   'hardware.get': { input: Empty, output: HardwareSummarySchema },
 
   'models.list': { input: Empty, output: z.array(ModelSummarySchema) },
@@ -46,6 +51,8 @@ export const API = {
   'models.buildVariant': { input: BuildVariantInputSchema, output: Done },
   /** Folds an adapter into its base model's weights as a new library model (built later at any precision). */
   'models.mergeAdapter': { input: MergeAdapterInputSchema, output: ModelSummarySchema },
+  /** Ends the inference worker, freeing the loaded model's memory; the next message loads it again. Answers the new status. */
+  'models.unload': { input: Empty, output: WorkerStatusEventSchema },
 
   'conversations.list': { input: Empty, output: z.array(ConversationSummarySchema) },
   'conversations.search': { input: SearchConversationsInputSchema, output: z.array(ConversationSummarySchema) },

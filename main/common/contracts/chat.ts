@@ -70,6 +70,8 @@ export const CreateConversationInputSchema = z.object({
   title: z.string().max(200).optional(),
 });
 export const ConversationIdInputSchema = z.object({ conversationId: z.string() });
+/** The conversation the window has open; null for a new chat not yet sent. */
+export const OpenConversationSchema = z.object({ conversationId: z.string().min(1).max(200).nullable() });
 export const RenameConversationInputSchema = z.object({ conversationId: z.string(), title: z.string().min(1).max(200) });
 export const SearchConversationsInputSchema = z.object({ query: z.string().max(500) });
 export const UpdateConversationInputSchema = z.object({
