@@ -5,6 +5,8 @@
 // - the demo model: fp16 on WebGPU against fp32 on the CPU (logits and greedy tokens);
 // - Qwen2.5-0.5B's shape with random weights: last-position logits fp16 WebGPU vs fp32 CPU,
 //   and prefill/decode speed with the KV cache kept on the GPU against the CPU.
+// Then every figure is held to its limit (scripts/gpu-check-limits.ts): each one exceeded is
+// printed and written to the results as `failures`, and the exit status is 1.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
@@ -15,6 +17,7 @@ import { runSpeedBenchmark } from '../main/engine/bench/speed-benchmark.ts';
 import { CachedSequence } from '../main/engine/runtime/cached-sequence.ts';
 import { openModel, type LoadedModel } from '../main/engine/runtime/model-session.ts';
 import { detectHardware } from '../main/hardware/detect-hardware.ts';
+import { gpuCheckFailures } from './gpu-check-limits.ts';
 import type { Precision } from '../main/common/model-manifest.ts';
 
 const out = process.env.OUT ?? '/tmp/gpu-check-out';
@@ -64,7 +67,7 @@ async function greedy(model: LoadedModel, prompt: number[], count: number): Prom
   }
 }
 
-function compare(a: Float32Array, b: Float32Array): { maxAbsDiff: number; maxAbsLogit: number; argmaxEqual: boolean } {
+function compare(a: Float32Array, b: Float32Array): { maxAbsDiff: number; maxAbsLogit: number; maxRelativeDiff: number; argmaxEqual: boolean } {
   let maxAbsDiff = 0;
   let maxAbsLogit = 0;
   let argA = 0;
@@ -75,7 +78,7 @@ function compare(a: Float32Array, b: Float32Array): { maxAbsDiff: number; maxAbs
     if (a[i] > a[argA]) argA = i;
     if (b[i] > b[argB]) argB = i;
   }
-  return { maxAbsDiff, maxAbsLogit, argmaxEqual: argA === argB };
+  return { maxAbsDiff, maxAbsLogit, maxRelativeDiff: maxAbsDiff / maxAbsLogit, argmaxEqual: argA === argB };
 }
 
 async function main(): Promise<void> {
@@ -139,8 +142,16 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(save, async (error: Error) => {
-  results.fatal = error.stack ?? error.message;
+async function judge(): Promise<void> {
+  const failures = gpuCheckFailures(results);
+  results.failures = failures;
   await save();
-  process.exitCode = 1;
+  for (const failure of failures) console.log('LIMIT EXCEEDED', failure);
+  console.log(failures.length === 0 ? 'gpu-check: every figure within its limit' : `gpu-check: ${failures.length} failure(s)`);
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+main().then(judge, async (error: Error) => {
+  results.fatal = error.stack ?? error.message;
+  await judge();
 });
