@@ -89,16 +89,18 @@ describe('the Electron app', () => {
       process: typeof window.process,
       bridge: Object.keys(window.hearth).sort(),
     })`);
-    assert.deepEqual(globals, { require: 'undefined', process: 'undefined', bridge: ['call', 'subscribe'] });
+    assert.deepEqual(globals, { require: 'undefined', process: 'undefined', bridge: ['call', 'pickPath', 'subscribe'] });
   });
 
   test('the bridge answers API calls with the envelope, and refuses unknown methods as data', { skip }, async () => {
     const results = (await page.evaluate(`Promise.all([
       window.hearth.call('app.status', {}),
       window.hearth.call('fs.readFile', { path: '/etc/passwd' }),
+      window.hearth.pickPath({ kind: 'disk', title: 'x' }),
     ])`)) as { ok: boolean; error?: { code: string } }[];
     assert.equal(results[0].ok, true);
     assert.deepEqual([results[1].ok, results[1].error?.code], [false, 'invalid-input']);
+    assert.deepEqual([results[2].ok, results[2].error?.code], [false, 'invalid-input'], 'the picker checks its request before any dialog opens');
   });
 
   test('the CSP forbids eval and inline scripts', { skip }, async () => {

@@ -13,7 +13,7 @@ import { createServices } from '../services/create-services.ts';
 import { installApplicationMenu } from './application-menu.ts';
 import { APP_ENTRY_URL } from './app-origin.ts';
 import { registerAppScheme, serveRendererBundle } from './app-protocol.ts';
-import { forwardEvent, serveApiOverIpc } from './ipc-bridge.ts';
+import { forwardEvent, serveApiOverIpc, servePathPickerOverIpc } from './ipc-bridge.ts';
 import { createMainWindow } from './main-window.ts';
 import { guardNavigation } from './navigation-guard.ts';
 import { secureSession } from './session-security.ts';
@@ -64,10 +64,12 @@ async function start(): Promise<void> {
   const window = createMainWindow(join(bundleDir, 'preload.cjs'));
   mainWindow = window;
   const stopServing = serveApiOverIpc(window, services.handlers);
+  const stopPicking = servePathPickerOverIpc(window);
   const stopForwarding = services.events.subscribe((event) => forwardEvent(window, event));
   window.on('closed', () => {
     stopForwarding();
     stopServing();
+    stopPicking();
     mainWindow = null;
   });
   await window.loadURL(APP_ENTRY_URL);
