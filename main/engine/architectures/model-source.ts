@@ -1,6 +1,8 @@
 // Opens a Hugging Face model folder for building: reads config.json (and generation_config.json
 // when present), picks the architecture by model_type, folds the config into a ModelSpec, opens
-// the checkpoint, and serves canonical weights checked against the shapes the spec implies.
+// the checkpoint, checks from its headers that it holds every weight the spec implies with the
+// shape the spec implies (so a mismatched config is refused here, not halfway through a build),
+// and serves canonical weights checked against those shapes.
 import { join } from 'node:path';
 import type { F32Tensor, ModelSpec, WeightName } from '../../common/model-spec.ts';
 import type { Checkpoint } from '../checkpoint/checkpoint.ts';
@@ -14,6 +16,7 @@ import { ConfigError } from './config-error.ts';
 import { readJsonFile } from './json-file.ts';
 import { generationConfigSchema, type GenerationConfig } from './special-tokens.ts';
 import { expectedWeightShape } from './spec-weights.ts';
+import { checkWeightsMatchConfig } from './weights-match-config.ts';
 import type { z } from 'zod';
 
 export const CONFIG_FILE = 'config.json';
@@ -48,6 +51,12 @@ export async function openModelSource(dir: string, options: OpenModelSourceOptio
   const architecture = pickArchitecture(configPath, config);
   const spec = specFromConfig(configPath, architecture, config, generationConfig);
   const checkpoint = await openCheckpoint(dir, { warn: options.warn });
+  try {
+    await checkWeightsMatchConfig({ configPath, config, architecture, spec, checkpoint });
+  } catch (error) {
+    await checkpoint.close();
+    throw error;
+  }
 
   async function weight(name: WeightName): Promise<F32Tensor | null> {
     const shape = expectedWeightShape(spec, name);

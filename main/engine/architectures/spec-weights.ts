@@ -10,21 +10,36 @@ const LAYER_WEIGHTS: readonly LayerWeight[] = [
   'qNorm.weight', 'kNorm.weight', 'mlpNorm.weight', 'mlpNorm.bias', 'gate.weight', 'gate.bias', 'up.weight', 'up.bias', 'down.weight', 'down.bias',
 ];
 
+/** One dimension of a weight's expected shape and the config sizes that give it, for error messages. */
+export interface WeightDim {
+  size: number;
+  /** "vocab size", "heads × head_dim (8 × 32)", … */
+  meaning: string;
+}
+
 /** The expected shape of a weight, or null when this model has no such weight. */
 export function expectedWeightShape(spec: ModelSpec, name: WeightName): number[] | null {
-  const { hiddenSize: h, vocabSize: vocab, norm, attention: a, mlp } = spec;
+  return expectedWeightDims(spec, name)?.map((d) => d.size) ?? null;
+}
+
+/** expectedWeightShape with each dimension's origin in the config. */
+export function expectedWeightDims(spec: ModelSpec, name: WeightName): WeightDim[] | null {
+  const { norm, attention: a, mlp } = spec;
   const parsed = parseWeightName(name);
   if (parsed.layer !== null && !(parsed.layer >= 0 && parsed.layer < spec.numLayers)) {
     throw new RangeError(`Weight ${name}: the model has layers 0..${spec.numLayers - 1}`);
   }
-  const qSize = a.numHeads * a.headDim;
-  const kvSize = a.numKvHeads * a.headDim;
+  const h: WeightDim = { size: spec.hiddenSize, meaning: 'hidden size' };
+  const vocab: WeightDim = { size: spec.vocabSize, meaning: 'vocab size' };
+  const q: WeightDim = { size: a.numHeads * a.headDim, meaning: `heads × head_dim (${a.numHeads} × ${a.headDim})` };
+  const kv: WeightDim = { size: a.numKvHeads * a.headDim, meaning: `key/value heads × head_dim (${a.numKvHeads} × ${a.headDim})` };
+  const inner: WeightDim = { size: mlp.intermediateSize, meaning: 'intermediate size' };
   const gated = mlp.kind === 'gated';
   switch (parsed.weight) {
     case 'embed':
       return [vocab, h];
     case 'positionEmbed':
-      return spec.positions.kind === 'learned' ? [spec.positions.maxPositions, h] : null;
+      return spec.positions.kind === 'learned' ? [{ size: spec.positions.maxPositions, meaning: 'max positions' }, h] : null;
     case 'embedNorm.weight':
       return spec.embeddingNorm ? [h] : null;
     case 'embedNorm.bias':
@@ -40,32 +55,32 @@ export function expectedWeightShape(spec: ModelSpec, name: WeightName): number[]
     case 'lmHead':
       return spec.tiedEmbeddings ? null : [vocab, h];
     case 'q.weight':
-      return [qSize, h];
+      return [q, h];
     case 'k.weight':
     case 'v.weight':
-      return [kvSize, h];
+      return [kv, h];
     case 'q.bias':
-      return a.qkvBias ? [qSize] : null;
+      return a.qkvBias ? [q] : null;
     case 'k.bias':
     case 'v.bias':
-      return a.qkvBias ? [kvSize] : null;
+      return a.qkvBias ? [kv] : null;
     case 'o.weight':
-      return [h, qSize];
+      return [h, q];
     case 'o.bias':
       return a.outBias ? [h] : null;
     case 'qNorm.weight':
     case 'kNorm.weight':
-      return a.qkNorm ? [a.headDim] : null;
+      return a.qkNorm ? [{ size: a.headDim, meaning: 'head_dim' }] : null;
     case 'gate.weight':
-      return gated ? [mlp.intermediateSize, h] : null;
+      return gated ? [inner, h] : null;
     case 'gate.bias':
-      return gated && mlp.bias ? [mlp.intermediateSize] : null;
+      return gated && mlp.bias ? [inner] : null;
     case 'up.weight':
-      return [mlp.intermediateSize, h];
+      return [inner, h];
     case 'up.bias':
-      return mlp.bias ? [mlp.intermediateSize] : null;
+      return mlp.bias ? [inner] : null;
     case 'down.weight':
-      return [h, mlp.intermediateSize];
+      return [h, inner];
     case 'down.bias':
       return mlp.bias ? [h] : null;
   }

@@ -1,6 +1,8 @@
 // Rearrangements that turn a checkpoint's own layout into the canonical [out, in] float32 one:
 // slicing rows out of fused projections, undoing per-head interleaving, transposing Conv1D.
+// Each also takes a shape-only tensor (see ../checkpoint/shape-only-tensor.ts) and returns the shape-only result.
 import type { F32Tensor } from '../../common/model-spec.ts';
+import { isShapeOnly, shapeOnlyTensor } from '../checkpoint/shape-only-tensor.ts';
 
 /** Rows [start, start + count) of a 2-D tensor, or elements of a 1-D one. */
 export function sliceRows(tensor: F32Tensor, start: number, count: number): F32Tensor {
@@ -8,6 +10,7 @@ export function sliceRows(tensor: F32Tensor, start: number, count: number): F32T
   if (start + count > tensor.shape[0]) {
     throw new RangeError(`sliceRows: rows ${start}..${start + count} are beyond the ${tensor.shape[0]} rows of the tensor`);
   }
+  if (isShapeOnly(tensor)) return shapeOnlyTensor([count, ...tensor.shape.slice(1)]);
   const data = tensor.data.slice(start * rowSize, (start + count) * rowSize);
   return { data, shape: [count, ...tensor.shape.slice(1)] };
 }
@@ -21,6 +24,7 @@ export function takeInterleavedHeads(tensor: F32Tensor, numHeads: number, headDi
   if (tensor.shape[0] !== numHeads * 3 * headDim) {
     throw new RangeError(`takeInterleavedHeads: expected ${numHeads * 3 * headDim} rows, got ${tensor.shape[0]}`);
   }
+  if (isShapeOnly(tensor)) return shapeOnlyTensor([numHeads * headDim, ...tensor.shape.slice(1)]);
   const out = new Float32Array(numHeads * headDim * rowSize);
   const block = headDim * rowSize;
   for (let h = 0; h < numHeads; h++) {
@@ -32,6 +36,7 @@ export function takeInterleavedHeads(tensor: F32Tensor, numHeads: number, headDi
 
 export function transpose2d(tensor: F32Tensor): F32Tensor {
   const [rows, cols] = tensor.shape;
+  if (isShapeOnly(tensor)) return shapeOnlyTensor([cols, rows]);
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) out[c * rows + r] = tensor.data[r * cols + c];
@@ -42,11 +47,13 @@ export function transpose2d(tensor: F32Tensor): F32Tensor {
 /** Columns [start, start + count) of a 2-D tensor. */
 export function sliceColumns(tensor: F32Tensor, start: number, count: number): F32Tensor {
   const [rows, cols] = tensor.shape;
+  if (isShapeOnly(tensor)) return shapeOnlyTensor([rows, count]);
   const out = new Float32Array(rows * count);
   for (let r = 0; r < rows; r++) out.set(tensor.data.subarray(r * cols + start, r * cols + start + count), r * count);
   return { data: out, shape: [rows, count] };
 }
 
 export function addScalar(tensor: F32Tensor, value: number): F32Tensor {
+  if (isShapeOnly(tensor)) return shapeOnlyTensor(tensor.shape);
   return { data: tensor.data.map((x) => x + value), shape: [...tensor.shape] };
 }

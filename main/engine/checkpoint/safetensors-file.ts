@@ -73,12 +73,7 @@ export class SafetensorsFile {
   /** Reads a float tensor as float32 and warns (never throws) about NaN or infinite values. */
   async readF32(name: string, warn: WarnFn = console.warn): Promise<F32Tensor> {
     const info = this.info(name);
-    if (!FLOAT_DTYPES.includes(info.dtype)) {
-      throw new CheckpointError(
-        this.path,
-        `${this.path}: tensor "${name}" is ${info.dtype}, but a weight must be F32, F16 or BF16. The checkpoint may be quantized in a format Hearth does not read: use an unquantized model.`,
-      );
-    }
+    requireFloatWeight(info);
     const buffer = (await this.readBytes(name)).buffer;
     const data =
       info.dtype === 'F32'
@@ -103,6 +98,16 @@ export class SafetensorsFile {
       throw new CheckpointError(this.path, `${this.path} has no tensor "${name}". The file belongs to another model or is incomplete.`);
     }
     return info;
+  }
+}
+
+/** A weight must be a float tensor: readF32 converts only F32, F16 and BF16. */
+export function requireFloatWeight(info: TensorInfo): void {
+  if (!FLOAT_DTYPES.includes(info.dtype)) {
+    throw new CheckpointError(
+      info.file,
+      `${info.file}: tensor "${info.name}" is ${info.dtype}, but a weight must be F32, F16 or BF16. The checkpoint may be quantized in a format Hearth does not read: use an unquantized model.`,
+    );
   }
 }
 
