@@ -6,7 +6,7 @@ import { CONTENT_SECURITY_POLICY } from '../common/content-security-policy.ts';
 
 export { CONTENT_SECURITY_POLICY };
 
-const SECURITY_HEADERS: Record<string, string> = {
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',

@@ -7,7 +7,8 @@
 //   SameSite=Strict, Path=/) when a page is opened as `/?token=TOKEN`, answering 303 to the
 //   same address without the token. A Host other than 127.0.0.1:PORT or localhost:PORT, or an
 //   Origin other than http://127.0.0.1:PORT or http://localhost:PORT, gets 403 (text/plain).
-//   Same-origin fetch() and EventSource send the cookie by themselves.
+//   Same-origin fetch() and EventSource send the cookie by themselves. Under /api/ these
+//   refusals are JSON envelopes (below) like every other API answer.
 // - POST /api/<method> (a key of API in main/common/contracts/api.ts), header
 //   `Content-Type: application/json`, body: the method's input as JSON (an empty body is {}),
 //   at most MAX_BODY_BYTES (4 MiB). The answer's body is always JSON, an ApiResult envelope:
@@ -15,7 +16,9 @@
 //   Status 200 for every answer of the method itself, failures included (invalid-input for an
 //   input that fails its schema, the service's ApiError code, 'internal' for anything else);
 //   the transport's own failures have their status too, with an envelope: 400 (body not JSON),
-//   404 (no such method, code 'not-found'), 405 (not POST), 413 (too large), 415 (not JSON).
+//   404 (no such method, code 'not-found'), 405 (not POST), 413 (too large, answered at once;
+//   the connection closes once the client stops sending), 415 (not JSON). A request Node cannot
+//   parse as HTTP gets its 400 (or 408, 413, 431) with an envelope too (client-error.ts).
 // - GET /api/events: Server-Sent Events (text/event-stream). Each ApiEvent is one message
 //   (the default "message" type) whose data is the event as JSON; lines starting with ':'
 //   are comments (a heartbeat every 15 s). The stream has no replay: after a reconnect the
@@ -28,7 +31,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { checkAccessToken, newAccessToken } from './access-token.ts';
 import type { ApiBackend } from './api-backend.ts';
-import { handleApiCall } from './api-route.ts';
+import { ClientGoneError, handleApiCall, sendApiFailure } from './api-route.ts';
+import { answerClientError } from './client-error.ts';
 import type { ApiCallLog as ApiLog } from '../common/contracts/api-call.ts';
 import { openEventStream } from './event-stream.ts';
 import { guardRequest, splitRequestTarget } from './request-guard.ts';
@@ -79,16 +83,22 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
 
   const server = createServer((request, response) => {
     answer(request, response).catch((error: unknown) => {
+      if (error instanceof ClientGoneError) return void response.destroy(); // no one is left to answer
       log(`${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      if (!response.headersSent) sendText(response, 500, 'internal error; the server log has the details');
-      else response.destroy();
+      if (response.headersSent) return void response.destroy();
+      const message = 'internal error; the server log has the details';
+      if (isApiPath(request)) sendApiFailure(response, 500, message, {}, 'internal');
+      else sendText(response, 500, message);
     });
   });
+  server.on('clientError', answerClientError);
 
   async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     setSecurityHeaders(response);
     const verdict = guardRequest(request, { port, token });
-    if (verdict.kind === 'deny') return sendText(response, verdict.status, verdict.reason);
+    if (verdict.kind === 'deny') {
+      return isApiPath(request) ? sendApiFailure(response, verdict.status, verdict.reason) : sendText(response, verdict.status, verdict.reason);
+    }
     if (verdict.kind === 'redirect') {
       response.writeHead(303, { Location: verdict.location, 'Set-Cookie': verdict.setCookie, 'Cache-Control': 'no-store' });
       return void response.end();
@@ -96,7 +106,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
 
     const { path } = splitRequestTarget(request.url ?? '/');
     if (path === '/api/events') {
-      if (request.method !== 'GET') return sendText(response, 405, 'the event stream is read with GET', { Allow: 'GET' });
+      if (request.method !== 'GET') return sendApiFailure(response, 405, 'the event stream is read with GET', { Allow: 'GET' });
       const stop = openEventStream(response, options.backend, { heartbeatMs: options.heartbeatMs, log });
       openStreams.add(stop);
       response.on('close', () => openStreams.delete(stop));
@@ -123,6 +133,10 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
       });
     },
   };
+}
+
+function isApiPath(request: IncomingMessage): boolean {
+  return splitRequestTarget(request.url ?? '/').path.startsWith('/api/');
 }
 
 function listen(server: Server, port: number): Promise<AddressInfo> {
