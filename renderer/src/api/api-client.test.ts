@@ -100,3 +100,20 @@ test('events are validated: valid ones reach the listener, invalid ones are logg
   unsubscribe();
   assert.equal(listeners.size, 0);
 });
+
+test('the file picker is offered only where the bridge has one, and its answer is checked', async () => {
+  const web = new ApiClient(fakeBridge(() => null).bridge, () => {});
+  assert.equal(web.canPickPaths, false, 'the web shell types paths');
+  await assert.rejects(web.pickPath({ kind: 'folder', title: 'Model folder' }), /no file picker/);
+
+  const requests: unknown[] = [];
+  let answer: unknown = { ok: true, value: { path: '/models/qwen' } };
+  const desktop = new ApiClient({ ...fakeBridge(() => null).bridge, pickPath: async (request) => (requests.push(request), answer) }, () => {});
+  assert.equal(desktop.canPickPaths, true);
+  assert.equal(await desktop.pickPath({ kind: 'folder', title: 'Model folder' }), '/models/qwen');
+  assert.deepEqual(requests, [{ kind: 'folder', title: 'Model folder' }]);
+  answer = { ok: true, value: { path: null } };
+  assert.equal(await desktop.pickPath({ kind: 'folder', title: 'Model folder' }), null, 'cancelled');
+  answer = { ok: true, value: { path: 42 } };
+  await assert.rejects(desktop.pickPath({ kind: 'folder', title: 'Model folder' }), /does not understand/);
+});

@@ -7,6 +7,7 @@ import type { ApiInput, ApiMethod, ApiOutput } from '../../../main/common/contra
 import { ApiError, ApiResultSchema } from '../../../main/common/contracts/api-error.ts';
 import { ApiEventSchema } from '../../../main/common/contracts/events.ts';
 import type { ApiEvent } from '../../../main/common/contracts/events.ts';
+import { PickPathResultSchema, type PickPathRequest } from '../../../main/common/contracts/path-picker.ts';
 import type { HearthBridge } from '../bridge/hearth-bridge.ts';
 
 /** Where the client reports what it had to drop; console.warn in the app, a recorder in tests. */
@@ -37,6 +38,29 @@ export class ApiClient {
     }
     if (!result.data.ok) throw new ApiError(result.data.error.code, result.data.error.message);
     return result.data.value as ApiOutput<M>;
+  }
+
+  /** Whether this window can open the system's file and folder dialog (the desktop app), or must ask for a typed path. */
+  get canPickPaths(): boolean {
+    return typeof this.bridge.pickPath === 'function';
+  }
+
+  /** The path the user chose in the system's dialog, or null when they cancelled. */
+  async pickPath(request: PickPathRequest): Promise<string | null> {
+    if (!this.bridge.pickPath) throw new ApiError('internal', 'This window has no file picker; type the path instead.');
+    let envelope: unknown;
+    try {
+      envelope = await this.bridge.pickPath(request);
+    } catch (error) {
+      throw new ApiError('internal', `Could not open the file picker: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const result = ApiResultSchema(PickPathResultSchema).safeParse(envelope);
+    if (!result.success) {
+      this.log('Hearth: the file picker gave an answer that does not match its contract', envelope);
+      throw new ApiError('internal', `The file picker gave an answer that this window does not understand: ${z.prettifyError(result.error)}`);
+    }
+    if (!result.data.ok) throw new ApiError(result.data.error.code, result.data.error.message);
+    return result.data.value.path;
   }
 
   /** Listens to validated events; invalid ones are logged and dropped. Returns the unsubscribe function. */

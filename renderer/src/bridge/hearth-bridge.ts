@@ -10,4 +10,9 @@ export interface HearthBridge {
   call(method: string, input: unknown): Promise<BridgeEnvelope>;
   /** Listens to the event stream (ApiEvent, not yet validated); returns the unsubscribe function. */
   subscribe(listener: (event: unknown) => void): () => void;
+  /**
+   * Opens the system's file or folder dialog (a PickPathRequest) and resolves to an envelope
+   * around a PickPathResult. Only the desktop app has one; the web shell's pages type paths.
+   */
+  pickPath?(request: unknown): Promise<BridgeEnvelope>;
 }

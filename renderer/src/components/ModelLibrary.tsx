@@ -1,10 +1,12 @@
 // The model library: every model with its architecture, size and built variants; import a local
-// Hugging Face folder by its path; delete a model (not the bundled demo) after a confirmation.
+// Hugging Face folder by its path (typed, or chosen in the system's dialog in the desktop app);
+// delete a model (not the bundled demo) after a confirmation.
 import { useState } from 'react';
 import type { ModelSummary, ModelVariant } from '../../../main/common/contracts/models.ts';
 import type { ApiClient } from '../api/api-client.ts';
 import { errorMessage } from '../api/api-client.ts';
 import { formatBytes, formatCount } from '../format/format-bytes.ts';
+import { PathPickButton } from './PathPickButton.tsx';
 import './ModelLibrary.css';
 
 export interface ModelLibraryProps {
@@ -72,6 +74,17 @@ export function ModelLibrary({ client, models, onChanged }: ModelLibraryProps) {
           <span>Model folder</span>
           <input value={path} placeholder="/path/to/a/hugging-face/model-folder" onChange={(e) => setPath(e.target.value)} />
         </label>
+        <PathPickButton
+          client={client}
+          request={{ kind: 'folder', title: 'Choose a Hugging Face model folder' }}
+          label="Choose the model folder"
+          disabled={importing}
+          onPicked={(picked) => {
+            setPath(picked);
+            setImportError(null);
+          }}
+          onError={(e) => setImportError(errorMessage(e))}
+        />
         <label>
           <span>Name (optional)</span>
           <input value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />

@@ -1,5 +1,5 @@
 // The form that starts a fine-tune job: the base model, the training data (a path the user
-// types; this side reads it and previews it), optional evaluation data, and the parameters with
+// types, or chooses in the system's dialog in the desktop app; this side reads it and previews it), optional evaluation data, and the parameters with
 // their defaults (the learning rate suits the chosen model's size). "Start fine-tune" waits for
 // a valid training file.
 import { useEffect, useState } from 'react';
@@ -9,8 +9,10 @@ import type { ApiClient } from '../api/api-client.ts';
 import { errorMessage } from '../api/api-client.ts';
 import { configFromValues, formValues, PARAMETER_FIELDS, SCHEDULES, type ParameterValues } from '../state/finetune-form.ts';
 import { DatasetPreviewView } from './DatasetPreviewView.tsx';
+import { PathPickButton } from './PathPickButton.tsx';
 
 const PREVIEW_DELAY_MS = 300;
+const JSONL_FILTERS = [{ name: 'JSON Lines', extensions: ['jsonl', 'json'] }];
 
 interface PreviewState {
   preview: DatasetPreview | null;
@@ -117,10 +119,24 @@ export function NewJobForm({ client, models, onStarted }: NewJobFormProps) {
           <span>Training data</span>
           <input value={trainPath} placeholder="/path/to/train.jsonl" spellCheck={false} onChange={(e) => setTrainPath(e.target.value)} />
         </label>
+        <PathPickButton
+          client={client}
+          request={{ kind: 'file', title: 'Choose the training data', filters: JSONL_FILTERS }}
+          label="Choose the training data file"
+          onPicked={setTrainPath}
+          onError={(e) => setError(errorMessage(e))}
+        />
         <label>
           <span>Evaluation data (optional)</span>
           <input aria-label="Evaluation data" value={evalPath} placeholder="without it, 10 % of the training rows" spellCheck={false} onChange={(e) => setEvalPath(e.target.value)} />
         </label>
+        <PathPickButton
+          client={client}
+          request={{ kind: 'file', title: 'Choose the evaluation data', filters: JSONL_FILTERS }}
+          label="Choose the evaluation data file"
+          onPicked={setEvalPath}
+          onError={(e) => setError(errorMessage(e))}
+        />
       </div>
       <p className="muted new-job-hint">
         JSON Lines, one example per line: {'{"messages": [...]}'}, {'{"instruction", "input", "output"}'} or {'{"text"}'}. The loss is on the answers only.
