@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { loadTokenizer } from '../tokenizer/load-tokenizer.ts';
 import type { ChatMessage } from '../tokenizer/chat-template.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { ChatSession } from './chat-session.ts';
+import { ChatSession, replyReserve } from './chat-session.ts';
 import type { ChatSessionOptions } from './chat-session.ts';
 import { ContextOverflowError } from './context-overflow.ts';
 import { collectGeneration } from './generate.ts';
@@ -26,6 +26,17 @@ const LONG_HISTORY: ChatMessage[] = Array.from({ length: 6 }, (_, i) => [
   { role: 'user', content: `Speak the ${i + 1}th line, good sir.` },
   { role: 'assistant', content: `My lord, the ${i + 1}th line is this: to be or not to be, that is the question.` },
 ]).flat();
+
+describe('replyReserve', () => {
+  it('reserves the reply limit, but never more than half the context', () => {
+    assert.equal(replyReserve(12, 128), 12);
+    assert.equal(replyReserve(64, 128), 64);
+    assert.equal(replyReserve(65, 128), 64);
+    // The app's default: 512 new tokens on a 512-token model leaves half for the prompt.
+    assert.equal(replyReserve(512, 512), 256);
+    assert.equal(replyReserve(1000, 129), 64);
+  });
+});
 
 describe('ChatSession on shakespeare-5m', { skip }, () => {
   let model: LoadedModel;
@@ -85,6 +96,47 @@ describe('ChatSession on shakespeare-5m', { skip }, () => {
       assert.equal(chat.messages.length, LONG_HISTORY.length);
     } finally {
       chat.dispose();
+    }
+  });
+
+  it('reserves at most half the context for the reply, so a reply limit as long as the context still leaves room for a prompt', async () => {
+    const chat = session({ overflow: 'stop', contextLength: 128, history: LONG_HISTORY, generation: { temperature: 0, maxNewTokens: 128 } });
+    try {
+      await assert.rejects(collectGeneration(chat.send('Once more?')), /plus 64 reserved for the reply, but the context holds 128 tokens/);
+    } finally {
+      chat.dispose();
+    }
+    const short = session({ overflow: 'stop', contextLength: 128, generation: { temperature: 0, maxNewTokens: 128 } });
+    try {
+      const reply = await collectGeneration(short.send('Who art thou?'));
+      assert.ok(reply.promptTokens > 0 && reply.promptTokens <= 64, `prompt of ${reply.promptTokens} tokens`);
+    } finally {
+      short.dispose();
+    }
+  });
+
+  it('answers a conversation handed over whole: an edited last message keeps the cache up to the edit and answers as a cold session would', async () => {
+    const warm = session({});
+    try {
+      const first = await collectGeneration(warm.send('Who art thou?'));
+      const edited: ChatMessage[] = [...warm.messages, { role: 'user', content: 'Whither goest thou?' }];
+      await collectGeneration(warm.answer(edited));
+      // Edit-and-resend: the same history with a different last user message.
+      const rewritten: ChatMessage[] = [...edited.slice(0, -1), { role: 'user', content: 'What news?' }];
+      const again = await collectGeneration(warm.answer(rewritten));
+      assert.ok(again.reusedTokens >= first.promptTokens, `reused ${again.reusedTokens} of the first prompt's ${first.promptTokens}`);
+      assert.deepEqual(warm.messages, [...rewritten, { role: 'assistant', content: again.text }]);
+
+      const cold = session({ history: rewritten.slice(0, -1) });
+      try {
+        const coldReply = await collectGeneration(cold.send('What news?'));
+        assert.equal(coldReply.reusedTokens, 0);
+        assert.deepEqual(again.ids, coldReply.ids);
+      } finally {
+        cold.dispose();
+      }
+    } finally {
+      warm.dispose();
     }
   });
 

@@ -1,6 +1,10 @@
 // A conversation with one model that keeps its KV cache between turns. Each turn renders the
 // whole conversation through the chat template (so the prompt is exactly what a fresh session
 // would see), keeps the cached tokens it shares with that prompt, and prefills only the rest.
+// The CLI's chat adds one user message a turn (send); the app's worker hands over the whole
+// conversation each turn (answer), because the app may change it (regenerate drops the last
+// reply, edit-and-resend rewrites a user message): whatever changed is simply not shared, so the
+// cache is truncated to the common prefix instead of being thrown away.
 import type { ChatMessage } from '../tokenizer/chat-template.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { CachedSequence } from './cached-sequence.ts';
@@ -25,6 +29,20 @@ export interface ChatSessionOptions {
   generation?: GenerationOptions;
   /** Extra chat-template variables (e.g. enable_thinking). */
   templateVariables?: Record<string, unknown>;
+}
+
+/** A turn's generation options, and the overflow policy when it differs from the session's. */
+export interface ChatTurnOptions extends GenerationOptions {
+  overflow?: OverflowPolicy;
+}
+
+/**
+ * Tokens kept free for the reply when the prompt is fitted into the context: the reply's token
+ * limit, but at most half the context, because a reserve as long as the context (the app's
+ * default 512 tokens on a 512-token model) would leave no room for any prompt.
+ */
+export function replyReserve(maxNewTokens: number, contextLength: number): number {
+  return Math.min(maxNewTokens, Math.floor(contextLength / 2));
 }
 
 export interface ChatTurnResult extends GenerationResult {
@@ -77,22 +95,32 @@ export class ChatSession {
    * Adds a user message and streams the reply. The user message and the reply (partial when
    * aborted) join the history when the turn ends; a turn that throws leaves the history as it was.
    */
-  async *send(userText: string, options: GenerationOptions = {}, signal?: AbortSignal): AsyncGenerator<TokenEvent, ChatTurnResult, void> {
+  async *send(userText: string, options: ChatTurnOptions = {}, signal?: AbortSignal): AsyncGenerator<TokenEvent, ChatTurnResult, void> {
+    return yield* this.answer([...this.history, { role: 'user', content: userText }], options, signal);
+  }
+
+  /**
+   * Streams the reply to the last (user) message of `messages`, the whole conversation as it
+   * stands now, which becomes the history with the reply appended when the turn ends. When it
+   * does not extend the history (an edited or regenerated turn), the overflow policy starts over
+   * from the first turn and only the tokens the cache shares with the new prompt are kept.
+   */
+  async *answer(messages: readonly ChatMessage[], options: ChatTurnOptions = {}, signal?: AbortSignal): AsyncGenerator<TokenEvent, ChatTurnResult, void> {
     if (this.busy) throw new Error('This chat session is already answering; wait for the reply or abort it first.');
     this.busy = true;
     try {
-      const merged: GenerationOptions = { ...this.defaults, ...options };
+      const { overflow, ...generation } = options;
+      const merged: GenerationOptions = { ...this.defaults, ...generation };
       const eosTokenIds = replyStopTokenIds(merged.eosTokenIds ?? this.model.spec.eosTokenIds, this.tokenizer.eosTokenId);
-      const reserve = merged.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
-      const user: ChatMessage = { role: 'user', content: userText };
+      const firstKeptTurn = extendsHistory(messages, this.history) ? this.firstKeptTurn : 0;
       const fitted = fitConversation({
-        policy: this.overflow,
-        turns: groupIntoTurns([...this.history, user]),
-        firstKeptTurn: this.firstKeptTurn,
+        policy: overflow ?? this.overflow,
+        turns: groupIntoTurns(messages),
+        firstKeptTurn,
         render: (turns) => this.render(turns.flat(), true),
         systemIds: this.systemPrompt === undefined ? [] : this.render([], false),
         contextLength: this.sequence.capacity,
-        reserve,
+        reserve: replyReserve(merged.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS, this.sequence.capacity),
       });
 
       // At least the prompt's last token is fed again: its logits give the first reply token.
@@ -101,7 +129,7 @@ export class ChatSession {
       const result = yield* generateInSequence(this.sequence, this.tokenizer, fitted.ids.slice(reusedTokens), { ...merged, eosTokenIds }, signal);
 
       this.firstKeptTurn = fitted.firstKeptTurn;
-      this.history.push(user, { role: 'assistant', content: result.text });
+      this.history.splice(0, this.history.length, ...messages, { role: 'assistant', content: result.text });
       return { ...result, reusedTokens, dropped: { turns: fitted.droppedTurns, tokens: fitted.droppedTokens } };
     } finally {
       this.busy = false;
@@ -115,4 +143,10 @@ export class ChatSession {
   dispose(): void {
     this.sequence.dispose();
   }
+}
+
+/** Whether `messages` starts with every message of `history`, unchanged. */
+function extendsHistory(messages: readonly ChatMessage[], history: readonly ChatMessage[]): boolean {
+  if (history.length > messages.length) return false;
+  return history.every((m, i) => m.role === messages[i].role && m.content === messages[i].content);
 }

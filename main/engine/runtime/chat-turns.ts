@@ -1,6 +1,6 @@
-// Pieces every chat loop shares (the CLI's ChatSession and the app's worker): how messages
-// group into exchanges for the overflow policy, how much of a new prompt the KV cache already
-// holds, and which tokens end a reply.
+// The pieces of a chat turn (ChatSession, which the CLI's chat and the app's worker both run):
+// how messages group into exchanges for the overflow policy, how much of a new prompt the KV
+// cache already holds, and which tokens end a reply.
 import type { ChatMessage } from '../tokenizer/chat-template.ts';
 
 /** Splits messages into exchanges: each starts at a user message and holds the replies after it. */
