@@ -79,7 +79,12 @@ async function checkWeight(input: WeightsToCheck, header: HeaderOnlyCheckpoint, 
   try {
     tensor = await input.architecture.loadWeight(name, header, input.spec);
   } catch (error) {
-    if (error instanceof CheckpointError) throw error;
+    if (error instanceof CheckpointError) {
+      if (header.takeRead().length > 0) throw error; // found, but not a float tensor
+      // Missing: say which weight the config wants there, and why.
+      const why = name === 'lmHead' ? ' (its own output head, because tie_word_embeddings is false)' : '';
+      throw new CheckpointError(error.path, `${error.message} ${input.configPath} implies it as ${name}${why}, shape [${describeDims(dims)}].`, { cause: error });
+    }
     // A layout function refusing a tensor of the wrong size: report it as the mismatch it is.
     const stored = header.takeRead().at(-1);
     throw new CheckpointError(
@@ -95,10 +100,33 @@ async function checkWeight(input: WeightsToCheck, header: HeaderOnlyCheckpoint, 
   }
   const expected = dims.map((d) => d.size);
   if (sameShape(tensor.shape, expected)) return;
+  const sharing = await weightsReadFrom(input, header, name, stored.name);
+  if (sharing.length > 1) {
+    // A fused tensor (q, k and v, or gate and up, in one) that the loader could not split.
+    const parts = sharing.map((part) => `${part} [${describeDims(expectedWeightDims(input.spec, part) ?? [])}]`);
+    throw new CheckpointError(
+      stored.file,
+      `${stored.file}: tensor "${stored.name}" has shape [${stored.shape.join(', ')}] and holds ${sharing.join(', ')} together, ` +
+        `but ${input.configPath} implies ${parts.join(', ')}, which do not add up to it. ${DISAGREE}`,
+    );
+  }
   throw new CheckpointError(
     stored.file,
     `${stored.file}: tensor "${stored.name}" ${describeShape(stored, tensor.shape, name)}, but ${input.configPath} implies [${expected.join(', ')}]: ${whichDiffer(tensor.shape, dims)}. ${DISAGREE}`,
   );
+}
+
+/** The weights of `name`'s layer (or the globals) whose loading reads the stored tensor `tensorName`. */
+async function weightsReadFrom(input: WeightsToCheck, header: HeaderOnlyCheckpoint, name: WeightName, tensorName: string): Promise<WeightName[]> {
+  const layer = /^layers\.\d+\./.exec(name)?.[0] ?? null;
+  const sameGroup = specWeightNames(input.spec).filter((other) => (layer === null ? !other.startsWith('layers.') : other.startsWith(layer)));
+  const sharing: WeightName[] = [];
+  for (const other of sameGroup) {
+    header.takeRead();
+    await input.architecture.loadWeight(other, header, input.spec).catch(() => null);
+    if (header.takeRead().some((info) => info.name === tensorName)) sharing.push(other);
+  }
+  return sharing;
 }
 
 const DISAGREE = 'config.json and the weights do not belong to the same model, or one of them is damaged: fix config.json to match the weights, or download the model again.';
@@ -114,7 +142,7 @@ function describeShape(stored: TensorInfo, shape: readonly number[], name: Weigh
 }
 
 function describeDims(dims: readonly WeightDim[]): string {
-  return dims.map((d) => `${d.size} (${d.meaning})`).join(', ');
+  return dims.map((d) => `${d.size} = ${d.meaning}`).join(', ');
 }
 
 /** "its dimension 0 is 1024 where config.json's vocab size gives 10", for each dimension that differs. */
