@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpus } from 'node:os';
 import { benchConfigurations, benchNotes, formatBenchTable, LLAMA_CPP_REFERENCE, PYTORCH_PEFT_REFERENCE, type BenchOutcome } from './bench-table.ts';
 
 test('the full table covers 0.5B fp32/int8 dynamic/int4/int4 + int8 prefill graph at 1 and 2 threads, the second turn, and 2k/4k/8k attention memory', () => {
@@ -54,7 +55,14 @@ test('formatBenchTable prints one markdown table, a reuse and a cold row for the
   assert.match(table[5], /skipped: the run failed \(killed by SIGKILL/);
   assert.match(table[6], /^\| LoRA training: .*32\.1 tokens a row; graph build 850 ms\) \| – \| – \| 3600 \(71\.2\) \| – \| 420 \|/);
   const notes = benchNotes(outcomes, 10).join('\n');
-  assert.ok(notes.includes(LLAMA_CPP_REFERENCE) && /quoted .*not measured here/.test(notes));
-  assert.ok(notes.includes(PYTORCH_PEFT_REFERENCE) && /17\.7 s.*4,300.*quoted from the issue, not measured here/.test(PYTORCH_PEFT_REFERENCE));
+  // A quoted figure names the machine it was measured on; the measured rows name this CPU.
+  for (const reference of [LLAMA_CPP_REFERENCE, PYTORCH_PEFT_REFERENCE]) {
+    const line = notes.split('\n').find((l) => l.includes(reference.figures));
+    assert.ok(line, `the notes quote ${reference.figures}`);
+    assert.match(line, /quoted, not measured here: .* \(measured on 2 vCPUs of an Intel Xeon .*AMX, November 2026; from the issue that set the (speed|training) goal\)/);
+  }
+  assert.match(notes, /856 tok\/s, decode 45 tok\/s/);
+  assert.match(notes, /17\.7 s, about 4,300 training tok\/s/);
+  assert.ok(notes.split('\n')[0].startsWith(`Every row above: measured on ${cpus()[0]?.model ?? 'unknown CPU'} (`), 'the measured rows name this CPU');
   assert.match(notes, /non-padding tokens/, 'the notes say what a training token is');
 });
