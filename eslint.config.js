@@ -84,6 +84,14 @@ export default tseslint.config(
     }),
   },
   {
+    // The web shell's fuzz test repeats from its seed with the engine's SeededRandom (tests only).
+    files: ['main/server/**/*.test.ts'],
+    rules: layer('main/server is plain Node: no Electron, and it imports only main/common and main/services (its tests also the engine\'s SeededRandom).', {
+      paths: ['electron', 'onnxruntime-node', 'better-sqlite3'],
+      patterns: [...mainLayers.filter((l) => l !== 'server' && l !== 'services').map((l) => `**/${l}/**`), '!**/engine/runtime/seeded-random.ts'],
+    }),
+  },
+  {
     files: ['main/services/**/*.ts'],
     rules: layer('main/services is plain Node: no Electron; it imports common, engine, train, store, hardware and the workers\' protocols and launcher only.', {
       paths: ['electron'],
@@ -96,6 +104,7 @@ export default tseslint.config(
         '!**/worker/training-protocol.ts',
         '!**/worker/worker-launcher.ts',
         '!**/worker/node-worker-launcher.ts',
+        '!**/worker/webgpu-probe-protocol.ts',
       ],
     }),
   },
@@ -112,6 +121,14 @@ export default tseslint.config(
     rules: layer('The training worker is plain Node: it imports only main/common, main/engine and main/train.', {
       paths: ['electron', 'better-sqlite3'],
       patterns: ['**/cli/**', '**/store/**', '**/hardware/**', '**/services/**', '**/server/**', '**/electron/**'],
+    }),
+  },
+  {
+    // The WebGPU probe's process runs main/hardware's probe, so that a crashing driver takes down only it.
+    files: ['main/worker/webgpu-probe-main.ts'],
+    rules: layer('The WebGPU probe\'s process is plain Node: it imports main/common, main/engine and main/hardware\'s WebGPU probe only.', {
+      paths: ['electron', 'better-sqlite3'],
+      patterns: ['**/cli/**', '**/store/**', '**/hardware/*', '!**/hardware/webgpu-probe.ts', '**/services/**', '**/server/**', '**/electron/**', '**/train/**'],
     }),
   },
   {

@@ -17,6 +17,8 @@ import { runSpeedBenchmark } from '../main/engine/bench/speed-benchmark.ts';
 import { CachedSequence } from '../main/engine/runtime/cached-sequence.ts';
 import { openModel, type LoadedModel } from '../main/engine/runtime/model-session.ts';
 import { detectHardware } from '../main/hardware/detect-hardware.ts';
+import { probeWebGpuInProcess } from '../main/services/webgpu-probe-process.ts';
+import { NodeWorkerLauncher } from '../main/worker/node-worker-launcher.ts';
 import { gpuCheckFailures } from './gpu-check-limits.ts';
 import type { Precision } from '../main/common/model-manifest.ts';
 
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
   await mkdir(out, { recursive: true });
   await mkdir(work, { recursive: true });
   const threads = cpus().length;
-  await step('hardware', () => detectHardware());
+  await step('hardware', () => detectHardware({ probeWebGpu: () => probeWebGpuInProcess(new NodeWorkerLauncher()) }));
   await save();
 
   // The trained demo model: the same prompt on both providers.

@@ -1,19 +1,25 @@
 #!/usr/bin/env node
 // `npm start`: builds app/ when it is missing or older than the sources, then opens the Electron
 // app where Electron's binary is installed, and otherwise starts the web shell (`hearth serve`),
-// which prints the address to open in a browser. `npm start -- --web` (or HEARTH_WEB=1) always
-// starts the web shell; other arguments after `--` go to `hearth serve` (e.g. --port 8080).
+// which prints the address to open in a browser, saying why. `npm start -- --web` (or
+// HEARTH_WEB=1) always starts the web shell; other arguments after `--` go to `hearth serve`
+// (e.g. --port 8080). Before the first desktop start it builds better-sqlite3 for Electron into a
+// folder of its own (scripts/electron-sqlite-build.ts), so Node's build stays for the tests.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { register } from 'tsx/esm/api';
+
+register();
+const { electronBinaryPath, electronMissingReason } = await import('./electron-binary.ts');
+const { buildSqliteForElectron } = await import('./electron-sqlite-build.ts');
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const forceWeb = args.includes('--web') || process.env.HEARTH_WEB === '1';
 const serveArgs = args.filter((a) => a !== '--web');
 
-const OUTPUTS = ['app/main.js', 'app/preload.cjs', 'app/worker.js', 'app/training-worker.js', 'app/renderer/index.html'];
+const OUTPUTS = ['app/main.js', 'app/preload.cjs', 'app/worker.js', 'app/training-worker.js', 'app/webgpu-probe.js', 'app/renderer/index.html'];
 const SOURCES = ['main', 'renderer', 'package.json', 'scripts/build-app.mjs'];
 
 /** The newest modification time under a file or folder (tests excluded: they are not built). */
@@ -36,24 +42,16 @@ function appIsCurrent() {
   return SOURCES.every((p) => newestMtime(join(root, p)) <= oldestOutput);
 }
 
-/** Electron's binary path, or the reason there is none: require('electron') throws when it was never downloaded. */
-function findElectron() {
-  try {
-    return { path: createRequire(import.meta.url)('electron') };
-  } catch (error) {
-    const detail = String(error?.message ?? error).split('\n')[0];
-    return { reason: `Electron's binary is not installed (ELECTRON_SKIP_BINARY_DOWNLOAD or no network when installing: ${detail})` };
-  }
-}
-
 /**
- * Whether better-sqlite3 is built for Node (npm ci builds it so; the tests and the web shell
- * need that). It is not an N-API module, so Electron cannot load that build: the desktop app
- * needs `npx electron-builder install-app-deps` first, which in turn breaks it for Node.
+ * The better-sqlite3 build for Electron, made at the first desktop start (network needed then:
+ * a prebuilt binary or Electron's headers), or the reason there is none.
  */
-function sqliteBuiltForNode() {
-  const probe = spawnSync(process.execPath, ['-e', "new (require('better-sqlite3'))(':memory:').close()"], { cwd: root, stdio: 'ignore' });
-  return probe.status === 0;
+function sqliteForElectron(electronPath) {
+  try {
+    return { path: buildSqliteForElectron(root, electronPath, (line) => console.error(`npm start: ${line}`)) };
+  } catch (error) {
+    return { reason: `${error instanceof Error ? error.message : String(error)}\n(the web shell needs none of this; \`npm start\` tries the build again next time)` };
+  }
 }
 
 /** Runs a child with our terminal, passes Ctrl+C on, and exits with its status. */
@@ -69,22 +67,24 @@ if (!appIsCurrent()) {
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
-const electron = forceWeb ? { reason: 'the web shell was asked for (--web)' } : findElectron();
+const electronPath = forceWeb ? null : electronBinaryPath(root);
 const headless = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
-const blocker = !electron.path
-  ? electron.reason
-  : headless
-    ? 'there is no display to open a window on'
-    : sqliteBuiltForNode()
-      ? 'better-sqlite3 is built for Node, not Electron (run `npx electron-builder install-app-deps` for the desktop app, and `npm rebuild better-sqlite3` before running the tests again)'
-      : null;
+const sqlite = electronPath && !headless ? sqliteForElectron(electronPath) : null;
+const blocker = forceWeb
+  ? 'the web shell was asked for (--web)'
+  : !electronPath
+    ? electronMissingReason(root)
+    : headless
+      ? 'there is no display to open a window on'
+      : (sqlite.reason ?? null);
 if (blocker === null) {
   console.error('npm start: opening the Hearth app (Electron)');
-  // The unfused app/main.js from the checkout; ELECTRON_RUN_AS_NODE would turn Electron into plain Node.
-  const env = { ...process.env };
+  // The unfused app/main.js from the checkout; ELECTRON_RUN_AS_NODE would turn Electron into plain
+  // Node. HEARTH_SQLITE_BINDING: the Electron build of better-sqlite3 (main/electron/main.ts).
+  const env = { ...process.env, HEARTH_SQLITE_BINDING: sqlite.path };
   delete env.ELECTRON_RUN_AS_NODE;
-  runToEnd(electron.path, [root], env);
+  runToEnd(electronPath, [root], env);
 } else {
-  console.error(`npm start: ${blocker}; starting the web shell instead. Open the address it prints in a browser.`);
+  console.error(`npm start: ${blocker}.\nnpm start: starting the web shell instead; open the address it prints in a browser.`);
   runToEnd(process.execPath, [join(root, 'bin/hearth.mjs'), 'serve', ...serveArgs]);
 }

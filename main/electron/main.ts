@@ -3,7 +3,8 @@
 // worker's host) is main/services, the same code the web shell runs.
 //
 // Files, relative to app.getAppPath() (the repository in development, app.asar when packaged):
-//   app/main.js (this bundle), app/preload.cjs, app/worker.js, app/training-worker.js, app/renderer/ (the UI).
+//   app/main.js (this bundle), app/preload.cjs, app/worker.js, app/training-worker.js, app/webgpu-probe.js,
+//   app/renderer/ (the UI).
 // The bundled demo model is under <resourcesDir>/models: process.resourcesPath when packaged
 // (electron-builder's extraResources), the repository's resources/ otherwise.
 import { join } from 'node:path';
@@ -30,6 +31,10 @@ if (process.env.HEARTH_DATA_DIR) app.setPath('userData', process.env.HEARTH_DATA
 
 const bundleDir = join(app.getAppPath(), 'app');
 const resourcesDir = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
+// From a checkout, `npm start` builds better-sqlite3 for Electron beside Node's build and names it
+// here (scripts/electron-sqlite-build.ts). The packaged app ignores the variable: electron-builder
+// rebuilt its better-sqlite3 for Electron, and no variable may make it load other native code.
+const sqliteNativeBinding = app.isPackaged ? undefined : process.env.HEARTH_SQLITE_BINDING || undefined;
 
 let mainWindow: BrowserWindow | null = null;
 let services: Services | null = null;
@@ -38,7 +43,11 @@ let services: Services | null = null;
 function startupFailureMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(message)) {
-    return `${message}\n\nA native module (better-sqlite3) is built for Node, not for Electron. Run \`npx electron-builder install-app-deps\`, then start again (and \`npm rebuild better-sqlite3\` to go back to Node for the tests).`;
+    return sqliteNativeBinding
+      ? `${message}\n\nThe Electron build of better-sqlite3 (${sqliteNativeBinding}) does not fit this Electron. Delete it and run \`npm start\` again to rebuild it.`
+      : app.isPackaged
+        ? `${message}\n\nThis installer's better-sqlite3 was built for Node, not Electron: build installers with \`npm run dist\` (it runs electron-builder install-app-deps).`
+        : `${message}\n\nA native module (better-sqlite3) is built for Node, not for Electron. Start the app with \`npm start\`, which builds one for Electron beside it.`;
   }
   return message;
 }
@@ -53,6 +62,7 @@ async function start(): Promise<void> {
       dataDir: app.getPath('userData'),
       resourcesDir,
       launcher: new UtilityProcessLauncher(bundleDir),
+      sqliteNativeBinding,
     });
   } catch (error) {
     // Never a blank window: say what failed and where the data is, then quit.

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { BUNDLED_WORKER_FILES, type WorkerExit, type WorkerHandle, type WorkerKind, type WorkerLauncher, type WorkerMessage } from '../worker/worker-launcher.ts';
 
 /** Matches the process in crash reports and in app.on('child-process-gone'). */
-const SERVICE_NAMES: Record<WorkerKind, string> = { inference: 'Hearth inference worker', training: 'Hearth training worker' };
+const SERVICE_NAMES: Record<WorkerKind, string> = { inference: 'Hearth inference worker', training: 'Hearth training worker', 'webgpu-probe': 'Hearth WebGPU probe' };
 
 export class UtilityProcessLauncher implements WorkerLauncher {
-  /** `bundleDir` holds the bundled workers (app/worker.js, app/training-worker.js). */
+  /** `bundleDir` holds the bundled workers (app/worker.js, app/training-worker.js, app/webgpu-probe.js). */
   constructor(private readonly bundleDir: string) {}
 
   launch(kind: WorkerKind = 'inference'): WorkerHandle {

@@ -8,6 +8,7 @@ import { NVIDIA_SMI_ARGS } from './nvidia-smi.ts';
 import { exited, recordedSystemProbe } from './recorded-system-probe.ts';
 import type { RecordedMachine } from './recorded-system-probe.ts';
 import { DISPLAY_CLASS_KEY, REGISTRY_VALUES } from './windows-registry-gpus.ts';
+import { probeWebGpu } from './webgpu-probe.ts';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -95,7 +96,8 @@ test('an Apple M2: one unified-memory GPU and NEON', async () => {
 });
 
 test('the real probe on this machine: does not throw, matches the contract, and says why when no GPU is found', async (t) => {
-  const report = await detectHardware();
+  // In-process here; the app runs this probe in a process of its own (main/services/webgpu-probe-process.test.ts).
+  const report = await detectHardware({ probeWebGpu: () => probeWebGpu() });
   HardwareSummarySchema.parse(report);
   assert.ok(report.cpu.logicalCores > 0);
   assert.ok(report.ramTotalBytes > 0);

@@ -11,7 +11,6 @@ import { detectSysfsGpus } from './linux-sysfs-gpus.ts';
 import { detectNvidiaGpus } from './nvidia-smi.ts';
 import { nodeSystemProbe } from './system-probe.ts';
 import type { SystemProbe } from './system-probe.ts';
-import { probeWebGpu } from './webgpu-probe.ts';
 import { detectWindowsGpus } from './windows-registry-gpus.ts';
 
 /** What detection found; the same shape that crosses to the renderer and the precision planner. */
@@ -20,8 +19,11 @@ export type HardwareReport = HardwareSummary;
 export interface DetectHardwareOptions {
   /** The OS boundary; the running machine when absent. */
   probe?: SystemProbe;
-  /** The WebGPU check; onnxruntime's real provider (probeWebGpu) when absent. */
-  probeWebGpu?: () => Promise<WebGpuStatus>;
+  /**
+   * The WebGPU check. The app asks it in a process of its own (main/services/webgpu-probe-process.ts)
+   * because a crashing GPU driver would take the asking process down; there is no in-process default.
+   */
+  probeWebGpu: () => Promise<WebGpuStatus>;
 }
 
 async function gpuSources(probe: SystemProbe): Promise<GpuSourceResult[]> {
@@ -48,10 +50,9 @@ function mergeGpus(results: GpuSourceResult[]): GpuInfo[] {
   return all.filter((g) => g.vendor !== 'nvidia' || g.source === 'nvidia-smi' || !nvidiaSmiFound);
 }
 
-export async function detectHardware(options: DetectHardwareOptions = {}): Promise<HardwareReport> {
+export async function detectHardware(options: DetectHardwareOptions): Promise<HardwareReport> {
   const probe = options.probe ?? nodeSystemProbe();
-  const webgpuCheck = options.probeWebGpu ?? (() => probeWebGpu());
-  const [sources, cpu, webgpu] = await Promise.all([gpuSources(probe), detectCpu(probe), webgpuCheck()]);
+  const [sources, cpu, webgpu] = await Promise.all([gpuSources(probe), detectCpu(probe), options.probeWebGpu()]);
   return HardwareSummarySchema.parse({
     platform: probe.platform,
     arch: probe.arch,

@@ -3,8 +3,10 @@
 // a one-node Add graph and opens it with only the WebGPU provider and CPU fallback disabled, so a
 // provider that cannot start fails here, loudly, with onnxruntime's own message.
 //
-// It runs in-process: a failed adapter request is an ordinary exception in onnxruntime 1.30, and
-// a child process would cost a second onnxruntime load on every start. A timeout guards a hang.
+// It runs in the process that calls it. The app calls it only inside a process of its own
+// (main/worker/webgpu-probe-main.ts, started by main/services/webgpu-probe-process.ts), because a
+// GPU driver may crash or hang in there instead of failing with an exception. A timeout here
+// answers for a provider that does not start; the process's own timeout kills a hung one.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -22,6 +22,7 @@ import { guardHandlers } from './handler-guard.ts';
 import { HardwareService } from './hardware-service.ts';
 import { LibraryService } from './library-service.ts';
 import { VariantBuilds } from './variant-builds.ts';
+import { probeWebGpuInProcess } from './webgpu-probe-process.ts';
 import { AdapterService } from './adapter-service.ts';
 import { previewDataset } from './dataset-file.ts';
 import { JobsService } from './jobs-service.ts';
@@ -37,10 +38,12 @@ export interface CreateServicesOptions {
   launcher?: WorkerLauncher;
   /** An already opened store (tests); default: openStore in dataDir. Closed by close() either way. */
   store?: Store;
-  /** Hardware detection; default detectHardware() (run once, on first use, and cached). */
+  /** Hardware detection; default detectHardware() with the WebGPU probe in a process of its own, started by the launcher (run once, on first use, and cached). */
   detectHardware?: () => Promise<HardwareSummary>;
   /** Shown by app.status; default 'dev'. */
   version?: string;
+  /** better-sqlite3's native build to open the store with (the Electron app from a checkout); default its own build/. */
+  sqliteNativeBinding?: string;
 }
 
 export interface Services {
@@ -56,9 +59,9 @@ export interface Services {
   close(): Promise<void>;
 }
 
-function openStoreIn(dataDir: string): Store {
+function openStoreIn(dataDir: string, nativeBinding: string | undefined): Store {
   try {
-    return openStore(databaseFileIn(dataDir), { onCorrupt: 'backup-and-recreate' });
+    return openStore(databaseFileIn(dataDir), { onCorrupt: 'backup-and-recreate', nativeBinding });
   } catch (error) {
     // Locked or from a newer Hearth: the shell shows this message instead of a blank window.
     if (error instanceof StoreError) throw new ApiError('store', error.message);
@@ -68,7 +71,7 @@ function openStoreIn(dataDir: string): Store {
 
 export async function createServices(options: CreateServicesOptions): Promise<Services> {
   const dataDir = resolve(options.dataDir);
-  const store = options.store ?? openStoreIn(dataDir);
+  const store = options.store ?? openStoreIn(dataDir, options.sqliteNativeBinding);
   const notices: string[] = [];
   if (store.database.corruptBackupPath) {
     notices.push(
@@ -81,9 +84,9 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   }
 
   const bus = new EventBus();
-  const hardware = new HardwareService(store, options.detectHardware ?? (() => detectHardware()));
-  const builds = new VariantBuilds(store, dataDir, bus, hardware);
   const launcher = options.launcher ?? new NodeWorkerLauncher();
+  const hardware = new HardwareService(store, options.detectHardware ?? (() => detectHardware({ probeWebGpu: () => probeWebGpuInProcess(launcher) })));
+  const builds = new VariantBuilds(store, dataDir, bus, hardware);
   const engine = new EngineHost(launcher, bus);
   const chat = new ChatService({ store, bus, engine, builds, hardware });
   const conversations = new ConversationService(store, bus, { stopReply: (id) => chat.stop(id) });

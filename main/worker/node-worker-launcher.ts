@@ -1,7 +1,7 @@
 // Starts the worker processes as Node children (child_process.fork), for the web shell and the
-// CLI. From the TypeScript sources a child runs worker-main.ts (or training-worker-main.ts)
-// through tsx; from the bundle (app/worker.js, app/training-worker.js beside app/main.js) it runs
-// the plain JavaScript file.
+// CLI. From the TypeScript sources a child runs worker-main.ts (or training-worker-main.ts,
+// webgpu-probe-main.ts) through tsx; from the bundle (app/worker.js, app/training-worker.js,
+// app/webgpu-probe.js beside app/main.js) it runs the plain JavaScript file.
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,8 @@ export interface NodeWorkerLauncherOptions {
   entry?: string;
   /** The training worker's entry file; default: training-worker-main.ts beside this file, or training-worker.js beside the bundle. */
   trainingEntry?: string;
+  /** The WebGPU probe's entry file; default: webgpu-probe-main.ts beside this file, or webgpu-probe.js beside the bundle. */
+  webgpuProbeEntry?: string;
   /** Node flags for the child; default ['--import', tsx] for a .ts entry, none for a .js one. */
   execArgv?: string[];
   /** Extra environment for the child (merged over process.env). */
@@ -22,7 +24,11 @@ export interface NodeWorkerLauncherOptions {
 /** The file name of the bundled inference worker, written by the build beside the main bundle. */
 export const BUNDLED_WORKER_FILE = BUNDLED_WORKER_FILES.inference;
 
-const SOURCE_ENTRIES: Readonly<Record<WorkerKind, string>> = { inference: './worker-main.ts', training: './training-worker-main.ts' };
+const SOURCE_ENTRIES: Readonly<Record<WorkerKind, string>> = {
+  inference: './worker-main.ts',
+  training: './training-worker-main.ts',
+  'webgpu-probe': './webgpu-probe-main.ts',
+};
 
 function runningFromSources(): boolean {
   return import.meta.url.endsWith('.ts');
@@ -48,7 +54,11 @@ export class NodeWorkerLauncher implements WorkerLauncher {
   private readonly env: Record<string, string>;
 
   constructor(options: NodeWorkerLauncherOptions = {}) {
-    this.entries = { inference: options.entry ?? defaultWorkerEntry('inference'), training: options.trainingEntry ?? defaultWorkerEntry('training') };
+    this.entries = {
+      inference: options.entry ?? defaultWorkerEntry('inference'),
+      training: options.trainingEntry ?? defaultWorkerEntry('training'),
+      'webgpu-probe': options.webgpuProbeEntry ?? defaultWorkerEntry('webgpu-probe'),
+    };
     this.execArgv = options.execArgv;
     this.env = options.env ?? {};
   }

@@ -6,11 +6,15 @@
 import type { TrainingRequest } from './training-protocol.ts';
 import type { WorkerRequest } from './worker-protocol.ts';
 
-/** Which worker to start; each has its own entry file and protocol. */
-export type WorkerKind = 'inference' | 'training';
+/**
+ * Which worker to start; each has its own entry file and protocol. 'webgpu-probe' checks once
+ * whether onnxruntime's WebGPU provider starts, in a process of its own, so that a GPU driver that
+ * crashes or hangs takes down only the probe (webgpu-probe-protocol.ts).
+ */
+export type WorkerKind = 'inference' | 'training' | 'webgpu-probe';
 
 /** The bundled entry of each worker, written by the build beside the main bundle (app/). */
-export const BUNDLED_WORKER_FILES: Readonly<Record<WorkerKind, string>> = { inference: 'worker.js', training: 'training-worker.js' };
+export const BUNDLED_WORKER_FILES: Readonly<Record<WorkerKind, string>> = { inference: 'worker.js', training: 'training-worker.js', 'webgpu-probe': 'webgpu-probe.js' };
 
 /** A request to either worker (each validates what it receives against its own protocol). */
 export type WorkerMessage = WorkerRequest | TrainingRequest;
