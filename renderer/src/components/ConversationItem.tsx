@@ -1,4 +1,6 @@
 // One conversation in the list: open it, rename it in place, or delete it after a confirmation.
+// A title too long for the column is cut with an ellipsis; the whole title is its tooltip, and
+// the open conversation's title wraps so it is read in full.
 // The action buttons are named just "Rename" and "Delete" (described by the title), so the
 // conversation's own button is the only control whose name is its title.
 import { useState } from 'react';
@@ -58,7 +60,7 @@ export function ConversationItem({ conversation, active, onOpen, onRename, onDel
 
   return (
     <li className={active ? 'conversation-item active' : 'conversation-item'}>
-      <button type="button" id={`conversation-${conversation.id}`} className="conversation-open" aria-current={active ? 'true' : undefined} onClick={onOpen}>
+      <button type="button" id={`conversation-${conversation.id}`} className="conversation-open" title={name} aria-current={active ? 'true' : undefined} onClick={onOpen}>
         {name}
       </button>
       <span className="conversation-actions">

@@ -1,6 +1,6 @@
 // The bar above every page: which model, at which precision (the plan), the adapter the
 // conversation chats through, the build in progress, and what the model process is doing,
-// where it runs and how much memory it really uses.
+// where it runs and how much memory it really uses, with Unload to give that memory back.
 import type { ModelSummary } from '../../../main/common/contracts/models.ts';
 import type { Precision } from '../../../main/common/model-manifest.ts';
 import type { PrecisionPlan } from '../../../main/common/precision-plan-contract.ts';
@@ -23,6 +23,9 @@ export interface TopBarProps {
   build: BuildProgress | null;
   worker: WorkerStatus | null;
   workerModelName: string | null;
+  /** True while an unload is on its way. */
+  unloading: boolean;
+  onUnload: () => void;
   /** The adapter the conversation chats through, if any, and how to go back to the model alone. */
   adapterName: string | null;
   onRemoveAdapter: () => void;
@@ -46,7 +49,7 @@ export function TopBar(props: TopBarProps) {
         </div>
       )}
       {props.build && props.precision && <BuildProgressBar precision={props.precision} progress={props.build} />}
-      {props.worker && <WorkerStatusView status={props.worker} modelName={props.workerModelName} />}
+      {props.worker && <WorkerStatusView status={props.worker} modelName={props.workerModelName} unloading={props.unloading} onUnload={props.onUnload} />}
     </header>
   );
 }
