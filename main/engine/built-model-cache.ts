@@ -9,6 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { MANIFEST_FILE, type AttentionMode, type ModelManifest, type Precision } from '../common/model-manifest.ts';
 import { CONFIG_FILE, openModelSource } from './architectures/model-source.ts';
 import { BUILDER_VERSION, buildFromSource } from './builder/build-model.ts';
+import { partialBuildDir, removeStalePartialBuilds } from './builder/partial-build-dir.ts';
 import { hashModelSource } from './builder/source-hash.ts';
 import { readManifest } from './runtime/model-session.ts';
 
@@ -74,8 +75,10 @@ async function cachedBuild(sourceDir: string, options: ResolveBuiltModelOptions)
 
     // Built beside the target and moved into place when complete, so that a build interrupted
     // halfway, or a second process building the same model, never leaves a target that looks done.
+    // What killed builds left behind goes first (this process may be building another model here).
     await mkdir(cacheRoot, { recursive: true });
-    const partial = join(cacheRoot, `${key}.partial-${process.pid}-${Date.now()}`);
+    removeStalePartialBuilds(cacheRoot, { ownAreStale: false });
+    const partial = partialBuildDir(target);
     try {
       await buildFromSource(source, partial, { precision, attention, onProgress: options.onProgress, sourceDir });
       await rm(target, { recursive: true, force: true });

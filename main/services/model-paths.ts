@@ -31,12 +31,17 @@ export function mergedModelSourceDir(dataDir: string, modelId: string): string {
 
 /** A model built with an adapter folded in: <dataDir>/models/<modelId>/adapters/<adapterId>/<precision>. */
 export function adaptedVariantDir(dataDir: string, modelId: string, adapterId: string, precision: Precision): string {
-  return join(modelDataDir(dataDir, modelId), 'adapters', adapterId, precision);
+  return join(adaptedVariantsDir(dataDir, modelId, adapterId), precision);
+}
+
+/** The builds with an adapter folded in, of every adapter of one model. */
+export function adaptedVariantsRoot(dataDir: string, modelId: string): string {
+  return join(modelDataDir(dataDir, modelId), 'adapters');
 }
 
 /** Every built variant of one adapter, over whatever precisions. */
 export function adaptedVariantsDir(dataDir: string, modelId: string, adapterId: string): string {
-  return join(modelDataDir(dataDir, modelId), 'adapters', adapterId);
+  return join(adaptedVariantsRoot(dataDir, modelId), adapterId);
 }
 
 /** The library's adapters (PEFT files, copied here whether trained or imported). */

@@ -4,12 +4,17 @@
 // Progress goes out as 'model.build' events. int8 is built with the integer-GEMM kernel
 // ('dynamic') when it will run on the CPU and with MatMulNBits ('blockwise') when the plan puts
 // it on the GPU, where the dynamic kernel does not run.
-import { existsSync } from 'node:fs';
+//
+// A build is written into a partial folder and renamed into place when complete, so a build cut
+// off (kill -9, a crash) leaves no folder that looks built; at start-up the variant it was
+// building is marked failed and the partial folders that dead builds left are removed.
+import { existsSync, readdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError } from '../common/contracts/api-error.ts';
 import { MANIFEST_FILE, type Int8Kernel, type Precision } from '../common/model-manifest.ts';
 import { buildModel } from '../engine/builder/build-model.ts';
+import { partialBuildDir, removeStalePartialBuilds } from '../engine/builder/partial-build-dir.ts';
 import { buildAdaptedModel } from '../train/adapted-build.ts';
 import type { AdapterRecord } from '../store/adapters-repository.ts';
 import type { ModelVariantRecord } from '../store/models-repository.ts';
@@ -17,7 +22,7 @@ import type { Store } from '../store/store.ts';
 import type { EventBus } from './event-bus.ts';
 import type { HardwareService } from './hardware-service.ts';
 import { requireModel } from './model-records.ts';
-import { adaptedVariantDir, VARIANT_ATTENTION, variantDir } from './model-paths.ts';
+import { adaptedVariantDir, adaptedVariantsRoot, modelDataDir, modelsRoot, VARIANT_ATTENTION, variantDir } from './model-paths.ts';
 
 export class VariantBuilds {
   private readonly store: Store;
@@ -35,6 +40,7 @@ export class VariantBuilds {
     this.bus = bus;
     this.hardware = hardware;
     this.markAbandonedBuilds();
+    this.removeAbandonedPartials();
   }
 
   /** Whether any variant of the model (with an adapter or not) is being built. */
@@ -84,7 +90,7 @@ export class VariantBuilds {
     const running = this.adaptedRunning.get(key);
     if (running) return running;
     const build = (async () => {
-      const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
+      const partial = partialBuildDir(dir);
       try {
         const int8Kernel = precision === 'int8' ? await this.int8KernelFor(model.id) : undefined;
         await buildAdaptedModel(model.sourceDir, adapter.dir, partial, { precision, attention: VARIANT_ATTENTION, int8Kernel });
@@ -113,7 +119,7 @@ export class VariantBuilds {
     this.bus.emit({ type: 'library.changed' });
     this.emit(modelId, precision, 'building', 0, 1, 'starting', null);
     // Built beside the target and moved into place when complete, so a build cut off halfway never looks done.
-    const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
+    const partial = partialBuildDir(dir);
     try {
       const int8Kernel = precision === 'int8' ? await this.int8KernelFor(modelId) : undefined;
       const manifest = await buildModel(sourceDir, partial, {
@@ -160,7 +166,30 @@ export class VariantBuilds {
     }
   }
 
+  /**
+   * The partial folders of builds a killed or crashed Hearth left: beside the variants
+   * (models/<id>/<precision>-fused.partial-*) and beside the builds with an adapter
+   * (models/<id>/adapters/<adapterId>/<precision>.partial-*). None of this process's builds has
+   * started yet, so its own process id marks a stale folder too.
+   */
+  private removeAbandonedPartials(): void {
+    for (const modelId of subfolders(modelsRoot(this.dataDir))) {
+      removeStalePartialBuilds(modelDataDir(this.dataDir, modelId), { ownAreStale: true });
+      for (const adapterId of subfolders(adaptedVariantsRoot(this.dataDir, modelId))) {
+        removeStalePartialBuilds(join(adaptedVariantsRoot(this.dataDir, modelId), adapterId), { ownAreStale: true });
+      }
+    }
+  }
+
   private emit(modelId: string, precision: Precision, state: 'building' | 'ready' | 'failed', done: number, total: number, label: string, error: { code: ApiError['code']; message: string } | null): void {
     this.bus.emit({ type: 'model.build', modelId, precision, state, done, total, label, error });
+  }
+}
+
+function subfolders(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  } catch {
+    return [];
   }
 }
