@@ -1,44 +1,33 @@
 // Drives the real Electron app (the unfused app/main.js: Playwright's launch needs the inspect
 // arguments that the packaged app's fuses turn off) and checks the security settings from the
-// inside. Where the Electron binary is absent (ELECTRON_SKIP_BINARY_DOWNLOAD, no network) the
-// whole suite is reported as skipped, with that reason.
+// inside. It opens the store with the Electron build of better-sqlite3 that `npm start` makes
+// (made here too when missing). Where the Electron binary is absent (its download failed: no
+// network) or that build cannot be made, the whole suite is reported as skipped, with the reason.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { _electron } from 'playwright-core';
 import type { ElectronApplication, Page } from 'playwright-core';
+import { electronBinaryPath, electronMissingReason } from '../../scripts/electron-binary.ts';
+import { buildSqliteForElectron } from '../../scripts/electron-sqlite-build.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-/** The Electron binary's path; require('electron') throws when the binary was never downloaded. */
-function electronBinary(): string | null {
+/** The Electron build of better-sqlite3 (node_modules keeps Node's for the other tests), or why there is none. */
+function sqliteForElectron(electronPath: string): { path: string } | { reason: string } {
   try {
-    return createRequire(import.meta.url)('electron') as string;
-  } catch {
-    return null;
+    return { path: buildSqliteForElectron(root, electronPath) };
+  } catch (error) {
+    return { reason: error instanceof Error ? error.message : String(error) };
   }
 }
 
-/**
- * better-sqlite3 is not an N-API module: the build `npm ci` makes (for Node, which the store's
- * tests need) does not load in Electron, and the app would stop at its start-up error dialog.
- */
-function sqliteBuiltForNode(): boolean {
-  const probe = spawnSync(process.execPath, ['-e', "new (require('better-sqlite3'))(':memory:').close()"], { cwd: root, stdio: 'ignore' });
-  return probe.status === 0;
-}
-
-const executablePath = electronBinary();
-const skip =
-  executablePath === null
-    ? 'Electron binary not available (ELECTRON_SKIP_BINARY_DOWNLOAD or no network)'
-    : sqliteBuiltForNode()
-      ? 'better-sqlite3 is built for Node, not Electron (run `npx electron-builder install-app-deps` to run the Electron specs)'
-      : false;
+const executablePath = electronBinaryPath(root);
+const sqlite = executablePath === null ? null : sqliteForElectron(executablePath);
+const skip = executablePath === null ? electronMissingReason(root) : sqlite && 'reason' in sqlite ? sqlite.reason : false;
 
 // Each test carries the skip (not only the suite), so the runner's summary counts them as skipped.
 describe('the Electron app', () => {
@@ -57,7 +46,7 @@ describe('the Electron app', () => {
       executablePath: executablePath as string,
       args: [join(root, 'app/main.js')],
       cwd: root,
-      env: { ...process.env, HEARTH_DATA_DIR: dataDir } as Record<string, string>,
+      env: { ...process.env, HEARTH_DATA_DIR: dataDir, HEARTH_SQLITE_BINDING: sqlite && 'path' in sqlite ? sqlite.path : '' } as Record<string, string>,
       timeout: 60_000,
     });
     page = await app.firstWindow();

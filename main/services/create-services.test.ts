@@ -5,10 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { databaseFileIn, openStore } from '../store/store.ts';
 import { createServices } from './create-services.ts';
 import { CPU_ONLY_MACHINE, NO_WORKER, RESOURCES_DIR, scratchDir } from './services-test-support.ts';
+
+/** better-sqlite3's own build (for Node), named explicitly as the Electron app names its build. */
+const NODE_SQLITE_BUILD = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
 
 let scratch: { dir: string; remove(): Promise<void> };
 before(async () => {
@@ -57,6 +61,19 @@ describe('createServices', () => {
       assert.equal(status.dataDir, dataDir);
       assert.equal(status.worker.state, 'idle');
       assert.deepEqual(await services.handlers['hardware.get']({}), CPU_ONLY_MACHINE);
+    } finally {
+      await services.close();
+    }
+  });
+
+  it('opens the store with the better-sqlite3 build it is given (the Electron app passes its own)', async () => {
+    const dataDir = join(scratch.dir, 'native-binding');
+    const missing = join(scratch.dir, 'no-such-build', 'better_sqlite3.node');
+    const options = { dataDir, resourcesDir: RESOURCES_DIR, launcher: NO_WORKER, detectHardware: async () => CPU_ONLY_MACHINE };
+    await assert.rejects(createServices({ ...options, sqliteNativeBinding: missing }), (error: Error) => error.message.includes(missing));
+    const services = await createServices({ ...options, sqliteNativeBinding: NODE_SQLITE_BUILD });
+    try {
+      assert.equal((await services.handlers['models.list']({}))[0].bundled, true);
     } finally {
       await services.close();
     }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase } from './database.ts';
@@ -262,4 +263,18 @@ test('the adapters of a deleted model go with it, and their conversations fall b
   assert.deepEqual(c.prepare('SELECT id FROM adapters').all(), [{ id: 'b' }]);
   assert.deepEqual(c.prepare("SELECT model_id, adapter_id FROM conversations WHERE id = 'c'").get(), { model_id: null, adapter_id: null });
   assert.throws(() => c.exec("INSERT INTO adapters (id, base_model_id, name, dir, source, r, alpha, created_at) VALUES ('x', 'n', 'X', '/x', 'downloaded', 1, 1, 0)"), /CHECK/);
+});
+
+test('nativeBinding chooses the better-sqlite3 build that opens the file; a missing build is named and nothing is created', (t) => {
+  const dir = tempDir(t);
+  const nodeBuild = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  const db = openDatabase(join(dir, 'hearth.sqlite'), { nativeBinding: nodeBuild });
+  t.after(() => db.close());
+  assert.equal(db.schemaVersion, SCHEMA_VERSION);
+  assert.equal(db.connection.pragma('journal_mode', { simple: true }), 'wal');
+
+  const missing = join(dir, 'electron-build', 'better_sqlite3.node');
+  const file = join(dir, 'other.sqlite');
+  assert.throws(() => openDatabase(file, { nativeBinding: missing }), (error: Error) => error.message.includes(missing));
+  assert.equal(existsSync(file), false);
 });

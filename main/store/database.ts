@@ -27,6 +27,12 @@ export interface OpenDatabaseOptions {
   migrations?: readonly Migration[];
   /** The clock behind every created_at/updated_at (default Date.now). */
   now?: () => number;
+  /**
+   * The better-sqlite3 native build to load (its `nativeBinding` option): the Electron app from a
+   * checkout passes the build made for Electron's ABI, since the one in node_modules is Node's.
+   * Default: better-sqlite3's own build.
+   */
+  nativeBinding?: string;
 }
 
 /** An open, migrated database, handed to the repositories. */
@@ -85,7 +91,7 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): S
 
 function openOnce(file: string, options: OpenDatabaseOptions, corruptBackupPath: string | null): StoreDatabase {
   const migrations = options.migrations ?? MIGRATIONS;
-  const connection = new Database(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+  const connection = new Database(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, nativeBinding: options.nativeBinding });
   try {
     // The first read: a file that is not a database fails here, before anything is written.
     const version = readUserVersion(connection);
