@@ -1,14 +1,17 @@
 // Checks a Hugging Face folder before it joins the library: the path is a real folder given
 // without '..' tricks, nothing in it links outside it (a symlink to ~/.ssh/id_rsa named
 // tokenizer.json would otherwise be read, and its path recorded), the safetensors index names
-// only files inside it, and the engine can read its config, weights and tokenizer. Every failure
-// is an ApiError 'model-invalid' that names the file and says what to do; nothing is written.
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+// only files inside it, and the engine can read its config, weights and tokenizer: the weights'
+// headers must hold every tensor config.json implies with the shape it implies (the engine checks
+// that when it opens the folder), and the tokenizer's ids must fit the embedding. A GGUF file, or a
+// folder of one, is refused with the reason. Every failure is an ApiError 'model-invalid' that
+// names the file and says what to do; nothing is written.
+import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { ModelSpec } from '../common/model-spec.ts';
-import { openModelSource } from '../engine/architectures/model-source.ts';
-import { loadTokenizer } from '../engine/tokenizer/load-tokenizer.ts';
+import { CONFIG_FILE, openModelSource } from '../engine/architectures/model-source.ts';
+import { loadTokenizer, TOKENIZER_FILE } from '../engine/tokenizer/load-tokenizer.ts';
 
 export const SAFETENSORS_INDEX_FILE = 'model.safetensors.index.json';
 
@@ -42,8 +45,44 @@ async function resolveFolder(path: string): Promise<string> {
   } catch {
     throw invalid(`${path} does not exist. Give the folder that holds config.json, the .safetensors files and tokenizer.json.`);
   }
-  if (!info.isDirectory()) throw invalid(`${path} is a file. Give the folder that holds it (with config.json, the .safetensors files and tokenizer.json).`);
+  if (!info.isDirectory()) {
+    if (await isGguf(path)) {
+      throw invalid(
+        `${path} is a file, a GGUF model, which Hearth does not import yet. Give the folder of the model's Hugging Face version instead ` +
+          '(config.json, the .safetensors files and tokenizer.json).',
+      );
+    }
+    throw invalid(`${path} is a file. Give the folder that holds it (with config.json, the .safetensors files and tokenizer.json).`);
+  }
   return realpath(path);
+}
+
+const GGUF_MAGIC = 'GGUF';
+
+/** Named .gguf, or starting with GGUF's magic bytes (a damaged or renamed one is still recognised by one of the two). */
+async function isGguf(path: string): Promise<boolean> {
+  if (path.toLowerCase().endsWith('.gguf')) return true;
+  const handle = await open(path, 'r').catch(() => null);
+  if (!handle) return false;
+  try {
+    const magic = Buffer.alloc(GGUF_MAGIC.length);
+    const { bytesRead } = await handle.read(magic, 0, magic.length, 0);
+    return bytesRead === magic.length && magic.toString('latin1') === GGUF_MAGIC;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A folder holding GGUF files but no config.json is a GGUF download, not a Hugging Face folder. */
+async function refuseGgufFolder(dir: string): Promise<void> {
+  const entries = await readdir(dir);
+  const gguf = entries.find((name) => name.toLowerCase().endsWith('.gguf'));
+  if (gguf && !entries.includes(CONFIG_FILE)) {
+    throw invalid(
+      `${join(dir, gguf)} is a GGUF model, which Hearth does not import yet, and ${dir} has no ${CONFIG_FILE}. ` +
+        "Give the folder of the model's Hugging Face version (config.json, the .safetensors files and tokenizer.json).",
+    );
+  }
 }
 
 /** Refuses every entry that is a symlink leading outside the folder, or a broken one; returns the bytes of the files. */
@@ -111,6 +150,12 @@ async function checkWithEngine(dir: string): Promise<ModelSpec> {
   } catch (error) {
     throw invalid(error instanceof Error ? error.message : String(error));
   }
+  if (tokenizer.vocabSize > spec.vocabSize) {
+    throw invalid(
+      `${join(dir, TOKENIZER_FILE)} has token ids up to ${tokenizer.vocabSize - 1}, but the model's embedding (vocab_size in ${CONFIG_FILE}) has only ` +
+        `${spec.vocabSize} rows, so those tokens would have no embedding. The tokenizer belongs to another model: download the model folder again.`,
+    );
+  }
   if (!tokenizer.hasChatTemplate) {
     throw invalid(
       `${join(dir, 'tokenizer_config.json')} has no chat_template, so Hearth cannot hold a conversation with this model. ` +
@@ -123,6 +168,7 @@ async function checkWithEngine(dir: string): Promise<ModelSpec> {
 export async function checkModelFolder(path: string): Promise<CheckedModelFolder> {
   const dir = await resolveFolder(path);
   const sizeBytes = await checkEntries(dir);
+  await refuseGgufFolder(dir);
   await checkSafetensorsIndex(dir);
   const spec = await checkWithEngine(dir);
   return { dir, spec, sizeBytes };

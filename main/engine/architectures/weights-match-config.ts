@@ -83,7 +83,9 @@ async function checkWeight(input: WeightsToCheck, header: HeaderOnlyCheckpoint, 
       if (header.takeRead().length > 0) throw error; // found, but not a float tensor
       // Missing: say which weight the config wants there, and why.
       const why = name === 'lmHead' ? ' (its own output head, because tie_word_embeddings is false)' : '';
-      throw new CheckpointError(error.path, `${error.message} ${input.configPath} implies it as ${name}${why}, shape [${describeDims(dims)}].`, { cause: error });
+      throw new CheckpointError(error.path, `${error.message} ${input.configPath} implies it as ${name}${why}, shape [${describeDims(dims)}]; ${weightFiles(header)} lacks it.`, {
+        cause: error,
+      });
     }
     // A layout function refusing a tensor of the wrong size: report it as the mismatch it is.
     const stored = header.takeRead().at(-1);

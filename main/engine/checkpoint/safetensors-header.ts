@@ -62,7 +62,7 @@ export function parseHeaderJson(file: string, headerBytes: Uint8Array, fileSize:
     }
     tensors.set(name, parseTensorEntry(file, name, entry, dataStart, lies));
   }
-  checkNoOverlap(tensors, dataStart, lies);
+  // Past the end first: a tensor there is the more telling problem than the gap before it.
   const dataLength = fileSize - dataStart;
   for (const info of tensors.values()) {
     if (info.offset + info.byteLength > fileSize) {
@@ -72,6 +72,7 @@ export function parseHeaderJson(file: string, headerBytes: Uint8Array, fileSize:
       );
     }
   }
+  checkNoOverlap(tensors, dataStart, lies);
   return { tensors, metadata, dataStart };
 }
 

@@ -66,6 +66,9 @@ export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
     return new TextTokenizer({ tokenizerJson, config, chatTemplate, origin: dir });
   } catch (error) {
     if (error instanceof TokenizerLoadError) throw error;
-    throw new TokenizerLoadError(`${dir}: the tokenizer could not be built from ${TOKENIZER_FILE} and ${TOKENIZER_CONFIG_FILE}: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    // Messages that already name the file (a special token tokenizer.json lacks) need only the fix.
+    if (message.startsWith(dir)) throw new TokenizerLoadError(`${message} Fix the file, or download the model again.`);
+    throw new TokenizerLoadError(`${dir}: the tokenizer could not be built from ${TOKENIZER_FILE} and ${TOKENIZER_CONFIG_FILE}: ${message}`);
   }
 }

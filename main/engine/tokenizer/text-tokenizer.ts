@@ -1,6 +1,7 @@
 // Text <-> token ids for one model, wrapping the pure-JS port of Hugging Face `tokenizers`
 // (which reproduces tokenizer.json exactly) and adding what lives in tokenizer_config.json:
 // the special tokens, add_bos_token/add_eos_token, and the chat template.
+import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { ChatTemplate, ChatTemplateError } from './chat-template.ts';
 import type { ChatMessage, ChatTemplateOptions } from './chat-template.ts';
@@ -102,7 +103,7 @@ export class TextTokenizer {
     if (token === null) return null;
     const id = this.hf.token_to_id(token);
     if (id === undefined) {
-      throw new Error(`${this.origin}: tokenizer_config.json names ${field} "${token}", which tokenizer.json does not contain.`);
+      throw new Error(`${join(this.origin, 'tokenizer_config.json')} names ${field} "${token}", which tokenizer.json does not contain.`);
     }
     return id;
   }
