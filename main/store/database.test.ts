@@ -135,9 +135,17 @@ for (let from = 0; from < SCHEMA_VERSION; from++) {
         { state: 'running', train_path: null, eval_path: null, step: 0, total_steps: null, queued_at: null },
       ]);
     }
-    if (from >= 1) {
+    if (from >= 1 && from < 4) {
       assert.deepEqual(c.prepare('SELECT adapter_id FROM conversations').all(), [{ adapter_id: null }], 'conversations chat with the model alone');
       assert.equal(count('adapters'), 0);
+    }
+    if (from >= 4) {
+      assert.deepEqual(c.prepare('SELECT adapter_id FROM conversations').all(), [{ adapter_id: 'a1' }], 'the conversation keeps its adapter');
+      assert.equal(count('adapters'), 1);
+    }
+    if (from >= 1) {
+      // Variants built before schema version 5 have no quality measured yet.
+      assert.deepEqual(c.prepare('SELECT quality_perplexity, quality_text FROM model_variants').all(), [{ quality_perplexity: null, quality_text: null }]);
     }
   });
 }

@@ -208,7 +208,18 @@ const fineTuneInTheApp: Migration = {
   `,
 };
 
-export const MIGRATIONS: readonly Migration[] = [coreTables, fineTuneJobs, conversationSearch, fineTuneInTheApp];
+// A variant's quality as measured on request: its perplexity on the quality text that ships with
+// Hearth (resources/quality/), and which text that was (its file name and hash), so a figure is
+// compared only with another measured on the same text. A rebuild of the variant clears both.
+const variantQuality: Migration = {
+  description: 'the measured perplexity of a model variant on the quality text',
+  up: `
+    ALTER TABLE model_variants ADD COLUMN quality_perplexity REAL;
+    ALTER TABLE model_variants ADD COLUMN quality_text TEXT;
+  `,
+};
+
+export const MIGRATIONS: readonly Migration[] = [coreTables, fineTuneJobs, conversationSearch, fineTuneInTheApp, variantQuality];
 
 /** The schema version this Hearth writes; a file with a higher one came from a newer Hearth. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

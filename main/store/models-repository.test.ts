@@ -62,6 +62,15 @@ test('variants: one per model, precision and attention; patched in place; gone w
   assert.equal(models.updateVariant('missing', { status: 'ready' }), undefined);
   assert.equal(models.updateVariant(int4.id, { measuredPeakBytes: 123 })?.measuredPeakBytes, 123);
 
+  // A quality measurement belongs to one build: kept by a patch that leaves it out, cleared by a rebuild.
+  const measured = models.updateVariant(int4.id, { qualityPerplexity: 12.5, qualityText: 'text.txt:abc' });
+  assert.equal(measured?.qualityPerplexity, 12.5);
+  assert.equal(measured?.qualityText, 'text.txt:abc');
+  assert.equal(models.updateVariant(int4.id, { measuredPeakBytes: 124 })?.qualityPerplexity, 12.5);
+  const rebuiltInt4 = models.upsertVariant({ modelId: 'm', precision: 'int4', attention: 'fused', dir: '/cache/c', status: 'building' });
+  assert.equal(rebuiltInt4.qualityPerplexity, null);
+  assert.equal(rebuiltInt4.qualityText, null);
+
   assert.throws(() => models.upsertVariant({ modelId: 'nope', precision: 'fp16', attention: 'fused', dir: '/x', status: 'building' }), /FOREIGN KEY/);
 
   const chat = conversations.create({ title: 'chat', modelId: 'm', precision: 'int8' });

@@ -39,6 +39,10 @@ export interface ModelVariantRecord {
   error: string | null;
   /** The peak memory measured at the last load, to show beside the estimate. */
   measuredPeakBytes: number | null;
+  /** Perplexity on the quality text `qualityText`, measured on request; null until then, and again after a rebuild. */
+  qualityPerplexity: number | null;
+  /** Which quality text (file name and hash) qualityPerplexity was measured on. */
+  qualityText: string | null;
   createdAt: number;
 }
 
@@ -52,6 +56,8 @@ export interface ModelVariantInput {
   weightBytes?: number | null;
   error?: string | null;
   measuredPeakBytes?: number | null;
+  qualityPerplexity?: number | null;
+  qualityText?: string | null;
 }
 
 /** Fields to change; a field left out keeps its value, null clears it. */
@@ -61,6 +67,8 @@ export interface ModelVariantPatch {
   weightBytes?: number | null;
   error?: string | null;
   measuredPeakBytes?: number | null;
+  qualityPerplexity?: number | null;
+  qualityText?: string | null;
 }
 
 interface ModelRow {
@@ -86,6 +94,8 @@ interface ModelVariantRow {
   status: VariantStatus;
   error: string | null;
   measured_peak_bytes: number | null;
+  quality_perplexity: number | null;
+  quality_text: string | null;
   created_at: number;
 }
 
@@ -116,6 +126,8 @@ function variantFromRow(row: ModelVariantRow): ModelVariantRecord {
     status: row.status,
     error: row.error,
     measuredPeakBytes: row.measured_peak_bytes,
+    qualityPerplexity: row.quality_perplexity,
+    qualityText: row.quality_text,
     createdAt: row.created_at,
   };
 }
@@ -148,17 +160,18 @@ export class ModelsRepository {
     this.selectModels = c.prepare('SELECT * FROM models ORDER BY is_bundled DESC, name COLLATE NOCASE, id');
     this.deleteModel = c.prepare('DELETE FROM models WHERE id = ?');
     this.upsertVariantRow = c.prepare(`
-      INSERT INTO model_variants (id, model_id, precision, attention, dir, weight_bytes, status, error, measured_peak_bytes, created_at)
-      VALUES (@id, @model_id, @precision, @attention, @dir, @weight_bytes, @status, @error, @measured_peak_bytes, @created_at)
+      INSERT INTO model_variants (id, model_id, precision, attention, dir, weight_bytes, status, error, measured_peak_bytes, quality_perplexity, quality_text, created_at)
+      VALUES (@id, @model_id, @precision, @attention, @dir, @weight_bytes, @status, @error, @measured_peak_bytes, @quality_perplexity, @quality_text, @created_at)
       ON CONFLICT (model_id, precision, attention) DO UPDATE SET
         dir = excluded.dir, weight_bytes = excluded.weight_bytes, status = excluded.status,
-        error = excluded.error, measured_peak_bytes = excluded.measured_peak_bytes`);
+        error = excluded.error, measured_peak_bytes = excluded.measured_peak_bytes,
+        quality_perplexity = excluded.quality_perplexity, quality_text = excluded.quality_text`);
     this.selectVariant = c.prepare('SELECT * FROM model_variants WHERE id = ?');
     this.selectVariantByKey = c.prepare('SELECT * FROM model_variants WHERE model_id = ? AND precision = ? AND attention = ?');
     this.selectVariants = c.prepare('SELECT * FROM model_variants WHERE model_id = ? ORDER BY created_at, precision, attention');
     this.updateVariantRow = c.prepare(`
       UPDATE model_variants SET dir = @dir, weight_bytes = @weight_bytes, status = @status, error = @error,
-        measured_peak_bytes = @measured_peak_bytes WHERE id = @id`);
+        measured_peak_bytes = @measured_peak_bytes, quality_perplexity = @quality_perplexity, quality_text = @quality_text WHERE id = @id`);
     this.deleteVariantRow = c.prepare('DELETE FROM model_variants WHERE id = ?');
   }
 
@@ -198,7 +211,8 @@ export class ModelsRepository {
 
   /**
    * Records a variant, or updates the one with the same model, precision and attention (it
-   * keeps its id and createdAt): a rebuild after a failure reuses the row.
+   * keeps its id and createdAt): a rebuild after a failure reuses the row, and the measurements
+   * left out of `variant` are cleared (they belonged to the old build).
    */
   upsertVariant(variant: ModelVariantInput): ModelVariantRecord {
     return this.db.transaction(() => {
@@ -212,6 +226,8 @@ export class ModelsRepository {
         status: variant.status,
         error: variant.error ?? null,
         measured_peak_bytes: variant.measuredPeakBytes ?? null,
+        quality_perplexity: variant.qualityPerplexity ?? null,
+        quality_text: variant.qualityText ?? null,
         created_at: this.db.now(),
       });
       return this.findVariant(variant.modelId, variant.precision, variant.attention)!;
@@ -246,6 +262,8 @@ export class ModelsRepository {
         status: next.status,
         error: next.error,
         measured_peak_bytes: next.measuredPeakBytes,
+        quality_perplexity: next.qualityPerplexity,
+        quality_text: next.qualityText,
       });
       return this.getVariant(id);
     });
