@@ -3,12 +3,17 @@
 // the base model and copied into <dataDir>/adapters/<id>, so a later change to the job's folder
 // or the user's folder cannot change what a conversation chats with. Delete removes the files
 // and the builds made with it; merge folds it into a new library model.
+//
+// Both copies and merges are written into a partial folder and renamed into place when complete;
+// the partial adapter folders a killed Hearth left are removed at start-up (a merge's, under the
+// model's folder, with the partial builds: see variant-builds.ts).
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { Adapter } from '../common/contracts/jobs.ts';
 import type { ModelSummary } from '../common/contracts/models.ts';
+import { partialBuildDir, removeStalePartialBuilds } from '../engine/builder/partial-build-dir.ts';
 import type { AdapterRecord } from '../store/adapters-repository.ts';
 import type { JobRecord } from '../store/jobs-repository.ts';
 import type { Store } from '../store/store.ts';
@@ -41,6 +46,8 @@ export class AdapterService {
     this.dataDir = dataDir;
     this.bus = bus;
     this.dependencies = dependencies;
+    // No copy of this process's has started yet, so its own process id marks a stale folder too.
+    removeStalePartialBuilds(adaptersRoot(dataDir), { ownAreStale: true });
   }
 
   list(): Adapter[] {
@@ -83,7 +90,7 @@ export class AdapterService {
     const base = requireModel(this.store, adapter.baseModelId);
     const modelId = randomUUID();
     const source = mergedModelSourceDir(this.dataDir, modelId);
-    const partial = `${source}.partial`;
+    const partial = partialBuildDir(source);
     try {
       await mkdir(modelDataDir(this.dataDir, modelId), { recursive: true });
       await mergeAdapterIntoFolder(base.sourceDir, adapter.dir, partial);
@@ -108,7 +115,7 @@ export class AdapterService {
     }
     const id = randomUUID();
     const dir = adapterDataDir(this.dataDir, id);
-    const partial = `${dir}.partial`;
+    const partial = partialBuildDir(dir);
     try {
       await mkdir(partial, { recursive: true });
       for (const file of [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE]) await copyFile(join(fromDir, file), join(partial, file));

@@ -168,9 +168,9 @@ export class VariantBuilds {
 
   /**
    * The partial folders of builds a killed or crashed Hearth left: beside the variants
-   * (models/<id>/<precision>-fused.partial-*) and beside the builds with an adapter
-   * (models/<id>/adapters/<adapterId>/<precision>.partial-*). None of this process's builds has
-   * started yet, so its own process id marks a stale folder too.
+   * (models/<id>/<precision>-fused.partial-*, and a merged model's source.partial-*) and beside
+   * the builds with an adapter (models/<id>/adapters/<adapterId>/<precision>.partial-*). None of
+   * this process's builds has started yet, so its own process id marks a stale folder too.
    */
   private removeAbandonedPartials(): void {
     for (const modelId of subfolders(modelsRoot(this.dataDir))) {
