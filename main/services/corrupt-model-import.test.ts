@@ -1,6 +1,7 @@
 // A corpus of corrupt model folders and files, each made by damaging a copy of the bundled demo
 // model (or written here, for GGUF), run through the real import (the library service over a real
-// SQLite store) and, for damage to the config or the weights, through the engine's build. Each
+// SQLite store) and, for damage to the config or the weights, through the engine's build (the
+// hearth command's refusal is in main/cli/commands/corrupt-model-refusal.test.ts). Each
 // must be refused with an error that names the damaged file and the problem, and leave the
 // library as it was; afterwards a good import still works and the library survives a restart.
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { ModelSummary } from '../common/contracts/models.ts';
 import { buildModel } from '../engine/builder/build-model.ts';
-import { CliScratch } from '../cli/cli-test-support.ts';
 import { BUNDLED_MODEL_DIR, openTestServices, scratchDir, type TestServices } from './services-test-support.ts';
 
 const SHARED_GGUF = fileURLToPath(new URL('../../../shared/fixtures/gguf/shakespeare-5m-q4_0.gguf', import.meta.url));
@@ -374,25 +374,4 @@ describe(`${CASES.length} corrupt models are refused at import with the file and
     t = await openTestServices(undefined, t.dataDir);
     assert.deepEqual((await t.services.handlers['models.list']({})).map((m) => m.id).sort(), held.map((m) => m.id).sort());
   });
-});
-
-describe('the hearth command refuses the two models import once accepted', () => {
-  const cli = new CliScratch();
-  after(() => cli.cleanup());
-  for (const [name, change, problem] of [
-    ['a billion layers', { num_hidden_layers: 1_000_000_000 }, /gives num_hidden_layers = 1000000000, but the weights .* hold 6 layers/],
-    ['vocab_size 10', { vocab_size: 10 }, /tensor "model\.embed_tokens\.weight" has shape \[1024, 256\] \(embed\), but .* implies \[10, 256\]/],
-  ] as const) {
-    it(`${name}: plan and build exit 1 with the reason`, async () => {
-      const dir = join(await cli.dir(), name.replace(/ /g, '-'));
-      await cp(BUNDLED_MODEL_DIR, dir, { recursive: true });
-      await editConfig((c) => Object.assign(c, change))(dir);
-      for (const args of [['plan', dir], ['build', dir, '--out', join(dir, 'built')]]) {
-        const result = await cli.hearth(args);
-        assert.equal(result.code, 1, result.stderr);
-        assert.match(result.stderr, problem);
-      }
-      assert.equal(existsSync(join(dir, 'built', 'hearth.json')), false);
-    });
-  }
 });
