@@ -45,7 +45,7 @@ export function MessageView({ message, notices, canRegenerate, canEdit, onRegene
         <p className="message-text user-text">{message.content}</p>
       ) : (
         <div className={streaming && message.content === '' ? 'message-text waiting' : 'message-text'}>
-          <MarkdownText text={message.content} />
+          <MarkdownText text={message.content} streaming={streaming} />
         </div>
       )}
       {message.stats && <MessageStatsLine stats={message.stats} />}
