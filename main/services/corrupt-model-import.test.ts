@@ -1,9 +1,10 @@
 // A corpus of corrupt model folders and files, each made by damaging a copy of the bundled demo
 // model (or written here, for GGUF), run through the real import (the library service over a real
-// SQLite store) and, for damage to the config or the weights, through the engine's build (the
-// hearth command's refusal is in main/cli/commands/corrupt-model-refusal.test.ts). Each
-// must be refused with an error that names the damaged file and the problem, and leave the
-// library as it was; afterwards a good import still works and the library survives a restart.
+// SQLite store). Damage to the config or the weights also goes through the engine's build, and a
+// file given for a folder through the command line's model argument (the hearth command itself is
+// in main/cli/commands/corrupt-model-refusal.test.ts). Each must be refused with an error that
+// names the damaged file and the problem, and leave the library as it was; afterwards a good
+// import still works and the library survives a restart.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { ModelSummary } from '../common/contracts/models.ts';
 import { buildModel } from '../engine/builder/build-model.ts';
+import { resolveBuiltModel } from '../engine/built-model-cache.ts';
 import { BUNDLED_MODEL_DIR, openTestServices, scratchDir, type TestServices } from './services-test-support.ts';
 
 const SHARED_GGUF = fileURLToPath(new URL('../../../shared/fixtures/gguf/shakespeare-5m-q4_0.gguf', import.meta.url));
@@ -345,6 +347,11 @@ describe(`${CASES.length} corrupt models are refused at import with the file and
         assert.ok(error.message.includes(join(dir, c.file)), `the message names ${join(dir, c.file)}: ${error.message}`);
         assert.match(error.message, c.problem);
         assert.deepEqual(await t.services.handlers['models.list']({}), heldBefore, 'the library holds what it held');
+        if (path !== dir) {
+          // A file where a folder belongs: the command line's model argument refuses it too.
+          const refusal = (e: unknown) => e instanceof Error && e.message === `${path} is a file; give the model's folder instead.`;
+          await assert.rejects(resolveBuiltModel(path, { cacheRoot: join(scratch.dir, 'cache') }), refusal);
+        }
         if (c.engine) {
           const out = join(scratch.dir, 'built');
           await assert.rejects(buildModel(dir, out, { precision: 'fp32' }), (e: unknown) => e instanceof Error && c.problem.test(e.message));
