@@ -173,10 +173,10 @@ const CASES: CorruptCase[] = [
     name: 'num_hidden_layers a billion against 6',
     damage: editConfig((c) => (c.num_hidden_layers = 1_000_000_000)),
     file: CONFIG,
-    problem: /gives num_hidden_layers = 1000000000, but the weights \(.*model\.safetensors\) hold 6 layers \(0 to 5\)\. Set num_hidden_layers in config\.json/,
+    problem: /gives num_hidden_layers = 1000000000, but the weights \(.*model\.safetensors\) hold 6 layers \(0 to 5\)\. If the weights are right, set num_hidden_layers to 6 in config\.json/,
     engine: true,
   },
-  { name: 'num_hidden_layers 3 against 6', damage: editConfig((c) => (c.num_hidden_layers = 3)), file: CONFIG, problem: /gives num_hidden_layers = 3, but the weights .* hold 6 layers \(0 to 5\); the extra ones would be ignored/, engine: true },
+  { name: 'num_hidden_layers 3 against 6', damage: editConfig((c) => (c.num_hidden_layers = 3)), file: CONFIG, problem: /gives num_hidden_layers = 3, but the weights .* hold 6 layers \(0 to 5\); the extra ones would be ignored\. If the weights are right, set num_hidden_layers to 6/, engine: true },
   {
     name: 'vocab_size 10 against a 1,024-row embedding',
     damage: editConfig((c) => (c.vocab_size = 10)),

@@ -88,13 +88,13 @@ const DAMAGES: Damage[] = [
     name: 'Gemma: a billion layers claimed against 2',
     reference: join(TESTDATA, 'gemma'),
     damage: (m) => (m.config.num_hidden_layers = 1_000_000_000),
-    error: /config\.json gives num_hidden_layers = 1000000000, but the weights \(.*model\.safetensors\) hold 2 layers \(0 to 1\)\. Set num_hidden_layers in config\.json/,
+    error: /config\.json gives num_hidden_layers = 1000000000, but the weights \(.*model\.safetensors\) hold 2 layers \(0 to 1\)\. If the weights are right, set num_hidden_layers to 2 in config\.json/,
   },
   {
     name: 'BLOOM: n_layer 1 against 2 layers of weights',
     reference: join(TESTDATA, 'bloom'),
     damage: (m) => (m.config.n_layer = 1),
-    error: /config\.json gives n_layer = 1, but the weights \(.*\) hold 2 layers \(0 to 1\); the extra ones would be ignored/,
+    error: /config\.json gives n_layer = 1, but the weights \(.*\) hold 2 layers \(0 to 1\); the extra ones would be ignored\. If the weights are right, set n_layer to 2/,
   },
   {
     name: 'GPT-2: c_attn (Conv1D, stored [in, 3·out]) two columns short',

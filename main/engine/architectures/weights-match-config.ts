@@ -36,21 +36,22 @@ async function checkLayerCount(input: WeightsToCheck, header: HeaderOnlyCheckpoi
   const { spec, configPath } = input;
   const claimed = spec.numLayers;
   const field = layerCountField(input.config, claimed);
-  const fix = `Set ${field} in config.json to the number of layers the weights hold if the weights are right, or download the model again.`;
+  const fix = (held: number): string =>
+    held === 0 ? 'Download the model again.' : `If the weights are right, set ${field} to ${held} in config.json; otherwise download the model again.`;
   // Every layer has at least one tensor, so no checkpoint holds more layers than tensors.
   const limit = header.tensors.size;
   if (!(await hasLayer(input, header, claimed - 1))) {
     let held = 0;
     while (held < limit && (await hasLayer(input, header, held))) held++;
     const holds = held === 0 ? 'no layers at all (nothing for layer 0)' : `${held} layer${held === 1 ? '' : 's'} (0 to ${held - 1})`;
-    throw new CheckpointError(configPath, `${configPath} gives ${field} = ${claimed}, but the weights (${weightFiles(header)}) hold ${holds}. ${fix}`);
+    throw new CheckpointError(configPath, `${configPath} gives ${field} = ${claimed}, but the weights (${weightFiles(header)}) hold ${holds}. ${fix(held)}`);
   }
   if (await hasLayer(input, header, claimed)) {
     let held = claimed + 1;
     while (held < limit && (await hasLayer(input, header, held))) held++;
     throw new CheckpointError(
       configPath,
-      `${configPath} gives ${field} = ${claimed}, but the weights (${weightFiles(header)}) hold ${held} layers (0 to ${held - 1}); the extra ones would be ignored. ${fix}`,
+      `${configPath} gives ${field} = ${claimed}, but the weights (${weightFiles(header)}) hold ${held} layers (0 to ${held - 1}); the extra ones would be ignored. ${fix(held)}`,
     );
   }
 }
