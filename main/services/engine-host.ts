@@ -17,6 +17,7 @@ import {
   type GenerateRequest,
   type GenerationDone,
   type ModelLoaded,
+  type PerplexityMeasured,
   type WorkerDevice,
   type WorkerError,
   type WorkerRequest,
@@ -67,8 +68,10 @@ class WebGpuFailure extends Error {
   override name = 'WebGpuFailure';
 }
 
+type FinalReply = ModelLoaded | GenerationDone | PerplexityMeasured;
+
 interface Pending {
-  resolve(reply: ModelLoaded | GenerationDone): void;
+  resolve(reply: FinalReply): void;
   reject(error: Error): void;
   onToken?: (text: string) => void;
 }
@@ -193,6 +196,32 @@ export class EngineHost {
       },
     );
     return { requestId, done, abort: () => connection.handle.send({ type: 'abort', requestId }) };
+  }
+
+  /**
+   * Loads the variant (unless it is loaded) and measures its perplexity on `text` in the worker.
+   * Queued with the loads, so no other load can swap the model between the two steps; the model
+   * stays loaded afterwards, and the next reply loads its own variant as usual.
+   */
+  measurePerplexity(target: LoadTarget, text: string): Promise<PerplexityMeasured> {
+    const run = this.loadQueue.then(
+      () => this.measureNow(target, text),
+      () => this.measureNow(target, text),
+    );
+    this.loadQueue = run.catch(() => {});
+    return run;
+  }
+
+  private async measureNow(target: LoadTarget, text: string): Promise<PerplexityMeasured> {
+    await this.loadNow(target);
+    const connection = this.connection;
+    if (!connection || connection.exited) throw new ApiError('worker-crashed', 'The inference worker stopped before the measurement started.');
+    this.setState('busy', `Measuring the quality of ${target.modelId} (${target.precision})`);
+    try {
+      return (await this.request(connection, { type: 'perplexity', requestId: randomUUID(), text })) as PerplexityMeasured;
+    } finally {
+      if (this.connection === connection && !connection.exited) this.setState('ready', null);
+    }
   }
 
   /**
@@ -328,7 +357,7 @@ export class EngineHost {
     );
   }
 
-  private request(connection: Connection, message: WorkerRequest & { requestId: string }, onToken?: (text: string) => void): Promise<ModelLoaded | GenerationDone> {
+  private request(connection: Connection, message: WorkerRequest & { requestId: string }, onToken?: (text: string) => void): Promise<FinalReply> {
     return new Promise((resolve, reject) => {
       if (connection.exited) {
         reject(new ApiError('worker-crashed', 'The inference worker is not running.'));

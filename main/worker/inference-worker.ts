@@ -7,7 +7,10 @@ import { ContextOverflowError } from '../engine/runtime/context-overflow.ts';
 import { ContextFullError } from '../engine/runtime/kv-cache.ts';
 import { ExecutionProviderError, ModelLoadError, openModel } from '../engine/runtime/model-session.ts';
 import type { LoadedModel } from '../engine/runtime/model-session.ts';
+import { PerplexityInputError } from '../engine/runtime/perplexity.ts';
+import { textPerplexity } from '../engine/runtime/text-perplexity.ts';
 import { loadTokenizer, TokenizerLoadError } from '../engine/tokenizer/load-tokenizer.ts';
+import type { TextTokenizer } from '../engine/tokenizer/text-tokenizer.ts';
 import { ConversationCache } from './conversation-cache.ts';
 import {
   describeIssues,
@@ -15,12 +18,14 @@ import {
   WorkerRequestSchema,
   type GenerateRequest,
   type LoadModelRequest,
+  type MeasurePerplexityRequest,
   type WorkerError,
   type WorkerReply,
 } from './worker-protocol.ts';
 
 interface Loaded {
   model: LoadedModel;
+  tokenizer: TextTokenizer;
   cache: ConversationCache;
 }
 
@@ -68,6 +73,9 @@ export class InferenceWorker {
         }
         this.enqueue(() => this.generate(request));
         return;
+      case 'perplexity':
+        this.enqueue(() => this.measurePerplexity(request));
+        return;
     }
   }
 
@@ -82,7 +90,7 @@ export class InferenceWorker {
       const model = await openModel(request.modelDir, { executionProvider: request.device === 'gpu' ? 'webgpu' : 'cpu' });
       try {
         const tokenizer = await loadTokenizer(request.modelDir);
-        this.loaded = { model, cache: new ConversationCache(model, tokenizer) };
+        this.loaded = { model, tokenizer, cache: new ConversationCache(model, tokenizer) };
       } catch (error) {
         await model.release();
         throw error;
@@ -138,6 +146,20 @@ export class InferenceWorker {
     }
   }
 
+  private async measurePerplexity(request: MeasurePerplexityRequest): Promise<void> {
+    const loaded = this.loaded;
+    if (!loaded) {
+      this.fail(request.requestId, { code: 'model-load-failed', message: 'No model is loaded in the worker; load one before measuring it.' });
+      return;
+    }
+    try {
+      const result = await textPerplexity(loaded.model, loaded.tokenizer, request.text);
+      this.post({ type: 'perplexity-measured', requestId: request.requestId, perplexity: result.perplexity, nll: result.nll, tokens: result.tokens });
+    } catch (error) {
+      this.fail(request.requestId, errorData(error));
+    }
+  }
+
   private async release(): Promise<void> {
     const loaded = this.loaded;
     this.loaded = null;
@@ -157,5 +179,6 @@ export function errorData(error: unknown): WorkerError {
   if (error instanceof ExecutionProviderError) return { code: 'webgpu-failed', message };
   if (error instanceof ModelLoadError || error instanceof TokenizerLoadError) return { code: 'model-load-failed', message };
   if (error instanceof ContextOverflowError || error instanceof ContextFullError) return { code: 'context-overflow', message };
+  if (error instanceof PerplexityInputError) return { code: 'invalid-input', message };
   return { code: 'internal', message };
 }

@@ -54,11 +54,28 @@ export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
 export const AbortRequestSchema = z.object({ type: z.literal('abort'), requestId: RequestId });
 export type AbortRequest = z.infer<typeof AbortRequestSchema>;
 
+/**
+ * Measures the loaded model's perplexity on `text` (tokenized with its own tokenizer; see
+ * engine/runtime/text-perplexity.ts): the quality check of a quantized build against its fp32 one.
+ */
+export const MeasurePerplexityRequestSchema = z.object({
+  type: z.literal('perplexity'),
+  requestId: RequestId,
+  text: z.string().min(1).max(1_000_000),
+});
+export type MeasurePerplexityRequest = z.infer<typeof MeasurePerplexityRequestSchema>;
+
 /** Releases the model and exits. */
 export const ShutdownRequestSchema = z.object({ type: z.literal('shutdown') });
 export type ShutdownRequest = z.infer<typeof ShutdownRequestSchema>;
 
-export const WorkerRequestSchema = z.discriminatedUnion('type', [LoadModelRequestSchema, GenerateRequestSchema, AbortRequestSchema, ShutdownRequestSchema]);
+export const WorkerRequestSchema = z.discriminatedUnion('type', [
+  LoadModelRequestSchema,
+  GenerateRequestSchema,
+  MeasurePerplexityRequestSchema,
+  AbortRequestSchema,
+  ShutdownRequestSchema,
+]);
 export type WorkerRequest = z.infer<typeof WorkerRequestSchema>;
 
 // ---- worker → host ----
@@ -99,11 +116,30 @@ export type GenerationStats = z.infer<typeof GenerationStatsSchema>;
 export const GenerationDoneSchema = z.object({ type: z.literal('generated'), requestId: RequestId, text: z.string(), stats: GenerationStatsSchema });
 export type GenerationDone = z.infer<typeof GenerationDoneSchema>;
 
+/** The loaded model's perplexity on the text of a 'perplexity' request. */
+export const PerplexityMeasuredSchema = z.object({
+  type: z.literal('perplexity-measured'),
+  requestId: RequestId,
+  perplexity: z.number().positive(),
+  /** Mean negative log-likelihood per predicted token, in nats. */
+  nll: z.number().nonnegative(),
+  /** Tokens predicted. */
+  tokens: z.number().int().positive(),
+});
+export type PerplexityMeasured = z.infer<typeof PerplexityMeasuredSchema>;
+
 /** A request failed; requestId is null when the message could not even be read. */
 export const RequestFailedSchema = z.object({ type: z.literal('failed'), requestId: RequestId.nullable(), error: WorkerErrorSchema });
 export type RequestFailed = z.infer<typeof RequestFailedSchema>;
 
-export const WorkerReplySchema = z.discriminatedUnion('type', [WorkerReadySchema, ModelLoadedSchema, TokenReplySchema, GenerationDoneSchema, RequestFailedSchema]);
+export const WorkerReplySchema = z.discriminatedUnion('type', [
+  WorkerReadySchema,
+  ModelLoadedSchema,
+  TokenReplySchema,
+  GenerationDoneSchema,
+  PerplexityMeasuredSchema,
+  RequestFailedSchema,
+]);
 export type WorkerReply = z.infer<typeof WorkerReplySchema>;
 
 /** The zod issues of a rejected message in one line, for the error that reports it. */
