@@ -106,12 +106,16 @@ test('the package holds the built app and package.json, not sources or source ma
   assert.equal(pkg.main, 'app/main.js', 'package.json "main" is the Electron main bundle');
 });
 
-test('the demo model ships as an extra resource under <resources>/models', () => {
+test('the demo model and the quality text ship as extra resources under <resources>/models and <resources>/quality', () => {
   assert.deepEqual(
     config.extraResources.map(({ from, to }) => ({ from, to })),
-    [{ from: 'resources/models', to: 'models' }],
+    [
+      { from: 'resources/models', to: 'models' },
+      { from: 'resources/quality', to: 'quality' },
+    ],
   );
   assert.ok(existsSync(join(root, 'resources/models/shakespeare-5m/config.json')), 'the bundled demo model is in the repo');
+  assert.ok(existsSync(join(root, 'resources/quality/declaration-of-independence.txt')), 'the quality text is in the repo');
 });
 
 test('the packaged app has the hardening fuses set', () => {

@@ -28,6 +28,7 @@ import { previewDataset } from './dataset-file.ts';
 import { JobsService } from './jobs-service.ts';
 import { adaptedVariantsDir } from './model-paths.ts';
 import { OpenConversationSetting } from './open-conversation-setting.ts';
+import { QualityMeasurements } from './quality-measurements.ts';
 
 export interface CreateServicesOptions {
   /** Holds hearth.sqlite and models/<id>/<precision>-fused/ (Electron's userData, or --data-dir). */
@@ -100,6 +101,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     release: (adapter) => engine.releaseLoadedFrom(adaptedVariantsDir(dataDir, adapter.baseModelId, adapter.id)),
   });
   const openConversation = new OpenConversationSetting(store);
+  const quality = new QualityMeasurements({ store, bus, builds, engine, hardware, resourcesDir: resolve(options.resourcesDir) });
   const jobs: JobsService = new JobsService(store, dataDir, bus, launcher, adapters);
   if (jobs.interruptedAtStart > 0) {
     notices.push(`${jobs.interruptedAtStart === 1 ? 'A fine-tune job was' : `${jobs.interruptedAtStart} fine-tune jobs were`} cut off when Hearth last stopped; resume on the Fine-tune page continues from the last checkpoint.`);
@@ -134,6 +136,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       return done;
     },
     'models.mergeAdapter': ({ adapterId, name }) => adapters.mergeIntoModel(adapterId, name),
+    'models.measureQuality': ({ modelId, precision, contextTokens }) => quality.measure(modelId, precision, contextTokens),
     'models.unload': async () => {
       const { modelId: loadedId, state } = engine.status();
       const reason = state === 'loading' || state === 'busy' ? 'a reply is being written' : loadedId === null ? null : chat.busyReason(loadedId);

@@ -17,7 +17,15 @@ import {
   SendMessageInputSchema,
   UpdateConversationInputSchema,
 } from './chat.ts';
-import { BuildVariantInputSchema, ImportModelInputSchema, ModelIdInputSchema, ModelPlanSchema, ModelSummarySchema, PlanInputSchema } from './models.ts';
+import {
+  BuildVariantInputSchema,
+  ImportModelInputSchema,
+  MeasureQualityInputSchema,
+  ModelIdInputSchema,
+  ModelPlanSchema,
+  ModelSummarySchema,
+  PlanInputSchema,
+} from './models.ts';
 import { WorkerStatusEventSchema } from './events.ts';
 import {
   AdapterIdInputSchema,
@@ -49,6 +57,12 @@ export const API = {
   'models.plan': { input: PlanInputSchema, output: ModelPlanSchema },
   /** Starts building a precision variant (progress arrives as model.build events). */
   'models.buildVariant': { input: BuildVariantInputSchema, output: Done },
+  /**
+   * Measures what a precision costs this model: its build's perplexity over the fp32 build's on the
+   * quality text shipped with Hearth (either built first when needed), once per build. Answers the
+   * plan, whose quality note for that precision is then "measured on this model".
+   */
+  'models.measureQuality': { input: MeasureQualityInputSchema, output: ModelPlanSchema },
   /** Folds an adapter into its base model's weights as a new library model (built later at any precision). */
   'models.mergeAdapter': { input: MergeAdapterInputSchema, output: ModelSummarySchema },
   /** Ends the inference worker, freeing the loaded model's memory; the next message loads it again. Answers the new status. */

@@ -44,3 +44,6 @@ export const ModelPlanSchema = z.object({ modelId: z.string(), plan: PrecisionPl
 export type ModelPlan = z.infer<typeof ModelPlanSchema>;
 
 export const BuildVariantInputSchema = z.object({ modelId: z.string(), precision: PrecisionSchema });
+
+/** Which precision's quality to measure, and the context length of the plan to answer with (the chat default when absent). */
+export const MeasureQualityInputSchema = z.object({ modelId: z.string(), precision: PrecisionSchema, contextTokens: z.number().int().positive().optional() });
