@@ -11,7 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { buildFromSource, buildModel } from '../main/engine/builder/build-model.ts';
-import { QWEN25_05B } from '../main/common/reference-model-shapes.ts';
+import { QWEN25_05B } from '../main/engine/bench/reference-model-shapes.ts';
 import { randomWeightSource } from '../main/engine/bench/random-weights.ts';
 import { runSpeedBenchmark } from '../main/engine/bench/speed-benchmark.ts';
 import { CachedSequence } from '../main/engine/runtime/cached-sequence.ts';

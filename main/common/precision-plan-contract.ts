@@ -1,6 +1,6 @@
 // The precision plan as it crosses to the renderer's Quantization dropdown: for each precision,
 // its size, where it would run, whether it fits, and what it costs in quality; plus the pick and,
-// whenever the pick runs on the CPU, the reason why. Made by planPrecisions (precision-plan.ts).
+// whenever the pick runs on the CPU, the reason why. Made by planPrecisions (main/engine/memory-plan/precision-plan.ts).
 import { z } from 'zod';
 import { PrecisionSchema } from './model-manifest.ts';
 

@@ -5,7 +5,7 @@
 import { DEFAULT_CHAT_PARAMS } from '../common/contracts/chat.ts';
 import type { ModelPlan } from '../common/contracts/models.ts';
 import type { HardwareSummary } from '../common/hardware-contract.ts';
-import { planPrecisions } from '../common/precision-plan.ts';
+import { planPrecisions } from '../engine/memory-plan/precision-plan.ts';
 import type { Store } from '../store/store.ts';
 import { requireModel, specOf } from './model-records.ts';
 

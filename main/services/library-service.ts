@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { ImportModelInput, ModelSummary } from '../common/contracts/models.ts';
-import { countParameters } from '../common/memory-plan.ts';
+import { countParameters } from '../engine/memory-plan/memory-plan.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './event-bus.ts';
 import { checkModelFolder, isInside, type CheckedModelFolder } from './model-folder-check.ts';

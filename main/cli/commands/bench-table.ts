@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.ts';
-import { HEARTH_BIN } from './bench.ts';
+import { HEARTH_BIN } from './bench/bench-locations.ts';
 
 export type BenchRowKind = 'speed' | 'second-turn' | 'attention-memory' | 'train';
 

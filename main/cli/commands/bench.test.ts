@@ -5,7 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../command.ts';
-import { benchCommand, HEARTH_BIN, SECOND_TURN_JSON_KEYS, SPEED_JSON_KEYS, TRAIN_JSON_KEYS } from './bench.ts';
+import { benchCommand } from './bench.ts';
+import { HEARTH_BIN } from './bench/bench-locations.ts';
+import { SECOND_TURN_JSON_KEYS } from './bench/bench-second-turn-mode.ts';
+import { SPEED_JSON_KEYS } from './bench/bench-speed-mode.ts';
+import { TRAIN_JSON_KEYS } from './bench/bench-train-mode.ts';
 
 const cacheRoot = mkdtempSync(join(tmpdir(), 'hearth-bench-test-'));
 test.after(() => rmSync(cacheRoot, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { planMemory } from '../../common/memory-plan.ts';
+import { planMemory } from '../../engine/memory-plan/memory-plan.ts';
 import { openModelSource } from '../../engine/architectures/model-source.ts';
 import { HF_TINY_DIR, fixturesMissing } from '../../engine/runtime/test/reference-fixtures.ts';
 import { CliScratch, lastLine } from '../cli-test-support.ts';

@@ -1,6 +1,6 @@
 // hearth plan <hf-dir or built DIR> --context N [--vram 8GiB] [--ram 16GiB] [--json]
 // What a model needs at each precision before anything is built or loaded: weights, KV cache
-// and workspace (main/common/memory-plan.ts), and whether that fits the machine with 10% of
+// and workspace (main/engine/memory-plan/memory-plan.ts), and whether that fits the machine with 10% of
 // its memory left free.
 import { existsSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -8,7 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PRECISIONS, MANIFEST_FILE, type Precision } from '../../common/model-manifest.ts';
 import type { ModelSpec } from '../../common/model-spec.ts';
-import { countParameters, fitsIn, planMemory } from '../../common/memory-plan.ts';
+import { countParameters, fitsIn, planMemory } from '../../engine/memory-plan/memory-plan.ts';
 import { CONFIG_FILE, openModelSource } from '../../engine/architectures/model-source.ts';
 import { ModelFolderError } from '../../engine/built-model-cache.ts';
 import { DEFAULT_CONTEXT_LENGTH } from '../../engine/runtime/cached-sequence.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readManifest } from '../runtime/model-session.ts';
 import { benchModelDir, buildBenchModel, isBenchModelCurrent, resolveBenchModelSource, UnknownBenchShapeError, type BenchModelRequest } from './bench-model-cache.ts';
-import { NARROW_LONG_CONTEXT } from '../../common/reference-model-shapes.ts';
+import { NARROW_LONG_CONTEXT } from './reference-model-shapes.ts';
 
 test('a benchmark model is built once into <root>/<shape>-<dtype>-<attention> and then reused', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'hearth-bench-cache-'));

@@ -12,7 +12,7 @@ import { MANIFEST_FILE, type AttentionMode, type Int8Kernel, type ModelManifest,
 import type { ModelSpec } from '../../common/model-spec.ts';
 import { openModelSource } from '../architectures/model-source.ts';
 import { buildFromSource } from '../builder/build-model.ts';
-import { BENCHMARK_SHAPES } from '../../common/reference-model-shapes.ts';
+import { BENCHMARK_SHAPES } from './reference-model-shapes.ts';
 import { randomWeightSource } from './random-weights.ts';
 
 /** Where the weights come from: a named shape with random weights, or a checkpoint folder. */

@@ -2,18 +2,18 @@
 // prefill graph and both attention modes, on the bundled shakespeare-5m, the shared hf-tiny
 // fixtures (skipped when absent) and synthetic shapes that reach the builder's rarer paths.
 // Equal to the byte, so a builder change that stores something new fails here until
-// main/common/memory-plan.ts follows.
+// main/engine/memory-plan/memory-plan.ts follows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { weightBytes } from '../../common/memory-plan.ts';
+import { weightBytes } from '../memory-plan/memory-plan.ts';
 import type { AttentionMode } from '../../common/model-manifest.ts';
 import type { F32Tensor, ModelSpec, WeightName } from '../../common/model-spec.ts';
 import { buildFromSource, buildModel, type BuildOptions } from '../builder/build-model.ts';
-import { QWEN25_05B } from '../../common/reference-model-shapes.ts';
+import { QWEN25_05B } from './reference-model-shapes.ts';
 
 /** Weights for any spec: deterministic small values, every optional tensor the spec asks for. */
 function syntheticSource(spec: ModelSpec): { spec: ModelSpec; weight(name: WeightName): Promise<F32Tensor | null> } {

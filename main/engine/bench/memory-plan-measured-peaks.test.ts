@@ -1,5 +1,5 @@
 // The memory planner against peaks it was not calibrated on. Its constants were fitted to
-// qwen2.5-0.5b at 640 tokens (main/common/memory-plan.test.ts); these are `hearth bench … --json`
+// qwen2.5-0.5b at 640 tokens (main/engine/memory-plan/memory-plan.test.ts); these are `hearth bench … --json`
 // peak RSS figures at a second shape (the bundled demo model, 4.7M parameters, where the runtime
 // dominates) and at long context (the 0.5B shape at 4,096 tokens, the narrow shape at 8,192).
 // Building those graphs and measuring their RSS in a test is not cheap (the 0.5B one prefills for
@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { planMemory, type MemoryPlanOptions } from '../../common/memory-plan.ts';
+import { planMemory, type MemoryPlanOptions } from '../memory-plan/memory-plan.ts';
 import type { Precision } from '../../common/model-manifest.ts';
 import type { ModelSpec } from '../../common/model-spec.ts';
-import { NARROW_LONG_CONTEXT, QWEN25_05B } from '../../common/reference-model-shapes.ts';
+import { NARROW_LONG_CONTEXT, QWEN25_05B } from './reference-model-shapes.ts';
 import { openModelSource } from '../architectures/model-source.ts';
 
 const DEMO_DIR = join(new URL('../../../', import.meta.url).pathname, 'resources/models/shakespeare-5m');

@@ -3,10 +3,10 @@
 // - int4, and int8 for the GPU ('blockwise'): weight-only MatMulNBits, block 32, symmetric,
 //   dequantized inside the matmul; accuracy level 4 (int8 compute) as on CPU.
 // - int8 for the CPU ('dynamic'): int8 weights per output channel with activations quantized
-//   on the fly, which reaches MLAS's integer GEMM (VNNI/AMX). On this machine's EPYC (VNNI)
-//   a 512-token 896x4864 matmul ran at 625 GFLOP/s against 218 for MatMulNBits, and the
-//   whole 0.5B model prefilled at 643 tok/s against 350. The WebGPU provider has no such
-//   kernels, so GPU builds keep 'blockwise'.
+//   on the fly, which reaches MLAS's integer GEMM (VNNI/AMX). Measured on an AMD EPYC host
+//   (2 vCPUs, AVX-512 VNNI, onnxruntime-node 1.30), a 512-token 896x4864 matmul ran at 625
+//   GFLOP/s against 218 for MatMulNBits, and the whole 0.5B model prefilled at 643 tok/s
+//   against 350. The WebGPU provider has no such kernels, so GPU builds keep 'blockwise'.
 import type { F32Tensor } from '../../common/model-spec.ts';
 import { attr, DataType } from '../onnx/graph.ts';
 import { quantizeMatMulNBits } from '../quant/matmul-nbits.ts';
@@ -20,9 +20,15 @@ export const CPU_ACCURACY_LEVEL = 4;
  * Layers whose inputs carry outlier channels that one per-tensor activation scale handles
  * badly (the LLM.int8() observation): with the dynamic kernel they quantize activations per
  * token instead. On shakespeare-5m, per-tensor everywhere cost +0.23 % perplexity; with
- * down_proj per token, +0.09 % (and 643 against 666 tok/s prefill on the 0.5B shape).
+ * down_proj per token, +0.09 % (and 643 against 666 tok/s prefill on the 0.5B shape, on the
+ * same EPYC host).
  */
 const PER_TOKEN_LAYERS = /down_proj/;
+
+/** Whether the dynamic int8 kernel quantizes this layer's input per token; `name` is the layer's node name (…/mlp/down_proj). */
+export function quantizesActivationsPerToken(name: string): boolean {
+  return PER_TOKEN_LAYERS.test(name);
+}
 
 export interface LinearWeights {
   weight: F32Tensor; // [out, in]
@@ -32,7 +38,7 @@ export interface LinearWeights {
 export function emitLinear(ctx: BuildContext, x: string, name: string, { weight, bias }: LinearWeights): string {
   let y: string;
   if (ctx.precision === 'int8' && ctx.int8Kernel === 'dynamic') {
-    y = PER_TOKEN_LAYERS.test(name) ? emitPerTokenInt8(ctx, x, name, weight) : emitDynamicInt8(ctx, x, name, weight);
+    y = quantizesActivationsPerToken(name) ? emitPerTokenInt8(ctx, x, name, weight) : emitDynamicInt8(ctx, x, name, weight);
   } else if (ctx.precision === 'int8' || ctx.precision === 'int4') {
     y = emitMatMulNBits(ctx, x, name, weight, ctx.precision === 'int8' ? 8 : 4);
   } else {

@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GpuInfo, HardwareSummary } from './hardware-contract.ts';
-import { HardwareSummarySchema } from './hardware-contract.ts';
+import type { GpuInfo, HardwareSummary } from '../../common/hardware-contract.ts';
+import { HardwareSummarySchema } from '../../common/hardware-contract.ts';
 import { planMemory } from './memory-plan.ts';
-import type { ModelSpec } from './model-spec.ts';
+import type { ModelSpec } from '../../common/model-spec.ts';
 import {
   planPrecisions,
   PLAN_HEADROOM,
   TYPICAL_INT4_PERPLEXITY_INCREASE,
   TYPICAL_INT8_PERPLEXITY_INCREASE,
 } from './precision-plan.ts';
-import { PrecisionPlanSchema } from './precision-plan-contract.ts';
-import type { PrecisionPlan } from './precision-plan-contract.ts';
-import { QWEN25_05B } from './reference-model-shapes.ts';
+import { PrecisionPlanSchema } from '../../common/precision-plan-contract.ts';
+import type { PrecisionPlan } from '../../common/precision-plan-contract.ts';
+import { QWEN25_05B } from '../bench/reference-model-shapes.ts';
 
 const GIB = 1024 ** 3;
 const CONTEXT = 4096;

@@ -7,33 +7,39 @@
 //   onnxruntime holds them once loaded (its kernels' own layouts, memory-mapped tables of which
 //   only the touched pages count), the KV cache and a workspace, whose constants the benchmark
 //   (`npm run bench`) measured on the 0.5B and narrow shapes.
-import type { ModelSpec } from './model-spec.ts';
-import type { AttentionMode, Int8Kernel, Precision } from './model-manifest.ts';
+import type { ModelSpec } from '../../common/model-spec.ts';
+import type { AttentionMode, Int8Kernel, Precision } from '../../common/model-manifest.ts';
+import { DEFAULT_INT8_KERNEL, EMBEDDING_BITS } from '../builder/build-model.ts';
+import { QUANT_BLOCK_SIZE, quantizesActivationsPerToken } from '../builder/linear.ts';
 
 // --- Storage, exactly as the graph builder writes it (main/engine/builder/). -------------------
+// The block size, the embedding's bits, the default int8 kernel and which layers quantize
+// per token are the builder's own constants; what follows is how they turn into bytes.
 
-/** Block size of MatMulNBits and of the quantized embedding (GatherBlockQuantized). */
-export const QUANT_BLOCK_SIZE = 32;
 /** Every quantization scale is float32 (MatMulNBits, GatherBlockQuantized, the int8 per-channel scales). Symmetric: no zero points. */
 export const QUANT_SCALE_BYTES = 4;
 /** Bytes per quantized weight value: int8 one, int4 packed two to a byte. */
 export const QUANT_VALUE_BYTES: Record<'int8' | 'int4', number> = { int8: 1, int4: 0.5 };
 /**
- * Quantized builds keep the token embedding (a gather, not a matmul) in int8 blocks of 32 with
- * a float32 scale per block when the hidden size is a multiple of the block, else in float32.
+ * Quantized builds keep the token embedding (a gather, not a matmul) in EMBEDDING_BITS-bit
+ * blocks with a float32 scale per block when the hidden size is a multiple of the block, else in float32.
  */
-export const QUANTIZED_EMBEDDING_VALUE_BYTES = 1;
+const QUANTIZED_EMBEDDING_VALUE_BYTES = EMBEDDING_BITS / 8;
 /** Norm weights, biases, learned position tables and rotary tables have the graph's float type: float16 in fp16 builds, else float32. */
 export const FLOAT_PARAM_BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, int8: 4, int4: 4 };
 /** KV cache element size when not given: float32 on CPU, float16 in an fp16 model. */
 export const DEFAULT_KV_BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, int8: 4, int4: 4 };
-/** The int8 kernel when not given: the builder's default ('dynamic', the CPU's integer GEMM). */
-export const DEFAULT_INT8_KERNEL: Int8Kernel = 'dynamic';
-/**
- * With the dynamic int8 kernel these matrices quantize their input per token (MatMulInteger),
- * which stores a one-byte activation zero point beside each (linear.ts, PER_TOKEN_LAYERS).
- */
-export const PER_TOKEN_INT8_LINEARS: readonly LinearName[] = ['down'];
+/** The builder's node name of each matrix, the part its per-layer rules look at (linear.ts). */
+const BUILDER_LINEAR_NAMES: Record<LinearName, string> = {
+  q: 'q_proj',
+  k: 'k_proj',
+  v: 'v_proj',
+  o: 'o_proj',
+  gate: 'gate_proj',
+  up: 'up_proj',
+  down: 'down_proj',
+  lmHead: 'lm_head',
+};
 
 // --- Parameters. --------------------------------------------------------------------------------
 
@@ -156,7 +162,8 @@ function storedLinearBytes(shape: LinearShape, kind: LinearKind, floatBytes: num
     case 'matmul-nbits-int4':
       return quantizedLinearBytes(shape.rows, shape.cols, 'int4');
     case 'dynamic-int8':
-      return dynamicInt8LinearBytes(shape.rows, shape.cols) + (PER_TOKEN_INT8_LINEARS.includes(shape.name) ? 1 : 0);
+      // A matrix whose input is quantized per token (MatMulInteger) stores a one-byte activation zero point beside it.
+      return dynamicInt8LinearBytes(shape.rows, shape.cols) + (quantizesActivationsPerToken(BUILDER_LINEAR_NAMES[shape.name]) ? 1 : 0);
   }
 }
 

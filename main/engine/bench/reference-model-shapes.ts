@@ -1,6 +1,6 @@
 // Real models' shapes: the benchmark builds them with random weights, so speed is measured at
 // a real model's exact sizes without downloading it, and the planners' tests plan them.
-import type { ModelSpec } from './model-spec.ts';
+import type { ModelSpec } from '../../common/model-spec.ts';
 
 /** Qwen2.5-0.5B: hidden 896, 24 layers, 14/2 heads, FFN 4864, vocab 151936, tied head. */
 export const QWEN25_05B: ModelSpec = {

@@ -3,14 +3,14 @@
 // note; the pick is the best quality that fits with headroom, on the GPU when the WebGPU provider
 // works and the model fits in its memory. A pick on the CPU always carries the reason, because a
 // quiet fallback to the CPU is what users of other local-LLM apps complain about most.
-import type { GpuInfo, HardwareSummary } from './hardware-contract.ts';
+import type { GpuInfo, HardwareSummary } from '../../common/hardware-contract.ts';
 import { fitsIn, planMemory } from './memory-plan.ts';
 import type { MemoryPlanOptions } from './memory-plan.ts';
-import type { Precision } from './model-manifest.ts';
-import type { ModelSpec } from './model-spec.ts';
-import type { PlanDevice, PrecisionOption, PrecisionPlan, PrecisionQuality } from './precision-plan-contract.ts';
+import type { Precision } from '../../common/model-manifest.ts';
+import type { ModelSpec } from '../../common/model-spec.ts';
+import type { PlanDevice, PrecisionOption, PrecisionPlan, PrecisionQuality } from '../../common/precision-plan-contract.ts';
 
-export type { PrecisionPlan } from './precision-plan-contract.ts';
+export type { PrecisionPlan } from '../../common/precision-plan-contract.ts';
 
 /** Each budget keeps this fraction free: estimates are estimates, and the OS and other apps need room. */
 export const PLAN_HEADROOM = 0.1;
