@@ -8,7 +8,7 @@ test('the WebGPU probe answers without throwing, and a failure carries onnxrunti
     assert.equal(status.error, undefined);
     return;
   }
-  // On a machine without a usable adapter (this CI VM has no GPU and no Vulkan loader), Dawn's
+  // On a machine without a usable adapter (no GPU, or no Vulkan loader, as on the CI VMs), Dawn's
   // adapter request fails and that text must reach the user, not a generic "unavailable".
   assert.ok(status.error && status.error.length > 0, 'an error message');
   assert.match(status.error, /webgpu|adapter/i);

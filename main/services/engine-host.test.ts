@@ -80,7 +80,7 @@ describe('the engine host', () => {
       const status = services.handlers['app.status']({});
       const worker = (await status).worker;
       if (ended.message.stats?.device === 'cpu') {
-        // This machine has no working WebGPU: the fallback is visible, with onnxruntime's reason.
+        // No working WebGPU here (the CI VMs have no GPU): the fallback is visible, with onnxruntime's reason.
         assert.match(worker.cpuReason ?? '', /^the WebGPU provider failed: /);
         const notice = events.since(mark, 'chat.notice').find((e) => e.kind === 'cpu-fallback');
         assert.match(notice?.text ?? '', /on the CPU: the WebGPU provider failed: /);

@@ -35,8 +35,8 @@ describe('probeWebGpuInProcess', () => {
       assert.equal(status.error, undefined);
       return;
     }
-    // This machine has no GPU: Dawn's adapter request fails, and that text reaches the caller
-    // word for word, not a crash or a timeout.
+    // Without a usable GPU (as on the CI VMs), Dawn's adapter request fails, and that text
+    // reaches the caller word for word, not a crash or a timeout.
     assert.ok(status.error && status.error.length > 0);
     assert.match(status.error, /webgpu|adapter/i);
     assert.doesNotMatch(status.error, /crashed|timed out/);

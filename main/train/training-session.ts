@@ -47,12 +47,14 @@ export class TrainingSession {
     };
     if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
     // Spinning idle threads (onnxruntime's default) suit a quiet machine: 3,700 against 3,100
-    // tokens/s on shakespeare-5m with 2 threads here. With a core busy elsewhere they halve the
-    // speed instead (1,500 against 2,900), so a busy host should pass spinning: false.
+    // tokens/s on shakespeare-5m with 2 threads, measured on a 2-vCPU x86-64 cloud VM. With a
+    // core busy elsewhere they halve the speed instead (1,500 against 2,900), so a busy host
+    // should pass spinning: false.
     const intraOp = { allow_spinning: options.spinning === false ? '0' : '1' };
     // onnxruntime places shape arithmetic on the CPU by design, and a few ops (LogSoftmax, some
-    // Gathers) have no WebGPU kernel, so strictness is opt-in: measured on an H200, the graph ran
-    // with 131 of 1,500 nodes on the CPU and matched the CPU provider to 2e-6.
+    // Gathers) have no WebGPU kernel, so strictness is opt-in: measured on an NVIDIA H200 (WebGPU
+    // provider, onnxruntime-node 1.30), the graph ran with 131 of 1,500 nodes on the CPU and
+    // matched the CPU provider to 2e-6.
     const strict = options.executionProvider === 'webgpu' && options.allowCpuFallback === false;
     sessionOptions.extra = { session: { intra_op: intraOp, ...(strict ? { disable_cpu_ep_fallback: '1' } : {}) } };
     return new TrainingSession(graph, await InferenceSession.create(graph.graphPath, sessionOptions));

@@ -108,7 +108,8 @@ function sessionOptions(spec: ModelSpec, options: OpenModelOptions): InferenceSe
     ...base,
     // CPU fallback stays allowed: onnxruntime always places the small int64 shape arithmetic
     // (Shape, Gather, Range on sequence lengths) on the CPU, and forbidding it refuses every
-    // decoder graph (seen on an H200). A provider that cannot start still fails loudly below.
+    // decoder graph (seen with onnxruntime-node 1.30's WebGPU provider on an NVIDIA H200). A
+    // provider that cannot start still fails loudly below.
     preferredOutputLocation: outputLocations,
   };
 }
