@@ -15,7 +15,9 @@ export const PrecisionQualitySchema = z.object({
   perplexityIncrease: z.number().nullable(),
   /** reference: fp32 itself; measured: on this model; typical: measured on another model (see note); unmeasured. */
   basis: z.enum(['reference', 'measured', 'typical', 'unmeasured']),
-  /** What the dropdown shows, e.g. "about +0.6 % perplexity (measured on shakespeare-5m)". */
+  /** The other model a 'typical' figure was measured on (so the dropdown can say it is not this model's); null otherwise. */
+  measuredOn: z.string().nullable(),
+  /** What the dropdown shows, e.g. "about +0.6 % perplexity: typical, measured on shakespeare-5m, not on this model". */
   note: z.string(),
 });
 export type PrecisionQuality = z.infer<typeof PrecisionQualitySchema>;

@@ -7,6 +7,7 @@ import type { ModelPlan } from '../common/contracts/models.ts';
 import type { HardwareSummary } from '../common/hardware-contract.ts';
 import { planPrecisions } from '../engine/memory-plan/precision-plan.ts';
 import type { Store } from '../store/store.ts';
+import { measuredPerplexityIncrease } from './measured-perplexity-increase.ts';
 import { requireModel, specOf } from './model-records.ts';
 
 export type DetectHardware = () => Promise<HardwareSummary>;
@@ -36,6 +37,8 @@ export class HardwareService {
   async plan(modelId: string, contextTokens: number = DEFAULT_CHAT_PARAMS.contextLength): Promise<ModelPlan> {
     const spec = specOf(requireModel(this.store, modelId));
     const context = Math.max(1, Math.min(contextTokens, spec.contextLength));
-    return { modelId, plan: planPrecisions(spec, context, await this.get()) };
+    // A precision measured on this model (models.measureQuality) shows its own cost, not the typical one.
+    const perplexityIncrease = measuredPerplexityIncrease(this.store.models.listVariants(modelId));
+    return { modelId, plan: planPrecisions(spec, context, await this.get(), { perplexityIncrease }) };
   }
 }

@@ -219,15 +219,17 @@ test('Apple unified memory: the budget is the GPU-usable share, not all of the R
 
 test('quality notes: fp32 the reference, typical int8/int4 figures from shakespeare-5m, measured ones when given', () => {
   const typical = planPrecisions(qwen25HalfB(), CONTEXT, machine());
-  assert.deepEqual(option(typical, 'fp32').quality, { perplexityIncrease: 0, basis: 'reference', note: 'full precision (the reference)' });
+  assert.deepEqual(option(typical, 'fp32').quality, { perplexityIncrease: 0, basis: 'reference', measuredOn: null, note: 'full precision (the reference)' });
   assert.equal(option(typical, 'int8').quality.perplexityIncrease, TYPICAL_INT8_PERPLEXITY_INCREASE);
-  assert.equal(option(typical, 'int8').quality.note, 'about +0.0–0.1 % perplexity (measured on shakespeare-5m)');
+  assert.equal(option(typical, 'int8').quality.note, 'about +0.0–0.1 % perplexity: typical, measured on shakespeare-5m, not on this model');
+  assert.equal(option(typical, 'int8').quality.measuredOn, 'shakespeare-5m');
   assert.equal(option(typical, 'int4').quality.perplexityIncrease, TYPICAL_INT4_PERPLEXITY_INCREASE);
-  assert.equal(option(typical, 'int4').quality.note, 'about +0.6 % perplexity (measured on shakespeare-5m)');
+  assert.equal(option(typical, 'int4').quality.note, 'about +0.6 % perplexity: typical, measured on shakespeare-5m, not on this model');
+  assert.equal(option(typical, 'int4').quality.measuredOn, 'shakespeare-5m');
   assert.equal(option(typical, 'fp16').quality.basis, 'unmeasured');
 
   const measured = planPrecisions(qwen25HalfB(), CONTEXT, machine(), { perplexityIncrease: { int4: 0.0123, fp16: 0.0001 } });
-  assert.deepEqual(option(measured, 'int4').quality, { perplexityIncrease: 0.0123, basis: 'measured', note: '+1.2 % perplexity, measured on this model' });
+  assert.deepEqual(option(measured, 'int4').quality, { perplexityIncrease: 0.0123, basis: 'measured', measuredOn: null, note: '+1.2 % perplexity, measured on this model' });
   assert.equal(option(measured, 'fp16').quality.note, '+0.01 % perplexity, measured on this model');
   assert.equal(option(measured, 'int8').quality.basis, 'typical');
 });

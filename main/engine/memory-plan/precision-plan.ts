@@ -20,7 +20,8 @@ export const PLAN_HEADROOM = 0.1;
  * 32 windows of 256 tokens), measured by main/engine/runtime/perplexity.test.ts: int8 weights
  * cost +0.0–0.1 %, int4 weights (with the int8 embedding table of quantized builds) about +0.6 %
  * (see EMBEDDING_BITS in main/engine/builder/build-model.ts). Used where a model has no
- * measurement of its own; larger models usually lose less.
+ * measurement of its own (one is taken on request: main/services/quality-measurements.ts); larger
+ * models usually lose less.
  */
 export const TYPICAL_INT8_PERPLEXITY_INCREASE = 0.001;
 export const TYPICAL_INT4_PERPLEXITY_INCREASE = 0.006;
@@ -81,18 +82,19 @@ function chooseGpu(hardware: HardwareSummary): GpuChoice {
 }
 
 function qualityOf(precision: Precision, measured: Partial<Record<Precision, number>>): PrecisionQuality {
-  if (precision === 'fp32') return { perplexityIncrease: 0, basis: 'reference', note: 'full precision (the reference)' };
+  if (precision === 'fp32') return { perplexityIncrease: 0, basis: 'reference', measuredOn: null, note: 'full precision (the reference)' };
   const own = measured[precision];
   if (own !== undefined) {
-    return { perplexityIncrease: own, basis: 'measured', note: `${own >= 0 ? '+' : ''}${percent(own)} perplexity, measured on this model` };
+    return { perplexityIncrease: own, basis: 'measured', measuredOn: null, note: `${own >= 0 ? '+' : ''}${percent(own)} perplexity, measured on this model` };
   }
+  const typical = `typical, measured on ${TYPICAL_SOURCE}, not on this model`;
   if (precision === 'int8') {
-    return { perplexityIncrease: TYPICAL_INT8_PERPLEXITY_INCREASE, basis: 'typical', note: `about +0.0–0.1 % perplexity (measured on ${TYPICAL_SOURCE})` };
+    return { perplexityIncrease: TYPICAL_INT8_PERPLEXITY_INCREASE, basis: 'typical', measuredOn: TYPICAL_SOURCE, note: `about +0.0–0.1 % perplexity: ${typical}` };
   }
   if (precision === 'int4') {
-    return { perplexityIncrease: TYPICAL_INT4_PERPLEXITY_INCREASE, basis: 'typical', note: `about +${percent(TYPICAL_INT4_PERPLEXITY_INCREASE)} perplexity (measured on ${TYPICAL_SOURCE})` };
+    return { perplexityIncrease: TYPICAL_INT4_PERPLEXITY_INCREASE, basis: 'typical', measuredOn: TYPICAL_SOURCE, note: `about +${percent(TYPICAL_INT4_PERPLEXITY_INCREASE)} perplexity: ${typical}` };
   }
-  return { perplexityIncrease: null, basis: 'unmeasured', note: 'not measured; half precision is usually indistinguishable from fp32' };
+  return { perplexityIncrease: null, basis: 'unmeasured', measuredOn: null, note: 'not measured; half precision is usually indistinguishable from fp32' };
 }
 
 function doesNotFitInVram(gpu: GpuInfo, budgetBytes: number, precision: Precision, memoryBytes: number, headroom: number): string {

@@ -17,6 +17,7 @@ function option(precision: PrecisionOption['precision'], memoryMb: number, fit: 
     quality: {
       perplexityIncrease: increase,
       basis: precision === 'fp32' ? 'reference' : increase === null ? 'unmeasured' : 'measured',
+      measuredOn: null,
       note: increase === null ? 'not measured' : `about +${(increase * 100).toFixed(1)} % perplexity (measured on demo)`,
     },
     note: null,
@@ -40,8 +41,8 @@ test('each option reads: precision — memory — fit — quality, and the pick 
     choices.map((c) => c.label),
     [
       'fp32 — 96 MB (120 MB in memory) — does not fit: needs 120 MB, only 90 MB of RAM usable — reference quality',
-      'fp16 — 48 MB (60 MB in memory) — fits in RAM (CPU) — +0.0 % perplexity',
-      'int8 — 9.6 MB (12 MB in memory) — fits in RAM (CPU) — +0.1 % perplexity (recommended)',
+      'fp16 — 48 MB (60 MB in memory) — fits in RAM (CPU) — +0.0 % perplexity (measured on this model)',
+      'int8 — 9.6 MB (12 MB in memory) — fits in RAM (CPU) — +0.1 % perplexity (measured on this model) (recommended)',
       'int4 — 5.6 MB (7 MB in memory) — fits in RAM (CPU) — quality not measured',
     ],
   );
@@ -68,7 +69,9 @@ test('a GPU budget is named in the reason an option does not fit', () => {
   assert.match(precisionChoices(withGpu)[0].label, /only 45 MB on RTX 4060 or 90 MB of RAM usable/);
 });
 
-test('typical quality figures are labelled as such', () => {
-  const typical = { ...option('int4', 7, 'fits-ram-cpu', 0.006), quality: { perplexityIncrease: 0.006, basis: 'typical' as const, note: '' } };
-  assert.equal(qualityText(typical), '+0.6 % perplexity (typical)');
+test('a typical figure names the other model it was measured on; a measured one says it is this model\'s', () => {
+  const typical = { ...option('int4', 7, 'fits-ram-cpu', 0.006), quality: { perplexityIncrease: 0.006, basis: 'typical' as const, measuredOn: 'shakespeare-5m', note: '' } };
+  assert.equal(qualityText(typical), '+0.6 % perplexity (typical, measured on shakespeare-5m)');
+  const measured = { ...typical, quality: { perplexityIncrease: 0.0021, basis: 'measured' as const, measuredOn: null, note: '' } };
+  assert.equal(qualityText(measured), '+0.2 % perplexity (measured on this model)');
 });

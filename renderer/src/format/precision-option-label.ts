@@ -11,14 +11,19 @@ export const FIT_BADGE_TEXT: Record<FitBadge, string> = {
   'does-not-fit': 'does not fit',
 };
 
-/** "+0.6 % perplexity", "reference quality" (fp32), "quality not measured". */
+/**
+ * "+0.4 % perplexity (measured on this model)", "+0.6 % perplexity (typical, measured on
+ * shakespeare-5m)", "reference quality" (fp32), "quality not measured": a figure from another
+ * model always says so, because it is not what this model loses.
+ */
 export function qualityText(option: PrecisionOption): string {
-  const { perplexityIncrease, basis } = option.quality;
+  const { perplexityIncrease, basis, measuredOn } = option.quality;
   if (basis === 'reference') return 'reference quality';
   if (perplexityIncrease === null) return 'quality not measured';
   const percent = perplexityIncrease * 100;
   const sign = percent < 0 ? '−' : '+';
-  return `${sign}${Math.abs(percent).toFixed(1)} % perplexity${basis === 'typical' ? ' (typical)' : ''}`;
+  const source = basis === 'typical' ? ` (typical, measured on ${measuredOn ?? 'another model'})` : ' (measured on this model)';
+  return `${sign}${Math.abs(percent).toFixed(1)} % perplexity${source}`;
 }
 
 /** Why an option that fits nowhere cannot be used: its need against the budgets. */
