@@ -88,6 +88,7 @@ export function App({ client }: { client: ApiClient }) {
           planError={selection.planError}
           precision={precision}
           onPrecision={(p) => void selection.choosePrecision(p)}
+          onMeasureQuality={selection.measureQuality}
           build={build}
           worker={worker}
           workerModelName={worker?.modelId ? (library.modelNames.get(worker.modelId) ?? null) : null}

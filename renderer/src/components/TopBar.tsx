@@ -20,6 +20,8 @@ export interface TopBarProps {
   planError: string | null;
   precision: Precision | null;
   onPrecision: (precision: Precision) => void;
+  /** "Measure quality": this model's own cost of a precision instead of the typical figure. */
+  onMeasureQuality: (precision: Precision) => Promise<void>;
   build: BuildProgress | null;
   worker: WorkerStatus | null;
   workerModelName: string | null;
@@ -36,7 +38,14 @@ export function TopBar(props: TopBarProps) {
     <header className="top-bar">
       <div className="top-bar-controls">
         <ModelSelect models={props.models} modelId={props.modelId} onChange={props.onModel} />
-        <PrecisionSelect plan={props.plan} planError={props.planError} precision={props.precision} hasModel={Boolean(props.modelId)} onChange={props.onPrecision} />
+        <PrecisionSelect
+          plan={props.plan}
+          planError={props.planError}
+          precision={props.precision}
+          hasModel={Boolean(props.modelId)}
+          onChange={props.onPrecision}
+          onMeasureQuality={props.onMeasureQuality}
+        />
       </div>
       {props.adapterName && (
         <div className="top-bar-adapter" role="group" aria-label="Adapter in use">

@@ -23,6 +23,8 @@ export interface ModelSelectionState {
   build: BuildProgress | null;
   chooseModel: (modelId: string | null) => Promise<void>;
   choosePrecision: (precision: Precision) => Promise<void>;
+  /** Measures what the precision costs this model (models.measureQuality) and shows the plan with it; rejects with the reason it could not. */
+  measureQuality: (precision: Precision) => Promise<void>;
 }
 
 export function useModelSelection(
@@ -97,6 +99,14 @@ export function useModelSelection(
     [applySelection, ensureVariant, selection.modelId],
   );
 
+  const measureQuality = useCallback(
+    async (measured: Precision) => {
+      if (!selection.modelId) return;
+      setPlan(await client.call('models.measureQuality', { modelId: selection.modelId, precision: measured, contextTokens: contextLength }));
+    },
+    [client, contextLength, selection.modelId],
+  );
+
   const build = precision && selection.modelId ? (builds[buildKey(selection.modelId, precision)] ?? null) : null;
-  return { selection, precision, plan, planError, effectiveContext, build, chooseModel, choosePrecision };
+  return { selection, precision, plan, planError, effectiveContext, build, chooseModel, choosePrecision, measureQuality };
 }

@@ -1,0 +1,53 @@
+// "Measure quality" in Chromium on the web shell: with the demo model at int4, the Quantization
+// dropdown labels int4's cost as typical and names the model it was measured on; Measure quality
+// builds and scores int4 and fp32 on the bundled text, and the label becomes this model's own.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { chooseModel, openApp, precisionSelect } from './chat-page.ts';
+import { launchChromium } from './chromium.ts';
+import { webE2eSkipReason } from './prerequisites.ts';
+import { startWebShell, type WebShellProcess } from './web-shell-process.ts';
+
+const skip = await webE2eSkipReason();
+const DEMO = 'Shakespeare 5M (demo) (bundled demo)';
+
+describe('web shell: Measure quality', () => {
+  let dataDir: string;
+  let shell: WebShellProcess | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+
+  before(async () => {
+    if (skip) return;
+    dataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-quality-'));
+    shell = await startWebShell(dataDir);
+    browser = await launchChromium();
+    page = await openApp(browser, shell.url);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await shell?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("the typical int4 figure, named as another model's, gives way to this model's measured one", { skip, timeout: 180_000 }, async () => {
+    await chooseModel(page, DEMO);
+    await precisionSelect(page).selectOption('int4');
+    const int4 = precisionSelect(page).locator('option[value="int4"]');
+    assert.match(await int4.innerText(), /\+0\.6 % perplexity \(typical, measured on shakespeare-5m\)/);
+
+    const measure = page.getByRole('button', { name: 'Measure quality' });
+    await measure.click();
+    await precisionSelect(page).locator('option[value="int4"]', { hasText: 'measured on this model' }).waitFor({ state: 'attached' });
+    assert.doesNotMatch(await int4.innerText(), /typical/);
+    assert.match(await page.locator('#precision-detail').innerText(), /perplexity, measured on this model/);
+    await measure.waitFor({ state: 'detached' });
+    // int8 was not measured: it still says whose figure it shows.
+    assert.match(await precisionSelect(page).locator('option[value="int8"]').innerText(), /typical, measured on shakespeare-5m/);
+  });
+});
