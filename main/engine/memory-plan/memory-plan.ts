@@ -440,6 +440,13 @@ export interface WorkspaceModel {
  */
 export const REFERENCE_ATTENTION_SCORE_MATRICES = 2.5;
 
+/**
+ * fixedBytes: what any session holds whatever the model's size (the arena's first chunks, thread
+ * pools, the loaded graph and kernel registries). Fitted to the demo model (4.7 M parameters), where
+ * nothing else weighs: peaks of 186-199 MiB against a 100 MiB runtime and 5-20 MiB of weights
+ * (main/engine/bench/memory-plan-measured-peaks.test.ts). 40 MiB, fitted on the 0.5B shape alone,
+ * under-planned every row of both shapes.
+ */
 export const DEFAULT_WORKSPACE: Omit<WorkspaceModel, 'activationBytes'> = {
   prefillChunkTokens: 512,
   hiddenBuffers: 4,
@@ -447,8 +454,15 @@ export const DEFAULT_WORKSPACE: Omit<WorkspaceModel, 'activationBytes'> = {
   intermediateBuffers: 3,
   logitsRows: 1,
   attentionScoresFactor: 0,
-  fixedBytes: 40 * 1024 * 1024,
+  fixedBytes: 80 * 1024 * 1024,
 };
+
+/**
+ * The dynamic int8 kernel (MatMulInteger) writes an int32 accumulator beside the float result it
+ * is scaled into, so one more intermediate-width tensor is alive in the MLP: at a 4,088-token
+ * prefill of the 0.5B shape that is 76 MiB, most of what the plan missed there.
+ */
+const DYNAMIC_INT8_EXTRA_INTERMEDIATE_BUFFERS = 1;
 
 export function workspaceBytes(spec: ModelSpec, contextTokens: number, model: WorkspaceModel, batch = 1): number {
   const { attention, hiddenSize: hidden, mlp } = spec;
@@ -510,9 +524,11 @@ export function planMemory(spec: ModelSpec, precision: Precision, contextTokens:
   const batch = opts.batch ?? 1;
   const kvBytesPerElement = opts.kvBytesPerElement ?? DEFAULT_KV_BYTES[precision];
   const attentionScoresFactor = (opts.attention ?? 'fused') === 'reference' ? REFERENCE_ATTENTION_SCORE_MATRICES : 0;
-  const workspaceModel: WorkspaceModel = { ...DEFAULT_WORKSPACE, activationBytes: kvBytesPerElement, attentionScoresFactor, ...opts.workspace };
   const onGpu = opts.device === 'gpu';
   const variant: BuildVariant = onGpu ? { ...opts, int8Kernel: opts.int8Kernel ?? 'blockwise', prefillGraph: false } : opts;
+  const prefillKind = linearKind(precision === 'int4' && hasPrefillGraph(precision, variant) ? 'int8' : precision, variant.int8Kernel ?? DEFAULT_INT8_KERNEL);
+  const intermediateBuffers = DEFAULT_WORKSPACE.intermediateBuffers + (prefillKind === 'dynamic-int8' ? DYNAMIC_INT8_EXTRA_INTERMEDIATE_BUFFERS : 0);
+  const workspaceModel: WorkspaceModel = { ...DEFAULT_WORKSPACE, intermediateBuffers, activationBytes: kvBytesPerElement, attentionScoresFactor, ...opts.workspace };
   const weights = weightBytes(spec, precision, variant);
   const resident = onGpu ? weights : residentWeightBytes(spec, precision, contextTokens * batch, variant);
   const kv = kvCacheBytes(spec, contextTokens, kvBytesPerElement, batch);
