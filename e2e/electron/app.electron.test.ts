@@ -88,7 +88,7 @@ describe('the Electron app', () => {
       window.hearth.pickPath({ kind: 'disk', title: 'x' }),
     ])`)) as { ok: boolean; error?: { code: string } }[];
     assert.equal(results[0].ok, true);
-    assert.deepEqual([results[1].ok, results[1].error?.code], [false, 'invalid-input']);
+    assert.deepEqual([results[1].ok, results[1].error?.code], [false, 'not-found'], 'an unknown method is refused as answerApiCall refuses it');
     assert.deepEqual([results[2].ok, results[2].error?.code], [false, 'invalid-input'], 'the picker checks its request before any dialog opens');
   });
 
