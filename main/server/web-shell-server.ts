@@ -81,7 +81,8 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
   const openStreams = new Set<() => void>();
   let port = 0;
 
-  const server = createServer((request, response) => {
+  // Without Host, Node itself would answer a bare 400; the guard answers instead (403, with a reason and, under /api/, an envelope).
+  const server = createServer({ requireHostHeader: false }, (request, response) => {
     answer(request, response).catch((error: unknown) => {
       if (error instanceof ClientGoneError) return void response.destroy(); // no one is left to answer
       log(`${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
