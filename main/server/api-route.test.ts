@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../common/contracts/api-error.ts';
-import { MAX_BODY_BYTES } from './api-route.ts';
+import { MAX_BODY_BYTES, MAX_DRAIN_BYTES } from './api-route.ts';
 import { bearer, callApi, fakeBackend, send, startTestShell } from './web-shell-test-support.ts';
 import type { WebShell } from './web-shell-server.ts';
 
@@ -131,6 +131,11 @@ describe('web shell API calls', () => {
       assert.equal(answer.status, 413, `request ${index}`);
       assert.match(envelope(answer.body).error?.message ?? '', /larger than the 4 MiB limit/);
     }
+
+    // Past the drain cap the server stops reading and closes; the answer, sent first, still arrives.
+    const past = Buffer.alloc(MAX_DRAIN_BYTES + 8 * MAX_BODY_BYTES, 'a');
+    const capped = await send(shell, { method: 'POST', path: '/api/chat.send', headers: { ...headers, 'Content-Length': String(past.length) }, body: past });
+    assert.equal(capped.status, 413);
 
     // The server still answers afterwards.
     assert.equal((await callApi(shell, 'conversations.list', {})).status, 200);
