@@ -1,5 +1,6 @@
 // One test file's Hearth as a user meets it: a temporary data folder, `hearth serve` on it, and
-// Chromium on the printed address. close() undoes all three, whatever started.
+// Chromium on the printed address. restart() stops the server and starts it again on the same
+// folder (the page is left to the test); close() undoes all three, whatever started.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ export interface AppSession {
   dataDir: string;
   shell: WebShellProcess;
   page: Page;
+  /** Stops `hearth serve` (SIGTERM) and starts it again on the same data folder: resolves with the old one's exit code. */
+  restart(): Promise<number | null>;
   /** Closes the browser, stops the server and removes the data folder; resolves with the server's exit code. */
   close(): Promise<number | null>;
 }
@@ -32,7 +35,18 @@ export async function openAppSession(name: string, prepare?: (dataDir: string) =
     shell = await startWebShell(dataDir);
     browser = await launchChromium();
     const page = await openApp(browser, shell.url);
-    return { dataDir, shell, page, close };
+    const session: AppSession = {
+      dataDir,
+      shell,
+      page,
+      close,
+      restart: async () => {
+        const code = await session.shell.stop();
+        shell = session.shell = await startWebShell(dataDir);
+        return code;
+      },
+    };
+    return session;
   } catch (error) {
     await close();
     throw error;

@@ -3,36 +3,26 @@
 // builds and scores int4 and fp32 on the bundled text, and the label becomes this model's own.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { chooseModel, openApp, precisionSelect } from './chat-page.ts';
-import { launchChromium } from './chromium.ts';
+import type { Page } from 'playwright-core';
+import { openAppSession, type AppSession } from './app-session.ts';
+import { chooseModel, precisionSelect } from './chat-page.ts';
 import { webE2eSkipReason } from './prerequisites.ts';
-import { startWebShell, type WebShellProcess } from './web-shell-process.ts';
 
 const skip = await webE2eSkipReason();
 const DEMO = 'Shakespeare 5M (demo) (bundled demo)';
 
 describe('web shell: Measure quality', () => {
-  let dataDir: string;
-  let shell: WebShellProcess | undefined;
-  let browser: Browser | undefined;
+  let app: AppSession | undefined;
   let page: Page;
 
   before(async () => {
     if (skip) return;
-    dataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-quality-'));
-    shell = await startWebShell(dataDir);
-    browser = await launchChromium();
-    page = await openApp(browser, shell.url);
+    app = await openAppSession('quality');
+    page = app.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await shell?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await app?.close();
   });
 
   test("the typical int4 figure, named as another model's, gives way to this model's measured one", { skip, timeout: 180_000 }, async () => {

@@ -5,14 +5,11 @@
 // loads the model again.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { assistantArticles, chooseModel, messageText, modelStatus, newChat, openApp, sendMessage, userArticles, waitForReplyToEnd } from './chat-page.ts';
-import { launchChromium } from './chromium.ts';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { openAppSession, type AppSession } from './app-session.ts';
+import { assistantArticles, chooseModel, messageText, modelStatus, newChat, sendMessage, userArticles, waitForReplyToEnd } from './chat-page.ts';
 import { webE2eSkipReason } from './prerequisites.ts';
-import { startWebShell, type WebShellProcess } from './web-shell-process.ts';
 
 const skip = await webE2eSkipReason();
 const DEMO = 'Shakespeare 5M (demo) (bundled demo)';
@@ -34,23 +31,17 @@ function openConversationButton(page: Page) {
 }
 
 describe('web shell: reopen the open conversation, and unload the model', () => {
-  let dataDir: string;
-  let shell: WebShellProcess | undefined;
-  let browser: Browser | undefined;
+  let app: AppSession | undefined;
   let page: Page;
 
   before(async () => {
     if (skip) return;
-    dataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-reopen-'));
-    shell = await startWebShell(dataDir);
-    browser = await launchChromium();
-    page = await openApp(browser, shell.url);
+    app = await openAppSession('reopen');
+    page = app.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await shell?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await app?.close();
   });
 
   test('a first message opens a conversation whose whole title is its tooltip', { skip, timeout: 180_000 }, async () => {
@@ -63,13 +54,13 @@ describe('web shell: reopen the open conversation, and unload the model', () => 
 
   test('Unload, shown with the memory the model uses, ends the model process; the next message loads it again', { skip, timeout: 180_000 }, async () => {
     await modelStatus(page).filter({ hasText: /uses \d/ }).waitFor();
-    const workers = childPids(shell!.pid);
+    const workers = childPids(app!.shell.pid);
     assert.ok(workers.length > 0, 'the inference worker runs while the model is loaded');
 
     await unloadButton(page).click();
     await modelStatus(page).filter({ hasText: 'No model loaded' }).waitFor();
     assert.equal(await unloadButton(page).count(), 0, 'nothing left to unload');
-    const still = childPids(shell!.pid).filter((pid) => workers.includes(pid));
+    const still = childPids(app!.shell.pid).filter((pid) => workers.includes(pid));
     assert.deepEqual(still, [], 'the worker that held the model has ended, and its memory with it');
 
     await waitForReplyToEnd(await sendMessage(page, 'Speak again.'));
@@ -86,9 +77,8 @@ describe('web shell: reopen the open conversation, and unload the model', () => 
   });
 
   test('after a restart of the app, it is open again; after "New chat" and a reload, nothing is', { skip, timeout: 180_000 }, async () => {
-    assert.equal(await shell!.stop(), 0);
-    shell = await startWebShell(dataDir);
-    await page.goto(shell.url);
+    assert.equal(await app!.restart(), 0);
+    await page.goto(app!.shell.url);
     await userArticles(page).first().waitFor();
     assert.equal(await messageText(userArticles(page).first()), PROMPT);
 

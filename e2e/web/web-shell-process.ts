@@ -1,13 +1,12 @@
 // The web shell as a user starts it: `node bin/hearth.mjs serve --data-dir DIR --port 0` in a
 // subprocess, whose one stdout line gives the address with the launch's token. Also the CLI
 // import a new user runs before it. The e2e specs drive the app only from the outside.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { spawnServe } from '../../main/services/app-process-test-support.ts';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 
-/** Long enough for a cold start of tsx, the store and the services on a busy 2-core machine. */
-const START_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 20_000;
 
 export interface WebShellProcess {
@@ -23,37 +22,8 @@ export interface WebShellProcess {
 
 /** Starts `hearth serve` on a free port and resolves once it printed its address. */
 export async function startWebShell(dataDir: string): Promise<WebShellProcess> {
-  const child = spawn(process.execPath, ['bin/hearth.mjs', 'serve', '--data-dir', dataDir, '--port', '0'], {
-    cwd: REPO_ROOT,
-    // The test runner's own flags (--import tsx, --test) are not for the app.
-    env: { ...process.env, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hearth serve printed no address within ${START_TIMEOUT_MS / 1000} s:\n${stderr}`)), START_TIMEOUT_MS);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)$/m.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`hearth serve exited with ${code} before printing its address:\n${stderr}`));
-    });
-  }).catch((error: unknown) => {
-    child.kill('SIGKILL');
-    throw error;
-  });
-
-  return { url, pid: child.pid!, stderr: () => stderr, stop: () => stopProcess(child, exited) };
+  const { child, url, exited, stderr } = await spawnServe(dataDir);
+  return { url: url.href, pid: child.pid!, stderr, stop: () => stopProcess(child, exited) };
 }
 
 async function stopProcess(child: ChildProcess, exited: Promise<number | null>): Promise<number | null> {

@@ -4,10 +4,11 @@
 // crash left behind (after SQLite's own integrity check).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp } from 'node:fs/promises';
+import { cp, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before } from 'node:test';
 import type { ApiInput, ApiMethod, ApiOutput } from '../common/contracts/api.ts';
 import type { ApiErrorData } from '../common/contracts/api-error.ts';
 import { openModelSource } from '../engine/architectures/model-source.ts';
@@ -15,7 +16,7 @@ import { databaseFileIn, openStore } from '../store/store.ts';
 import { initLoraAdapter } from '../train/lora-adapter.ts';
 import { writePeftAdapter } from '../train/peft-adapter-files.ts';
 import { BUNDLED_MODEL_ID } from './library-service.ts';
-import { BUNDLED_MODEL_DIR, REPO_ROOT } from './services-test-support.ts';
+import { BUNDLED_MODEL_DIR, REPO_ROOT, scratchDir } from './services-test-support.ts';
 
 /** Starting the app compiles the sources through tsx: generous on a slow, shared machine. */
 const START_TIMEOUT_MS = 90_000;
@@ -43,22 +44,74 @@ export interface AppProcess {
   stderr(): string;
 }
 
-/** Starts `hearth serve --data-dir <dataDir>` and waits for its address. */
-export async function startApp(dataDir: string): Promise<AppProcess> {
+/** A kill test's scratch folder (inputs beside a `data` folder) and the app processes it started. */
+export interface KillTestScratch {
+  /** The scratch folder, for the test's own inputs (datasets, folders to import). */
+  readonly dir: string;
+  /** The app's data folder, kept across the kill and the restart. */
+  readonly dataDir: string;
+  /** Starts the app on dataDir; every app started is SIGKILLed (if still running) after the file's tests. */
+  start(): Promise<AppProcess>;
+}
+
+/** Registers the file's before/after hooks: a new scratch folder with an empty `data` folder, removed at the end. */
+export function useKillTestScratch(prefix: string): KillTestScratch {
+  let scratch: { dir: string; remove(): Promise<void> } | undefined;
+  const apps: AppProcess[] = [];
+  before(async () => {
+    scratch = await scratchDir(prefix);
+    await mkdir(join(scratch.dir, 'data'));
+  });
+  after(async () => {
+    for (const app of apps) await app.killHard().catch(() => {});
+    await scratch?.remove();
+  });
+  return {
+    get dir() {
+      return scratch!.dir;
+    },
+    get dataDir() {
+      return join(scratch!.dir, 'data');
+    },
+    async start() {
+      const app = await startApp(join(scratch!.dir, 'data'));
+      apps.push(app);
+      return app;
+    },
+  };
+}
+
+/** A `hearth serve` process that printed its address. */
+export interface ServeProcess {
+  child: ChildProcess;
+  /** The printed address, with the launch's token: http://127.0.0.1:PORT/?token=TOKEN */
+  url: URL;
+  /** Resolves with the exit code once the process is gone. */
+  exited: Promise<number | null>;
+  /** What it wrote on stderr so far (its start-up notices, the workers' own output). */
+  stderr(): string;
+}
+
+/**
+ * Starts `hearth serve --data-dir <dataDir> --port 0` as a user would, in a process of its own,
+ * and resolves once it printed its address (the kill tests and the e2e specs both start it so).
+ */
+export async function spawnServe(dataDir: string): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['bin/hearth.mjs', 'serve', '--data-dir', dataDir, '--port', '0'], {
     cwd: REPO_ROOT,
+    // The test runner's own flags (--import tsx, --test) are not for the app.
     env: { ...process.env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<URL>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hearth serve printed no address within ${START_TIMEOUT_MS} ms:\n${stderr}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`hearth serve printed no address within ${START_TIMEOUT_MS / 1000} s:\n${stderr}`)), START_TIMEOUT_MS);
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      const match = /^listening on (\S+)$/m.exec(stdout);
+      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)$/m.exec(stdout);
       if (match) {
         clearTimeout(timer);
         resolve(new URL(match[1]));
@@ -68,7 +121,16 @@ export async function startApp(dataDir: string): Promise<AppProcess> {
       clearTimeout(timer);
       reject(new Error(`hearth serve exited with ${code} before printing its address:\n${stderr}`));
     });
+  }).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
   });
+  return { child, url, exited, stderr: () => stderr };
+}
+
+/** Starts `hearth serve --data-dir <dataDir>` and waits for its address. */
+export async function startApp(dataDir: string): Promise<AppProcess> {
+  const { child, url, exited, stderr } = await spawnServe(dataDir);
   const token = url.searchParams.get('token') ?? '';
   const pid = child.pid!;
   return {
@@ -83,7 +145,7 @@ export async function startApp(dataDir: string): Promise<AppProcess> {
       stopOnce(child);
       return exited;
     },
-    stderr: () => stderr,
+    stderr,
   };
 }
 

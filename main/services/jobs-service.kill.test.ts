@@ -3,18 +3,17 @@
 // must not linger as an orphan, the database must be intact with everything the user had, and
 // the restarted app must show the job as interrupted and resumable, resume it from that
 // checkpoint (the steps go on from there, never back to 0) and finish it.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobDetail } from '../common/contracts/jobs.ts';
 import { lastCheckpointStep } from './job-records.ts';
 import { INTERRUPTED_BY_CLOSE } from './jobs-service.ts';
 import { BUNDLED_MODEL_ID } from './library-service.ts';
 import { jobDataDir } from './model-paths.ts';
-import { isRunning, lostUserData, readUserData, seedUserData, startApp, waitFor, type AppProcess, type UserData } from './app-process-test-support.ts';
-import { scratchDir } from './services-test-support.ts';
+import { isRunning, lostUserData, readUserData, seedUserData, useKillTestScratch, waitFor, type UserData } from './app-process-test-support.ts';
 
 const NAMES = ['Romeo', 'Juliet', 'Hamlet', 'Ophelia', 'Macbeth', 'Portia', 'Viola', 'Lear', 'Puck', 'Oberon', 'Titania', 'Othello'];
 const greet = (name: string) => JSON.stringify({ messages: [{ role: 'user', content: `Greet ${name}.` }, { role: 'assistant', content: `Good morrow, ${name}!` }] });
@@ -22,33 +21,15 @@ const STEPS = 24;
 const CHECKPOINT_EVERY = 4;
 const JOB_TIMEOUT_MS = 180_000;
 
-let scratch: { dir: string; remove(): Promise<void> };
-let dataDir: string;
-const apps: AppProcess[] = [];
-
-before(async () => {
-  scratch = await scratchDir('hearth-kill-job-');
-  dataDir = join(scratch.dir, 'data');
-  await mkdir(dataDir);
-});
-after(async () => {
-  for (const app of apps) await app.killHard().catch(() => {});
-  await scratch.remove();
-});
-
-async function start(): Promise<AppProcess> {
-  const app = await startApp(dataDir);
-  apps.push(app);
-  return app;
-}
+const scratch = useKillTestScratch('hearth-kill-job-');
 
 describe('kill -9 of the app during a fine-tune job', { timeout: 400_000 }, () => {
   it('resumes from its last checkpoint after a restart and finishes, with nothing lost', async () => {
     const trainPath = join(scratch.dir, 'greet.jsonl');
     await writeFile(trainPath, NAMES.map(greet).join('\n') + '\n');
-    const first = await start();
-    await seedUserData(first, dataDir, scratch.dir);
-    const had: UserData = readUserData(dataDir).data;
+    const first = await scratch.start();
+    await seedUserData(first, scratch.dataDir, scratch.dir);
+    const had: UserData = readUserData(scratch.dataDir).data;
 
     const job = await first.call('jobs.create', {
       baseModelId: BUNDLED_MODEL_ID,
@@ -75,13 +56,13 @@ describe('kill -9 of the app during a fine-tune job', { timeout: 400_000 }, () =
       assert.ok(workers.length > 0, 'the training process was found under the app');
       await waitFor('the orphaned training process to exit', () => workers.every((pid) => !isRunning(pid)), 30_000);
     }
-    const checkpoint = lastCheckpointStep(jobDataDir(dataDir, job.id));
+    const checkpoint = lastCheckpointStep(jobDataDir(scratch.dataDir, job.id));
     assert.ok(checkpoint !== null && checkpoint >= running.checkpointStep!, `a checkpoint is on disk (${checkpoint})`);
-    const crashed = readUserData(dataDir);
+    const crashed = readUserData(scratch.dataDir);
     assert.equal(crashed.integrity, 'ok');
     assert.deepEqual(lostUserData(had, crashed.data), [], 'nothing the user had is gone');
 
-    const second = await start();
+    const second = await scratch.start();
     // The notices follow the address line on stderr.
     await waitFor('the start-up notice', () => /A fine-tune job was cut off when Hearth last stopped/.test(second.stderr()), 10_000);
     const interrupted = await second.call('jobs.get', { jobId: job.id });
@@ -115,7 +96,7 @@ describe('kill -9 of the app during a fine-tune job', { timeout: 400_000 }, () =
     assert.ok(done.adapterDir && existsSync(join(done.adapterDir, 'adapter_model.safetensors')), 'the trained adapter joined the library');
 
     assert.equal(await second.stop(), 0, second.stderr());
-    const closed = readUserData(dataDir);
+    const closed = readUserData(scratch.dataDir);
     assert.equal(closed.integrity, 'ok');
     assert.deepEqual(lostUserData(had, closed.data), [], 'nothing the user had is gone');
     assert.ok(closed.data.adapters.some((adapter) => adapter.id === done.adapterId));

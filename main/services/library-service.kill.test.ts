@@ -4,36 +4,18 @@
 // app has opened config.json to read it. The database must be intact with everything the user
 // had, the restarted app must list no model for the folder (no record pointing at files it never
 // finished checking), and the same folder must import when tried again.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { copyFile, cp, mkdir, rm } from 'node:fs/promises';
+import { copyFile, cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lostUserData, readUserData, seedUserData, startApp, waitFor, type AppProcess, type UserData } from './app-process-test-support.ts';
-import { BUNDLED_MODEL_DIR, scratchDir } from './services-test-support.ts';
+import { lostUserData, readUserData, seedUserData, useKillTestScratch, waitFor, type UserData } from './app-process-test-support.ts';
+import { BUNDLED_MODEL_DIR } from './services-test-support.ts';
 
 const skip = process.platform === 'win32' ? 'named pipes made by mkfifo (the deterministic kill point) exist on Linux and macOS only' : false;
 
-let scratch: { dir: string; remove(): Promise<void> };
-let dataDir: string;
-const apps: AppProcess[] = [];
-
-before(async () => {
-  scratch = await scratchDir('hearth-kill-import-');
-  dataDir = join(scratch.dir, 'data');
-  await mkdir(dataDir);
-});
-after(async () => {
-  for (const app of apps) await app.killHard().catch(() => {});
-  await scratch.remove();
-});
-
-async function start(): Promise<AppProcess> {
-  const app = await startApp(dataDir);
-  apps.push(app);
-  return app;
-}
+const scratch = useKillTestScratch('hearth-kill-import-');
 
 /** Opens the pipe's writing end without blocking: undefined while no process reads it. */
 function openedByAReader(pipe: string): number | undefined {
@@ -47,9 +29,9 @@ function openedByAReader(pipe: string): number | undefined {
 
 describe('kill -9 of the app during a model import', { skip, timeout: 300_000 }, () => {
   it('leaves no model record behind, and the folder imports after a restart', async () => {
-    const first = await start();
-    await seedUserData(first, dataDir, scratch.dir);
-    const had: UserData = readUserData(dataDir).data;
+    const first = await scratch.start();
+    await seedUserData(first, scratch.dataDir, scratch.dir);
+    const had: UserData = readUserData(scratch.dataDir).data;
 
     const folder = join(scratch.dir, 'imported-model');
     await cp(BUNDLED_MODEL_DIR, folder, { recursive: true });
@@ -72,12 +54,12 @@ describe('kill -9 of the app during a model import', { skip, timeout: 300_000 },
     closeSync(fd);
     assert.match((await ended).message, /socket hang up|ECONNRESET/, 'the call was cut off by the kill, not answered');
 
-    const crashed = readUserData(dataDir);
+    const crashed = readUserData(scratch.dataDir);
     assert.equal(crashed.integrity, 'ok');
     assert.deepEqual(lostUserData(had, crashed.data), [], 'nothing the user had is gone');
     assert.ok(!crashed.data.models.some((model) => model.sourceDir === folder), 'no record of the model cut off');
 
-    const second = await start();
+    const second = await scratch.start();
     assert.ok(!(await second.call('models.list', {})).some((model) => model.name === 'Cut off'), 'the model cut off is not listed');
     await rm(join(folder, 'config.json'));
     await copyFile(join(BUNDLED_MODEL_DIR, 'config.json'), join(folder, 'config.json'));
@@ -85,7 +67,7 @@ describe('kill -9 of the app during a model import', { skip, timeout: 300_000 },
     assert.ok((await second.call('models.list', {})).some((model) => model.id === imported.id), 'the retry imports it');
 
     assert.equal(await second.stop(), 0, second.stderr());
-    const closed = readUserData(dataDir);
+    const closed = readUserData(scratch.dataDir);
     assert.equal(closed.integrity, 'ok');
     assert.deepEqual(lostUserData(had, closed.data), [], 'nothing the user had is gone');
   });

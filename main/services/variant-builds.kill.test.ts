@@ -3,44 +3,24 @@
 // with everything the user had (an int8 variant built before included), and the restarted app
 // must show no variant as ready that is not, leave no partial folder behind, and build the
 // variant again when asked.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelSummary } from '../common/contracts/models.ts';
 import { MANIFEST_FILE } from '../common/model-manifest.ts';
 import { readManifest } from '../engine/runtime/model-session.ts';
-import { lostUserData, readUserData, seedUserData, startApp, waitFor, type AppProcess, type UserData } from './app-process-test-support.ts';
+import { lostUserData, readUserData, seedUserData, useKillTestScratch, waitFor, type AppProcess, type UserData } from './app-process-test-support.ts';
 import { BUNDLED_MODEL_ID } from './library-service.ts';
 import { modelDataDir, variantDir } from './model-paths.ts';
-import { scratchDir } from './services-test-support.ts';
 
 const BUILD_TIMEOUT_MS = 120_000;
 
-let scratch: { dir: string; remove(): Promise<void> };
-let dataDir: string;
-const apps: AppProcess[] = [];
-
-before(async () => {
-  scratch = await scratchDir('hearth-kill-build-');
-  dataDir = join(scratch.dir, 'data');
-  await mkdir(dataDir);
-});
-after(async () => {
-  for (const app of apps) await app.killHard().catch(() => {});
-  await scratch.remove();
-});
-
-async function start(): Promise<AppProcess> {
-  const app = await startApp(dataDir);
-  apps.push(app);
-  return app;
-}
+const scratch = useKillTestScratch('hearth-kill-build-');
 
 /** The demo model's partial build folders on disk (beside its variants). */
 function partialFolders(): string[] {
-  const dir = modelDataDir(dataDir, BUNDLED_MODEL_ID);
+  const dir = modelDataDir(scratch.dataDir, BUNDLED_MODEL_ID);
   return existsSync(dir) ? readdirSync(dir).filter((name) => name.includes('.partial')) : [];
 }
 
@@ -67,42 +47,42 @@ async function assertWhole(dir: string): Promise<void> {
 
 describe('kill -9 of the app during a variant build', { timeout: 300_000 }, () => {
   it('leaves no half-written variant: after a restart it is failed, its partial folder gone, and it builds again', async () => {
-    const first = await start();
-    await seedUserData(first, dataDir, scratch.dir);
+    const first = await scratch.start();
+    await seedUserData(first, scratch.dataDir, scratch.dir);
     await built(first, 'int8');
-    const had: UserData = readUserData(dataDir).data;
+    const had: UserData = readUserData(scratch.dataDir).data;
 
     await first.call('models.buildVariant', { modelId: BUNDLED_MODEL_ID, precision: 'int4' });
     // The kill comes once the build has started writing into its partial folder.
     await waitFor(
       'the int4 build to start writing',
-      () => partialFolders().some((name) => readdirSync(join(modelDataDir(dataDir, BUNDLED_MODEL_ID), name)).length > 0),
+      () => partialFolders().some((name) => readdirSync(join(modelDataDir(scratch.dataDir, BUNDLED_MODEL_ID), name)).length > 0),
       BUILD_TIMEOUT_MS,
       5,
     );
     await first.killHard();
 
-    const int4Dir = variantDir(dataDir, BUNDLED_MODEL_ID, 'int4');
+    const int4Dir = variantDir(scratch.dataDir, BUNDLED_MODEL_ID, 'int4');
     assert.equal(partialFolders().length, 1, 'the kill cut the build off while it wrote (it had not finished)');
     assert.ok(!existsSync(join(int4Dir, MANIFEST_FILE)), 'nothing was moved into place');
-    const crashed = readUserData(dataDir);
+    const crashed = readUserData(scratch.dataDir);
     assert.equal(crashed.integrity, 'ok');
     assert.deepEqual(lostUserData(had, crashed.data), [], 'nothing the user had is gone');
 
-    const second = await start();
+    const second = await scratch.start();
     assert.deepEqual(partialFolders(), [], 'the partial folder the kill left was removed at start-up');
     const cut = await variant(second, 'int4');
     assert.equal(cut?.status, 'failed', 'the build cut off is not shown as ready (nor as still building)');
     assert.match(cut?.error ?? '', /cut off when Hearth stopped/);
     assert.equal((await variant(second, 'int8'))?.status, 'ready', 'the variant built before the kill is still ready');
-    await assertWhole(variantDir(dataDir, BUNDLED_MODEL_ID, 'int8'));
+    await assertWhole(variantDir(scratch.dataDir, BUNDLED_MODEL_ID, 'int8'));
 
     await built(second, 'int4');
     await assertWhole(int4Dir);
     assert.deepEqual(partialFolders(), [], 'the rebuild left no partial folder');
 
     assert.equal(await second.stop(), 0, second.stderr());
-    const closed = readUserData(dataDir);
+    const closed = readUserData(scratch.dataDir);
     assert.equal(closed.integrity, 'ok');
     assert.deepEqual(lostUserData(had, closed.data), [], 'nothing the user had is gone');
   });
