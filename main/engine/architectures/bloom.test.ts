@@ -77,3 +77,9 @@ test('bloom: a config without any hidden size names both field names', async (t)
   await writeTestModel(dir, { config: withoutHidden, tensors: bloomTensors() });
   await assert.rejects(openModelSource(dir), /- hidden_size: required \(or n_embed\)/);
 });
+
+test('bloom: a corrupt head count (a billion) is refused by the config check, before any slope is made', async (t) => {
+  const dir = await tempModelDir(t);
+  await writeTestModel(dir, { config: { ...config, n_embed: 1e9, num_attention_heads: 1e9 }, tensors: bloomTensors() });
+  await assert.rejects(openModelSource(dir), /num_attention_heads: more attention heads than any model has \(at most 4096\)/);
+});

@@ -7,7 +7,7 @@ import { bloomAlibiSlopes } from './alibi-slopes.ts';
 import type { ArchitectureDefinition } from './architecture.ts';
 import { fusedQkvWeightLoader, splitInterleavedHeads } from './fused-qkv.ts';
 import { ConfigError, unsupported } from './config-error.ts';
-import { positiveInt, positiveNumber } from './config-fields.ts';
+import { attentionHeadCount, positiveInt, positiveNumber } from './config-fields.ts';
 import { resolveSpecialTokens, specialTokenFields, type GenerationConfig } from './special-tokens.ts';
 
 // BLOOM configs name the same sizes either way (n_embed / hidden_size, n_layer / num_hidden_layers, …).
@@ -18,8 +18,8 @@ const configSchema = z
     n_embed: positiveInt.nullish(),
     n_layer: positiveInt.nullish(),
     num_hidden_layers: positiveInt.nullish(),
-    n_head: positiveInt.nullish(),
-    num_attention_heads: positiveInt.nullish(),
+    n_head: attentionHeadCount.nullish(),
+    num_attention_heads: attentionHeadCount.nullish(),
     layer_norm_epsilon: positiveNumber.nullish(),
     apply_residual_connection_post_layernorm: z.boolean().nullish(),
     seq_length: positiveInt.nullish(),

@@ -7,13 +7,13 @@ import { mptAlibiSlopes } from './alibi-slopes.ts';
 import type { ArchitectureDefinition } from './architecture.ts';
 import { fusedQkvWeightLoader, splitStackedRows } from './fused-qkv.ts';
 import { ConfigError, unsupported } from './config-error.ts';
-import { positiveInt, positiveNumber } from './config-fields.ts';
+import { attentionHeadCount, positiveInt, positiveNumber } from './config-fields.ts';
 import { resolveSpecialTokens, specialTokenFields, type GenerationConfig } from './special-tokens.ts';
 
 const configSchema = z.object({
   vocab_size: positiveInt,
   d_model: positiveInt,
-  n_heads: positiveInt,
+  n_heads: attentionHeadCount,
   n_layers: positiveInt,
   max_seq_len: positiveInt.nullish(),
   layer_norm_epsilon: positiveNumber.nullish(),
