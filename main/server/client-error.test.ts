@@ -16,7 +16,7 @@ interface RawAnswer {
 describe('web shell requests that are not HTTP', () => {
   let shell: WebShell & { logs: string[] };
   before(async () => {
-    shell = await startTestShell(fakeBackend({ 'conversations.list': async () => [] }).backend);
+    shell = await startTestShell(fakeBackend({ 'conversations.list': async () => [] }).backend, { requestTimeoutMs: 400 });
   });
   after(() => shell.close());
 
@@ -78,5 +78,22 @@ describe('web shell requests that are not HTTP', () => {
     assert.equal(answer.status, 403);
     assert.match(answer.body, /"ok":false/);
     assert.match(answer.body, /not to Host ''/);
+  });
+
+  it('answers 408 to a body that stops arriving while the client waits, instead of holding the connection', async () => {
+    const answer = await new Promise<RawAnswer>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: shell.port });
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const [head, ...body] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
+        resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body: body.join('\r\n\r\n') });
+      });
+      // 6 of the 100 bytes declared, and the socket left open: only the server's timeout ends it.
+      socket.write(`POST /api/conversations.list HTTP/1.1\r\n${headers()}Content-Length: 100\r\n\r\n{"a":1`);
+    });
+    assert.equal(answer.status, 408);
+    assert.match(envelopeOf(answer).error.message, /did not arrive in time/);
   });
 });

@@ -105,6 +105,21 @@ describe('web shell event stream', () => {
     }
   });
 
+  it('outlives the request timeout: the request of a stream is complete, however long its answer goes on', async () => {
+    const fake = fakeBackend();
+    const shell = await startTestShell(fake.backend, { requestTimeoutMs: 200 });
+    try {
+      const client = await EventStreamClient.open(shell);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      fake.emit(token('late'));
+      await client.until(() => client.messages.length === 1);
+      assert.equal(client.ended, false);
+      client.close();
+    } finally {
+      await shell.close();
+    }
+  });
+
   it('unsubscribes when the client goes away', async () => {
     const fake = fakeBackend();
     const shell = await startTestShell(fake.backend, { heartbeatMs: 20 });

@@ -54,6 +54,8 @@ export interface WebShellOptions {
   heartbeatMs?: number;
   /** Where internal errors are written, with details the page never sees. Default: stderr. */
   log?: ApiLog;
+  /** How long a request (headers and body) may take to arrive before a 408; 30 s unless a test needs it shorter. */
+  requestTimeoutMs?: number;
 }
 
 export interface WebShell {
@@ -82,7 +84,13 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
   let port = 0;
 
   // Without Host, Node itself would answer a bare 400; the guard answers instead (403, with a reason and, under /api/, an envelope).
-  const server = createServer({ requireHostHeader: false }, (request, response) => {
+  // A request (headers and body, at most 4 MiB over loopback) that has not arrived in 30 s never
+  // will: answer 408 then rather than after Node's default 300 s (checked every second, not every
+  // 30). It does not cut the event stream, whose request is complete at once however long its
+  // response goes on.
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const serverOptions = { requireHostHeader: false, requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout) };
+  const server = createServer(serverOptions, (request, response) => {
     answer(request, response).catch((error: unknown) => {
       if (error instanceof ClientGoneError) return void response.destroy(); // no one is left to answer
       log(`${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -41,6 +41,7 @@ export function fakeBackend(handlers: Partial<Record<keyof ApiHandlers, (input: 
 export interface TestShellOptions {
   staticDir?: string;
   heartbeatMs?: number;
+  requestTimeoutMs?: number;
 }
 
 /** A web shell on a random port with TEST_TOKEN; its log lines are collected in `logs`. */
@@ -52,6 +53,7 @@ export async function startTestShell(backend: ApiBackend, options: TestShellOpti
     staticDir: options.staticDir ?? '/nonexistent-hearth-renderer',
     token: TEST_TOKEN,
     heartbeatMs: options.heartbeatMs,
+    requestTimeoutMs: options.requestTimeoutMs,
     log: (line) => logs.push(line),
   });
   return Object.assign(shell, { logs });
