@@ -29,9 +29,8 @@ async function postCall(method: string, input: unknown): Promise<BridgeEnvelope>
     // The server answers with an envelope even for errors (4xx/5xx), so the body decides.
     return JSON.parse(text) as unknown;
   } catch {
-    if (response.status === 401) {
-      return failure('internal', 'This page is not signed in to the Hearth server: open the address that `hearth serve` printed (the one with ?token=…).');
-    }
+    // Only a proxy or another server answers without an envelope (a missing token gets one, with
+    // the server's advice to open the printed address).
     return failure('internal', `The Hearth server answered ${response.status} ${response.statusText} to ${method}: ${text.slice(0, 200)}`);
   }
 }
