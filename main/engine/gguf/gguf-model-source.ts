@@ -1,0 +1,60 @@
+// Opens a GGUF file for building, as openModelSource opens a Hugging Face folder: the metadata
+// becomes the config.json the model would have (gguf-config.ts), the architecture's own schema
+// and toSpec fold it into the ModelSpec, the tensors are served under their Hugging Face names in
+// [out, in] float32 (gguf-checkpoint.ts: decoded from their ggml blocks, exactly the stored
+// values), and the same header-only check as for a folder proves every weight the spec implies is
+// there with the shape it implies, before anything is built.
+import type { F32Tensor, WeightName } from '../../common/model-spec.ts';
+import { expectShape } from '../checkpoint/expect-shape.ts';
+import { findArchitecture } from '../architectures/architecture-registry.ts';
+import { ConfigError } from '../architectures/config-error.ts';
+import type { ModelSource } from '../architectures/model-source.ts';
+import { expectedWeightShape } from '../architectures/spec-weights.ts';
+import { checkWeightsMatchConfig } from '../architectures/weights-match-config.ts';
+import { GgufCheckpoint } from './gguf-checkpoint.ts';
+import { configFromGguf, ggufArchitecture } from './gguf-config.ts';
+import { GgufError, openGgufFile } from './gguf-file.ts';
+
+/** Whether a model path names a GGUF file (by its extension, as llama.cpp's tools name them). */
+export function isGgufPath(path: string): boolean {
+  return path.toLowerCase().endsWith('.gguf');
+}
+
+export async function openGgufModelSource(path: string): Promise<ModelSource> {
+  const file = await openGgufFile(path);
+  try {
+    const { architecture: ggufArch } = ggufArchitecture(file);
+    const config = configFromGguf(file);
+    const architecture = findArchitecture(ggufArch.modelType);
+    if (!architecture) throw new Error(`No architecture definition for model_type ${ggufArch.modelType}.`);
+    const parsed = architecture.configSchema.safeParse(config);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => `  - ${issue.path.join('.')}: ${issue.message}`).join('\n');
+      throw new GgufError(path, `its metadata does not describe a valid ${architecture.modelType} model:\n${issues}\nThe file is damaged: download it again.`);
+    }
+    let spec;
+    try {
+      spec = architecture.toSpec(parsed.data, {});
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // toSpec's messages name config.json, which a GGUF file has not: they name its fields.
+      throw new GgufError(path, error.message.replace(/^config\.json: /, ''), { cause: error });
+    }
+    const checkpoint = new GgufCheckpoint(file, { architecture: ggufArch, numHeads: spec.attention.numHeads, numKvHeads: spec.attention.numKvHeads });
+    await checkWeightsMatchConfig({ configPath: path, config, architecture, spec, checkpoint });
+
+    async function weight(name: WeightName): Promise<F32Tensor | null> {
+      const shape = expectedWeightShape(spec!, name);
+      if (shape === null) return null;
+      const tensor = await architecture!.loadWeight(name, checkpoint, spec!);
+      if (tensor === null) throw new GgufError(path, `lacks the weight ${name}, which its metadata implies. Download the file again.`);
+      expectShape(name, tensor, shape, path);
+      return tensor;
+    }
+
+    return { spec, checkpoint, config, architecture, weight, close: () => checkpoint.close() };
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+}
