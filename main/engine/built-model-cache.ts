@@ -1,5 +1,5 @@
 // Turns a model folder given on the command line into a built one. A built folder (hearth.json)
-// is used as it is; a Hugging Face folder (config.json) is built once into a cache and reused,
+// is used as it is; a Hugging Face folder (config.json) or a GGUF file is built once into a cache and reused,
 // so `hearth run <hf-dir>` costs a build only the first time. A cached build is redone when the
 // source, the builder or the build options change, or when an earlier build never finished.
 import { existsSync, statSync } from 'node:fs';
@@ -11,10 +11,11 @@ import { CONFIG_FILE, openModelSource } from './architectures/model-source.ts';
 import { BUILDER_VERSION, buildFromSource } from './builder/build-model.ts';
 import { partialBuildDir, removeStalePartialBuilds } from './builder/partial-build-dir.ts';
 import { hashModelSource } from './builder/source-hash.ts';
+import { isGgufPath, openGgufModelSource } from './gguf/gguf-model-source.ts';
 import { readManifest } from './runtime/model-session.ts';
 
 export interface ResolveBuiltModelOptions {
-  /** Precision of a build from a Hugging Face folder. Default 'fp32' (exact on the CPU). For a
+  /** Precision of a build from a Hugging Face folder or GGUF file. Default 'fp32' (exact on the CPU). For a
    * built folder, when given, it must match the folder's own precision. */
   precision?: Precision;
   /** Default 'fused'. */
@@ -38,7 +39,10 @@ export function defaultCacheRoot(): string {
 /** The built folder for `dir`: `dir` itself when it is built, else a cached build of it (made now if needed). */
 export async function resolveBuiltModel(dir: string, options: ResolveBuiltModelOptions = {}): Promise<string> {
   if (!existsSync(dir)) throw new ModelFolderError(`${dir} does not exist. Give a built model folder (with ${MANIFEST_FILE}) or a Hugging Face model folder (with ${CONFIG_FILE}).`);
-  if (!statSync(dir).isDirectory()) throw new ModelFolderError(`${dir} is a file; give the model's folder instead.`);
+  if (!statSync(dir).isDirectory()) {
+    if (isGgufPath(dir)) return cachedBuild(dir, options);
+    throw new ModelFolderError(`${dir} is a file; give the model's folder (or a .gguf file) instead.`);
+  }
 
   if (existsSync(join(dir, MANIFEST_FILE))) {
     if (options.precision !== undefined) {
@@ -65,7 +69,7 @@ async function cachedBuild(sourceDir: string, options: ResolveBuiltModelOptions)
   const precision = options.precision ?? 'fp32';
   const attention = options.attention ?? 'fused';
   const cacheRoot = options.cacheRoot ?? defaultCacheRoot();
-  const source = await openModelSource(sourceDir);
+  const source = isGgufPath(sourceDir) ? await openGgufModelSource(sourceDir) : await openModelSource(sourceDir);
   try {
     const sourceHash = await hashModelSource(source.spec, sourceDir, source.checkpoint);
     const name = basename(resolve(sourceDir)).replace(/[^\w.-]+/g, '_');

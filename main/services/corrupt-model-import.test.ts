@@ -15,6 +15,8 @@ import { ApiError } from '../common/contracts/api-error.ts';
 import type { ModelSummary } from '../common/contracts/models.ts';
 import { buildModel } from '../engine/builder/build-model.ts';
 import { resolveBuiltModel } from '../engine/built-model-cache.ts';
+import { GgufError } from '../engine/gguf/gguf-file.ts';
+import { isGgufPath } from '../engine/gguf/gguf-model-source.ts';
 import { BUNDLED_MODEL_DIR, openTestServices, scratchDir, type TestServices } from './services-test-support.ts';
 
 const SHARED_GGUF = fileURLToPath(new URL('../../../shared/fixtures/gguf/shakespeare-5m-q4_0.gguf', import.meta.url));
@@ -348,8 +350,11 @@ describe(`${CASES.length} corrupt models are refused at import with the file and
         assert.match(error.message, c.problem);
         assert.deepEqual(await t.services.handlers['models.list']({}), heldBefore, 'the library holds what it held');
         if (path !== dir) {
-          // A file where a folder belongs: the command line's model argument refuses it too.
-          const refusal = (e: unknown) => e instanceof Error && e.message === `${path} is a file; give the model's folder instead.`;
+          // A file where a folder belongs: the command line's model argument refuses it too; a
+          // .gguf file it reads as GGUF, and refuses with what is wrong inside it.
+          const refusal = isGgufPath(path)
+            ? (e: unknown) => e instanceof GgufError && e.message.startsWith(`${path}: `) && /not a GGUF file|more than the \d+ bytes left/.test(e.message)
+            : (e: unknown) => e instanceof Error && e.message === `${path} is a file; give the model's folder (or a .gguf file) instead.`;
           await assert.rejects(resolveBuiltModel(path, { cacheRoot: join(scratch.dir, 'cache') }), refusal);
         }
         if (c.engine) {

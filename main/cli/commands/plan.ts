@@ -10,6 +10,7 @@ import { PRECISIONS, MANIFEST_FILE, type Precision } from '../../common/model-ma
 import type { ModelSpec } from '../../common/model-spec.ts';
 import { countParameters, fitsIn, planMemory } from '../../engine/memory-plan/memory-plan.ts';
 import { CONFIG_FILE, openModelSource } from '../../engine/architectures/model-source.ts';
+import { isGgufPath, openGgufModelSource } from '../../engine/gguf/gguf-model-source.ts';
 import { ModelFolderError } from '../../engine/built-model-cache.ts';
 import { DEFAULT_CONTEXT_LENGTH } from '../../engine/runtime/cached-sequence.ts';
 import { readManifest } from '../../engine/runtime/model-session.ts';
@@ -89,10 +90,15 @@ export const planCommand: Command = {
   },
 };
 
-/** The spec of a built folder (from hearth.json) or of a Hugging Face folder (from config.json). */
+/** The spec of a built folder (from hearth.json), a Hugging Face folder (from config.json) or a GGUF file (from its metadata). */
 async function readSpec(dir: string): Promise<ModelSpec> {
   if (!existsSync(dir)) throw new ModelFolderError(`${dir} does not exist. Give a Hugging Face model folder or a built model folder.`);
   if (existsSync(join(dir, MANIFEST_FILE))) return (await readManifest(dir)).spec;
+  if (isGgufPath(dir)) {
+    const source = await openGgufModelSource(dir);
+    await source.close();
+    return source.spec;
+  }
   if (!existsSync(join(dir, CONFIG_FILE))) {
     throw new ModelFolderError(`${dir} is neither a built model (no ${MANIFEST_FILE}) nor a Hugging Face model folder (no ${CONFIG_FILE}).`);
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { F32Tensor } from '../../common/model-spec.ts';
 import { MANIFEST_FILE, MANIFEST_FORMAT, type AttentionMode, type Int8Kernel, type ModelManifest, type Precision } from '../../common/model-manifest.ts';
 import { openModelSource, type ModelSource } from '../architectures/model-source.ts';
+import { isGgufPath, openGgufModelSource } from '../gguf/gguf-model-source.ts';
 import { attr, DataType } from '../onnx/graph.ts';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import {
@@ -60,8 +61,9 @@ export interface BuildOptions {
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
+/** Builds from a Hugging Face folder or a GGUF file (whose weights are decoded, then built at `options.precision`). */
 export async function buildModel(sourceDir: string, outDir: string, options: BuildOptions): Promise<ModelManifest> {
-  const source = await openModelSource(sourceDir);
+  const source = isGgufPath(sourceDir) ? await openGgufModelSource(sourceDir) : await openModelSource(sourceDir);
   try {
     return await buildFromSource(source, outDir, { ...options, sourceDir });
   } finally {

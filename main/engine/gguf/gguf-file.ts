@@ -329,3 +329,16 @@ class HeaderReader {
 function narrow(value: bigint): number | bigint {
   return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }
+
+/** The header's bytes (metadata and tensor infos, up to the data): what identifies the model a file holds, short of its weights. */
+export async function readGgufHeaderBytes(path: string): Promise<Uint8Array> {
+  const { dataOffset } = readGgufHeader(path);
+  const handle = await open(path, 'r');
+  try {
+    const bytes = new Uint8Array(dataOffset);
+    const { bytesRead } = await handle.read(bytes, 0, dataOffset, 0);
+    return bytes.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
