@@ -31,8 +31,8 @@ const fround = Math.fround;
 
 let halfTable: Float32Array | null = null;
 
-/** One half at byte `offset`, as float32 (through a table of all 65536 halves, built once). */
-function half(bytes: Uint8Array, offset: number): number {
+/** The little-endian half at byte `offset`, as float32 (through a table of all 65536 halves, built once). */
+export function half(bytes: Uint8Array, offset: number): number {
   halfTable ??= float16BitsToFloat32(Uint16Array.from({ length: 65536 }, (_, bits) => bits));
   return halfTable[bytes[offset] | (bytes[offset + 1] << 8)];
 }

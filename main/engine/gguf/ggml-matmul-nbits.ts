@@ -1,0 +1,289 @@
+// A ggml weight, as a GGUF file stores it, rewritten as onnxruntime MatMulNBits inputs without
+// requantizing: every ggml block keeps its integer levels, and its scale (and offset) become the
+// MatMulNBits block's scale and zero point. MatMulNBits computes w = (q - zp)·scale.
+//
+// A ggml weight of `rows` × `cols` is stored row by row, one ggml row per output (ne[0] = cols =
+// the input size K, ne[1] = rows = N), which is exactly MatMulNBits' [N, K] layout; only the
+// packing inside a block differs (ggml puts value j and j+16 in one byte, MatMulNBits 2i and 2i+1).
+//
+//   type   bits block zero point        exact?
+//   Q4_0     4    32  8 (default)       yes: (q - 8)·d
+//   Q8_0     8    32  128 (default)     yes: q stored as q + 128
+//   Q5_0     8    32  16 (uint8)        yes: the 5-bit level in an 8-bit slot
+//   Q6_K     8    16  32 (uint8)        yes: scale = fround(d·sc), as ggml rounds it
+//   Q4_1     4    32  float             ~91% of blocks; the rest within 1 ulp (see below)
+//   Q4_K     4    32  float             likewise: d' = fround(d·sc), offset m' = fround(dmin·m)
+//   Q5_1     8    32  float             as Q4_1, but onnxruntime 1.30's CPU kernel refuses 8 bits
+//   Q5_K     8    32  float             with a float zero point: these need another route
+// ggml decodes the offset formats as fround(q·d) - t (t = -m, or m'). onnxruntime 1.30 computes a
+// float zero point as fround(q·scale) - fround(zp·scale) (found by running it on one-hot inputs).
+// q·d is exact in float32 (d has at most 17 significant bits), so the two agree exactly when
+// fround(zp·d) = t, and zeroPointFor picks such a zp. When d·ulp(zp) is wider than ulp(t) some
+// t have no such zp; those blocks (9.1% of the Q4_K blocks in the Q4_K_M fixture, 9.0% of its
+// values) come out within 1 ulp of the offset. The levels and scales themselves are the file's.
+// A block whose scale is 0 (every value = -t) is written as level 0, zero point -1, scale -t:
+// exact.
+//
+// The scales are float32. A graph that runs with float16 scales would round d·sc, which is exact
+// only for Q4_0, Q8_0 and Q5_0 (whose scale is the file's own half).
+
+import { half, scaleAndMin } from './ggml-dequantize.ts';
+import { GGML_TYPES, ggmlByteLength } from './ggml-type.ts';
+import type { GgmlType } from './ggml-type.ts';
+
+const fround = Math.fround;
+
+export interface GgmlMatMulNBits {
+  bits: 4 | 8;
+  blockSize: 16 | 32;
+  /** K / blockSize. */
+  kBlocks: number;
+  /** blockSize·bits/8: bytes per block in `packed`. */
+  blobSize: number;
+  /** [N, kBlocks, blobSize]: input B. */
+  packed: Uint8Array;
+  /** [N, kBlocks]: input scales. */
+  scales: Float32Array;
+  /**
+   * Input zero_points: uint8 ([N, kBlocks] for 8 bits; 4 bits never needs one here), float in
+   * the scales' type ([N, kBlocks]), or absent when the default 2^(bits-1) is the zero point.
+   */
+  zeroPoints: { type: 'uint8'; data: Uint8Array } | { type: 'float'; data: Float32Array } | null;
+}
+
+export class GgmlMatMulNBitsError extends Error {
+  override name = 'GgmlMatMulNBitsError';
+}
+
+/** Where the MatMulNBits arrays are written while walking the ggml blocks in order. */
+class Writer {
+  readonly packed: Uint8Array;
+  readonly scales: Float32Array;
+  readonly zeroPoints: Float32Array | Uint8Array | null;
+  private block = 0;
+
+  constructor(
+    readonly bits: 4 | 8,
+    readonly blockSize: 16 | 32,
+    blocks: number,
+    zeroPoints: 'none' | 'uint8' | 'float',
+  ) {
+    this.packed = new Uint8Array((blocks * blockSize * bits) / 8);
+    this.scales = new Float32Array(blocks);
+    this.zeroPoints = zeroPoints === 'none' ? null : zeroPoints === 'uint8' ? new Uint8Array(blocks) : new Float32Array(blocks);
+  }
+
+  /** One MatMulNBits block from its levels (0..2^bits-1), scale and zero point. */
+  write(levels: Uint8Array, scale: number, zeroPoint: number): void {
+    const b = this.block++;
+    if (this.bits === 4) {
+      const blob = b * (this.blockSize / 2);
+      for (let i = 0; i < this.blockSize / 2; i++) this.packed[blob + i] = levels[2 * i] | (levels[2 * i + 1] << 4);
+    } else {
+      this.packed.set(levels.subarray(0, this.blockSize), b * this.blockSize);
+    }
+    this.scales[b] = scale;
+    if (this.zeroPoints) this.zeroPoints[b] = zeroPoint;
+  }
+
+  /**
+   * A block that ggml decodes as fround(q·scale) - subtrahend, written with the float zero point
+   * whose product with the scale rounds to the subtrahend, which onnxruntime then subtracts the
+   * same way. With a scale of 0 every value is -subtrahend: level 0, zero point -1, scale
+   * -subtrahend (+ 0, so that a zero offset gives +0 as ggml does).
+   */
+  writeWithSubtrahend(levels: Uint8Array, scale: number, subtrahend: number): void {
+    if (scale === 0) {
+      levels.fill(0, 0, this.blockSize);
+      this.write(levels, -subtrahend + 0, -1);
+    } else {
+      this.write(levels, scale, zeroPointFor(scale, subtrahend));
+    }
+  }
+}
+
+const f32 = new Float32Array(1);
+const i32 = new Int32Array(f32.buffer);
+
+/** The float32 `steps` representable values away from x (toward +∞ for positive steps). */
+function floatSteps(x: number, steps: number): number {
+  f32[0] = x;
+  if (x === 0) return steps === 0 ? x : Math.sign(steps) * 2 ** -149 * Math.abs(steps);
+  i32[0] += x > 0 ? steps : -steps;
+  return f32[0];
+}
+
+/**
+ * A float32 zero point zp with fround(zp·scale) = subtrahend when one exists near subtrahend/scale
+ * (it almost always does: the scale has at most 17 significant bits); otherwise the rounded
+ * quotient, whose product is within an ulp of the subtrahend.
+ */
+export function zeroPointFor(scale: number, subtrahend: number): number {
+  const quotient = fround(subtrahend / scale);
+  for (const steps of [0, 1, -1, 2, -2, 3, -3]) {
+    const zp = floatSteps(quotient, steps);
+    if (fround(zp * scale) === subtrahend) return zp;
+  }
+  return quotient;
+}
+
+/** The 32 levels of a Q4/Q5 32-value block: value j from the low nibble of qs[j], j+16 from the high. */
+function legacyLevels(bytes: Uint8Array, qs: number, qh: number | null, levels: Uint8Array): void {
+  const high = qh === null ? 0 : (bytes[qh] | (bytes[qh + 1] << 8) | (bytes[qh + 2] << 16) | (bytes[qh + 3] << 24)) >>> 0;
+  for (let j = 0; j < 16; j++) {
+    levels[j] = (bytes[qs + j] & 0x0f) | (qh === null ? 0 : ((high >>> j) & 1) << 4);
+    levels[j + 16] = (bytes[qs + j] >> 4) | (qh === null ? 0 : ((high >>> (j + 16)) & 1) << 4);
+  }
+}
+
+function convertLegacy(type: 2 | 3 | 6 | 7 | 8, bytes: Uint8Array, blocks: number, w: Writer): void {
+  const { blockBytes } = GGML_TYPES[type];
+  const levels = new Uint8Array(32);
+  for (let b = 0; b < blocks; b++) {
+    const o = b * blockBytes;
+    const d = half(bytes, o);
+    switch (type) {
+      case 2: // Q4_0
+        legacyLevels(bytes, o + 2, null, levels);
+        w.write(levels, d, 8);
+        break;
+      case 3: // Q4_1
+        legacyLevels(bytes, o + 4, null, levels);
+        w.writeWithSubtrahend(levels, d, -half(bytes, o + 2));
+        break;
+      case 6: // Q5_0
+        legacyLevels(bytes, o + 6, o + 2, levels);
+        w.write(levels, d, 16);
+        break;
+      case 7: // Q5_1
+        legacyLevels(bytes, o + 8, o + 4, levels);
+        w.writeWithSubtrahend(levels, d, -half(bytes, o + 2));
+        break;
+      case 8: // Q8_0: int8 q as the unsigned q + 128
+        for (let j = 0; j < 32; j++) levels[j] = bytes[o + 2 + j] ^ 0x80;
+        w.write(levels, d, 128);
+        break;
+    }
+  }
+}
+
+/** Q4_K and Q5_K: each 32-value sub-block becomes one MatMulNBits block. */
+function convertKQuant(bytes: Uint8Array, blocks: number, fiveBit: boolean, w: Writer): void {
+  const blockBytes = fiveBit ? 176 : 144;
+  const levels = new Uint8Array(32);
+  for (let b = 0; b < blocks; b++) {
+    const o = b * blockBytes;
+    const d = half(bytes, o);
+    const dmin = half(bytes, o + 2);
+    const qs = o + (fiveBit ? 48 : 16);
+    for (let sub = 0; sub < 8; sub++) {
+      const { scale, min } = scaleAndMin(bytes, o + 4, sub);
+      const shift = (sub & 1) * 4;
+      for (let j = 0; j < 32; j++) {
+        levels[j] = (bytes[qs + 32 * (sub >> 1) + j] >> shift) & 0x0f;
+        if (fiveBit) levels[j] |= ((bytes[o + 16 + j] >> sub) & 1) << 4;
+      }
+      // ggml: fround(d·sc)·q - fround(dmin·m).
+      w.writeWithSubtrahend(levels, fround(d * scale), fround(dmin * min));
+    }
+  }
+}
+
+/** Q6_K: each 16-value sub-block becomes one 8-bit MatMulNBits block with zero point 32. */
+function convertQ6K(bytes: Uint8Array, blocks: number, w: Writer): void {
+  const levels = new Uint8Array(256);
+  for (let b = 0; b < blocks; b++) {
+    const o = b * 210;
+    const d = half(bytes, o + 208);
+    for (let h = 0; h < 2; h++) {
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 32; j++) {
+          const low = bytes[o + 64 * h + 32 * (i & 1) + j];
+          levels[128 * h + 32 * i + j] = (i < 2 ? low & 0x0f : low >> 4) | (((bytes[o + 128 + 32 * h + j] >> (2 * i)) & 3) << 4);
+        }
+      }
+    }
+    for (let sub = 0; sub < 16; sub++) {
+      const sc = (bytes[o + 192 + sub] << 24) >> 24;
+      w.write(levels.subarray(16 * sub, 16 * sub + 16), fround(d * sc), 32);
+    }
+  }
+}
+
+/** How each quantized ggml type is laid out in MatMulNBits. */
+const LAYOUTS = {
+  2: { bits: 4, blockSize: 32, zeroPoints: 'none' }, // Q4_0
+  3: { bits: 4, blockSize: 32, zeroPoints: 'float' }, // Q4_1
+  6: { bits: 8, blockSize: 32, zeroPoints: 'uint8' }, // Q5_0
+  7: { bits: 8, blockSize: 32, zeroPoints: 'float' }, // Q5_1
+  8: { bits: 8, blockSize: 32, zeroPoints: 'none' }, // Q8_0
+  12: { bits: 4, blockSize: 32, zeroPoints: 'float' }, // Q4_K
+  13: { bits: 8, blockSize: 32, zeroPoints: 'float' }, // Q5_K
+  14: { bits: 8, blockSize: 16, zeroPoints: 'uint8' }, // Q6_K
+} as const;
+
+export type GgmlBlockType = keyof typeof LAYOUTS;
+
+/** Whether a ggml type is block-quantized (and so maps onto MatMulNBits) rather than float. */
+export function isGgmlBlockType(type: GgmlType): type is GgmlBlockType {
+  return Object.hasOwn(LAYOUTS, type);
+}
+
+/**
+ * The MatMulNBits inputs for a ggml weight of `rows` outputs × `cols` inputs.
+ * F32, F16 and BF16 have no blocks to keep: read them with dequantizeGgml.
+ */
+export function ggmlToMatMulNBits(type: GgmlType, bytes: Uint8Array, rows: number, cols: number): GgmlMatMulNBits {
+  const { name, blockValues } = GGML_TYPES[type];
+  if (!isGgmlBlockType(type)) {
+    throw new GgmlMatMulNBitsError(`${name} is a float type with no blocks to keep; read it with dequantizeGgml.`);
+  }
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows <= 0 || cols <= 0) {
+    throw new GgmlMatMulNBitsError(`A weight needs a positive whole number of rows and columns, got ${rows} × ${cols}.`);
+  }
+  if (cols % blockValues !== 0) {
+    throw new GgmlMatMulNBitsError(`A ${name} row holds whole blocks of ${blockValues} values; ${cols} columns are not.`);
+  }
+  const length = ggmlByteLength(type, rows * cols);
+  if (bytes.length < length) {
+    throw new GgmlMatMulNBitsError(`${rows} × ${cols} ${name} values need ${length} bytes, got ${bytes.length}.`);
+  }
+  const { bits, blockSize, zeroPoints } = LAYOUTS[type];
+  const kBlocks = cols / blockSize;
+  const w = new Writer(bits, blockSize, rows * kBlocks, zeroPoints);
+  const ggmlBlocks = (rows * cols) / blockValues;
+  if (type === 12 || type === 13) convertKQuant(bytes, ggmlBlocks, type === 13, w);
+  else if (type === 14) convertQ6K(bytes, ggmlBlocks, w);
+  else convertLegacy(type, bytes, ggmlBlocks, w);
+  return {
+    bits,
+    blockSize,
+    kBlocks,
+    blobSize: (blockSize * bits) / 8,
+    packed: w.packed,
+    scales: w.scales,
+    zeroPoints:
+      w.zeroPoints === null ? null : w.zeroPoints instanceof Float32Array ? { type: 'float', data: w.zeroPoints } : { type: 'uint8', data: w.zeroPoints },
+  };
+}
+
+/**
+ * The [N, K] float32 weight MatMulNBits computes with, as onnxruntime 1.30's CPU kernel does
+ * (found by running it on one-hot inputs, at accuracy levels 0, 1 and 4 alike): with a float zero
+ * point w = fround(q·scale) - fround(zp·scale); with an integer one w = (q - zp)·scale.
+ */
+export function dequantizeGgmlMatMulNBits(m: GgmlMatMulNBits, N: number, K: number): Float32Array {
+  const { bits, blockSize, kBlocks, blobSize, packed, scales, zeroPoints } = m;
+  const out = new Float32Array(N * K);
+  const defaultZeroPoint = 2 ** (bits - 1);
+  for (let block = 0; block < N * kBlocks; block++) {
+    const scale = scales[block];
+    const zp = zeroPoints ? zeroPoints.data[block] : defaultZeroPoint;
+    const blob = block * blobSize;
+    for (let i = 0; i < blockSize; i++) {
+      const q = bits === 4 ? (packed[blob + (i >> 1)] >> ((i & 1) * 4)) & 0x0f : packed[blob + i];
+      out[block * blockSize + i] = zeroPoints?.type === 'float' ? fround(q * scale) - fround(zp * scale) : (q - zp) * scale;
+    }
+  }
+  return out;
+}
