@@ -1,0 +1,148 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { F32Tensor } from '../../common/model-spec.ts';
+import { openModelSource, type ModelSource } from '../architectures/model-source.ts';
+import { specWeightNames } from '../architectures/spec-weights.ts';
+import { GgufError, GgufValueType } from './gguf-file.ts';
+import { openGgufModelSource } from './gguf-model-source.ts';
+import { convertHfFolderToGguf, type ConvertedArchitecture } from './test/hf-to-gguf.ts';
+import { ggufFileBytes, meta, writeGgufFile, type GgufToWrite } from './test/gguf-writer.ts';
+import { writeFile } from 'node:fs/promises';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const SHARED = join(REPO, '..', 'shared', 'fixtures');
+const TESTDATA = join(REPO, 'main', 'engine', 'architectures', 'testdata');
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hearth-gguf-source-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+function sameBits(a: F32Tensor, b: F32Tensor, name: string): void {
+  assert.deepEqual(a.shape, b.shape, `${name}: shape`);
+  const x = new Uint32Array(a.data.buffer, a.data.byteOffset, a.data.length);
+  const y = new Uint32Array(b.data.buffer, b.data.byteOffset, b.data.length);
+  const differs = x.findIndex((v, i) => v !== y[i]);
+  assert.equal(differs, -1, `${name}: element ${differs} is ${a.data[differs]} from the GGUF file, ${b.data[differs]} from the folder`);
+}
+
+/** Every weight the spec implies is bit-equal in both sources, and the specs are equal. */
+async function assertSameModel(gguf: ModelSource, folder: ModelSource): Promise<void> {
+  assert.deepEqual(gguf.spec, folder.spec);
+  for (const name of specWeightNames(folder.spec)) {
+    const a = await gguf.weight(name);
+    const b = await folder.weight(name);
+    if (a === null || b === null) {
+      assert.equal(a, b, `${name}: present in one source only`);
+      continue;
+    }
+    sameBits(a, b, name);
+  }
+}
+
+describe('a GGUF file converted as llama.cpp converts a Hugging Face folder is the same model', () => {
+  const cases: [string, string, ConvertedArchitecture, boolean][] = [
+    ['the demo model (llama, F16, rotary rows interleaved)', join(REPO, 'resources', 'models', 'shakespeare-5m'), 'llama', true],
+    ['hf-tiny llama', join(SHARED, 'hf-tiny', 'llama'), 'llama', false],
+    ['hf-tiny qwen2 (q/k/v biases, tied)', join(SHARED, 'hf-tiny', 'qwen2'), 'qwen2', false],
+    ['qwen3 (q/k norms)', join(TESTDATA, 'qwen3'), 'qwen3', false],
+    ['gemma (norms stored as 1 + weight)', join(TESTDATA, 'gemma'), 'gemma', false],
+    ['phi3 (fused qkv and gate_up)', join(TESTDATA, 'phi3'), 'phi3', false],
+  ];
+  for (const [name, folder, arch, f16] of cases) {
+    it(name, { skip: existsSync(folder) ? false : `${folder} is absent` }, async () => {
+      const path = join(dir, `${arch}-${Math.random().toString(36).slice(2)}.gguf`);
+      await convertHfFolderToGguf(folder, path, arch, { f16 });
+      const gguf = await openGgufModelSource(path);
+      const hf = await openModelSource(folder);
+      try {
+        await assertSameModel(gguf, hf);
+      } finally {
+        await gguf.close();
+        await hf.close();
+      }
+    });
+  }
+});
+
+describe("llama.cpp's own F32 conversion of the demo model", () => {
+  const gguf = join(SHARED, 'gguf', 'shakespeare-5m-f32.gguf');
+  const folder = join(SHARED, 'shakespeare-5m');
+  it('holds the fp32 folder it came from: same spec, every weight bit-equal once the rotary rows are put back', { skip: existsSync(gguf) && existsSync(folder) ? false : `${gguf} or ${folder} is absent` }, async () => {
+    const a = await openGgufModelSource(gguf);
+    const b = await openModelSource(folder);
+    try {
+      await assertSameModel(a, b);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('GGUF files Hearth cannot build are refused with the file and the reason', () => {
+  const base = (): GgufToWrite => ({
+    metadata: {
+      'general.architecture': meta.str('llama'),
+      'llama.block_count': meta.u32(1),
+      'llama.embedding_length': meta.u32(32),
+      'llama.feed_forward_length': meta.u32(64),
+      'llama.attention.head_count': meta.u32(2),
+      'tokenizer.ggml.tokens': meta.array(GgufValueType.STRING, ['a', 'b', 'c', 'd']),
+    },
+    tensors: [],
+  });
+  async function refusal(file: GgufToWrite): Promise<string> {
+    const path = join(dir, `refused-${Math.random().toString(36).slice(2)}.gguf`);
+    await writeGgufFile(path, file);
+    try {
+      const source = await openGgufModelSource(path);
+      await source.close();
+    } catch (error) {
+      assert.ok(error instanceof Error && (error as GgufError).path === path && error.message.startsWith(path), `names ${path}: ${String(error)}`);
+      return error.message;
+    }
+    assert.fail('the file should have been refused');
+  }
+
+  it('an architecture Hearth does not build, by name', async () => {
+    const file = base();
+    file.metadata['general.architecture'] = meta.str('falcon');
+    assert.match(await refusal(file), /is a "falcon" model; Hearth builds GGUF files of the architectures llama, qwen2, qwen3, gemma, phi3\. Pick a model/);
+    file.metadata['general.architecture'] = meta.str('gpt2');
+    assert.match(await refusal(file), /is a "gpt2" model; .* Hearth builds gpt2 from a Hugging Face folder, not yet from a GGUF file/);
+    delete file.metadata['general.architecture'];
+    assert.match(await refusal(file), /has no general\.architecture string/);
+  });
+
+  it('a missing or mistyped hyperparameter, by key', async () => {
+    const file = base();
+    delete file.metadata['llama.block_count'];
+    assert.match(await refusal(file), /lacks the metadata llama\.block_count, which a llama model needs/);
+    file.metadata['llama.block_count'] = meta.str('six');
+    assert.match(await refusal(file), /metadata llama\.block_count is "six", not a number/);
+  });
+
+  it('rope scaling stored as a rope_freqs tensor', async () => {
+    const file = base();
+    file.tensors.push({ name: 'rope_freqs.weight', dims: [8], type: 0, data: new Uint8Array(32) });
+    assert.match(await refusal(file), /holds per-frequency rotary factors \(rope_freqs/);
+  });
+
+  it('weights that do not match the metadata', async () => {
+    const file = base();
+    assert.match(await refusal(file), /has no tensor .*model\.layers\.0\.input_layernorm\.weight|no layers at all/);
+  });
+
+  it('a file that is not GGUF at all, named .gguf', async () => {
+    const path = join(dir, 'text.gguf');
+    await writeFile(path, ggufFileBytes(base()).subarray(0, 10));
+    await assert.rejects(openGgufModelSource(path), (e: unknown) => e instanceof GgufError && e.message.startsWith(`${path}: `) && /truncated/.test(e.message));
+  });
+});

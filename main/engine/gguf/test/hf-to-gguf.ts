@@ -1,0 +1,97 @@
+// Test support only: converts a small Hugging Face folder to a GGUF file the way llama.cpp's
+// convert_hf_to_gguf.py does for the llama family (its tensor names, its `<arch>.*` keys, the
+// interleaved rotary rows of llama's q/k, Gemma's norm weights stored as 1 + weight), so the
+// GGUF model source can be checked against the folder it came from: same spec, same weights.
+// The name table here is written from llama.cpp's tensor mapping, independently of the reader's.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { F32Tensor } from '../../../common/model-spec.ts';
+import { float32ToFloat16Bits } from '../../checkpoint/float16.ts';
+import { openCheckpoint } from '../../checkpoint/safetensors-checkpoint.ts';
+import { GgufValueType } from '../gguf-file.ts';
+import { meta, permuteRotaryRows, writeGgufFile, type GgufMetadataEntry, type GgufTensorToWrite } from './gguf-writer.ts';
+
+export type ConvertedArchitecture = 'llama' | 'qwen2' | 'qwen3' | 'gemma' | 'phi3';
+
+const LAYER_PARTS: Record<string, string> = {
+  'input_layernorm': 'attn_norm',
+  'self_attn.q_proj': 'attn_q',
+  'self_attn.k_proj': 'attn_k',
+  'self_attn.v_proj': 'attn_v',
+  'self_attn.qkv_proj': 'attn_qkv',
+  'self_attn.o_proj': 'attn_output',
+  'self_attn.q_norm': 'attn_q_norm',
+  'self_attn.k_norm': 'attn_k_norm',
+  'post_attention_layernorm': 'ffn_norm',
+  'mlp.gate_proj': 'ffn_gate',
+  'mlp.up_proj': 'ffn_up',
+  'mlp.gate_up_proj': 'ffn_up',
+  'mlp.down_proj': 'ffn_down',
+};
+
+function ggmlName(hfName: string): string {
+  const name = hfName.replace(/^model\./, '');
+  if (name === 'embed_tokens.weight') return 'token_embd.weight';
+  if (name === 'norm.weight') return 'output_norm.weight';
+  if (name === 'lm_head.weight') return 'output.weight';
+  const match = /^layers\.(\d+)\.(.+)\.(weight|bias)$/.exec(name);
+  const part = match && LAYER_PARTS[match[2]!];
+  if (!match || !part) throw new Error(`test converter: no ggml name for ${hfName}`);
+  return `blk.${match[1]}.${part}.${match[3]}`;
+}
+
+export interface ConvertOptions {
+  /** Store 2-D weights as F16 (their values must be float16 already to round-trip). Default F32. */
+  f16?: boolean;
+}
+
+/** Writes `path` from the Hugging Face folder `dir` as llama.cpp's converter would for `arch`. */
+export async function convertHfFolderToGguf(dir: string, path: string, arch: ConvertedArchitecture, options: ConvertOptions = {}): Promise<void> {
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const num = (key: string) => config[key] as number;
+  const numHeads = num('num_attention_heads');
+  const numKvHeads = (config.num_key_value_heads as number | undefined) ?? numHeads;
+  const headDim = (config.head_dim as number | undefined) ?? num('hidden_size') / numHeads;
+  const rope = (config.rope_parameters ?? {}) as { rope_theta?: number };
+  const metadata: Record<string, GgufMetadataEntry> = {
+    'general.architecture': meta.str(arch),
+    [`${arch}.block_count`]: meta.u32(num('num_hidden_layers')),
+    [`${arch}.context_length`]: meta.u32(num('max_position_embeddings')),
+    [`${arch}.embedding_length`]: meta.u32(num('hidden_size')),
+    [`${arch}.feed_forward_length`]: meta.u32(num('intermediate_size')),
+    [`${arch}.attention.head_count`]: meta.u32(numHeads),
+    [`${arch}.attention.head_count_kv`]: meta.u32(numKvHeads),
+    [`${arch}.attention.key_length`]: meta.u32(headDim),
+    [`${arch}.attention.value_length`]: meta.u32(headDim),
+    [`${arch}.attention.layer_norm_rms_epsilon`]: meta.f32(num('rms_norm_eps')),
+    [`${arch}.rope.freq_base`]: meta.f32(rope.rope_theta ?? (config.rope_theta as number | undefined) ?? 10000),
+    [`${arch}.rope.dimension_count`]: meta.u32(headDim),
+    [`${arch}.vocab_size`]: meta.u32(num('vocab_size')),
+    'tokenizer.ggml.model': meta.str('gpt2'),
+    'tokenizer.ggml.tokens': meta.array(GgufValueType.STRING, Array.from({ length: num('vocab_size') }, (_, i) => `t${i}`)),
+  };
+  for (const [key, field] of [['bos_token_id', 'bos_token_id'], ['eos_token_id', 'eos_token_id'], ['padding_token_id', 'pad_token_id']] as const) {
+    if (typeof config[field] === 'number') metadata[`tokenizer.ggml.${key}`] = meta.u32(config[field]);
+  }
+
+  const checkpoint = await openCheckpoint(dir);
+  const tensors: GgufTensorToWrite[] = [];
+  try {
+    for (const name of checkpoint.tensors.keys()) {
+      let tensor: F32Tensor = await checkpoint.readF32(name);
+      if (arch === 'llama' && /self_attn\.q_proj\.(weight|bias)$/.test(name)) tensor = permuteRotaryRows(tensor, numHeads);
+      if (arch === 'llama' && /self_attn\.k_proj\.(weight|bias)$/.test(name)) tensor = permuteRotaryRows(tensor, numKvHeads);
+      if (arch === 'gemma' && /norm\.weight$/.test(name)) tensor = { data: tensor.data.map((v) => v + 1), shape: tensor.shape };
+      const dims = [...tensor.shape].reverse();
+      if (options.f16 && tensor.shape.length === 2) {
+        const bits = float32ToFloat16Bits(tensor.data);
+        tensors.push({ name: ggmlName(name), dims, type: 1, data: new Uint8Array(bits.buffer) });
+      } else {
+        tensors.push({ name: ggmlName(name), dims, type: 0, data: new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength) });
+      }
+    }
+  } finally {
+    await checkpoint.close();
+  }
+  await writeGgufFile(path, { metadata, tensors });
+}
