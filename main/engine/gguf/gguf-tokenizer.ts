@@ -78,7 +78,11 @@ const SPACE_MARK = '\u2581';
  * (llama-vocab.cpp's end-of-generation list, restricted to the families Hearth builds).
  */
 const END_OF_GENERATION_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|eom_id|>', '<EOT>', '<|end_of_text|>'];
-/** The texts llama.cpp takes as the end-of-turn token when `tokenizer.ggml.eot_token_id` is absent. */
+/**
+ * The texts llama.cpp takes as the end-of-turn token when `tokenizer.ggml.eot_token_id` is absent.
+ * It takes whichever its hash map meets first; here the earlier in this list wins, so a chat
+ * vocabulary's turn end (<|im_end|>) is preferred over its document end (<|endoftext|>).
+ */
 const END_OF_TURN_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|end_of_text|>', '<EOT>'];
 
 // ---- pre-tokenizers ----------------------------------------------------------------------------
@@ -325,13 +329,13 @@ function readSpecialTokenIds(reader: MetadataReader, vocabulary: Vocabulary, isS
   };
 }
 
+/** The id of the first of `texts` (in the list's order of preference) the vocabulary holds. */
 function firstWithText(vocabulary: Vocabulary, texts: readonly string[]): number | null {
-  let found: number | null = null;
   for (const text of texts) {
     const id = vocabulary.ids[text];
-    if (id !== undefined && (found === null || id < found)) found = id;
+    if (id !== undefined) return id;
   }
-  return found;
+  return null;
 }
 
 /**
