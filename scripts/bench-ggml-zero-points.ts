@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     const header = ['variant', ...shapes.flatMap(({ N, K }) => [1, 128].map((M) => `N=${N} K=${K} M=${M}`))];
     const rows: string[][] = [];
     for (const variant of VARIANTS) {
-      const row = [variant];
+      const row: string[] = [variant];
       for (const { N, K } of shapes) {
         const dir = mkdtempSync(join(root, 'g-'));
         const session = await InferenceSession.create(buildGraph(dir, variant, N, K, level), { graphOptimizationLevel: 'all', logSeverityLevel: 3 });
