@@ -1,4 +1,4 @@
-// hearth build <hf-dir> --out DIR --dtype fp32|fp16|int8|int4 [--attention fused|reference]
+// hearth build <hf-dir | FILE.gguf> --out DIR --dtype fp32|fp16|int8|int4 [--attention fused|reference]
 import { parseArgs } from 'node:util';
 import { AttentionModeSchema, PrecisionSchema } from '../../common/model-manifest.ts';
 import { buildModel } from '../../engine/builder/build-model.ts';
@@ -7,15 +7,15 @@ import { createProgressBar } from '../progress-bar.ts';
 
 export const buildCommand: Command = {
   name: 'build',
-  summary: 'build an onnxruntime model from a Hugging Face checkpoint folder',
-  usage: 'hearth build <hf-dir> --out DIR --dtype fp32|fp16|int8|int4 [--attention fused|reference]',
+  summary: 'build an onnxruntime model from a Hugging Face checkpoint folder or a GGUF file',
+  usage: 'hearth build <hf-dir | FILE.gguf> --out DIR --dtype fp32|fp16|int8|int4 [--attention fused|reference]',
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
       options: { out: { type: 'string' }, dtype: { type: 'string', default: 'fp32' }, attention: { type: 'string', default: 'fused' } },
     });
-    if (positionals.length !== 1) throw new UsageError('give exactly one Hugging Face model folder');
+    if (positionals.length !== 1) throw new UsageError('give exactly one Hugging Face model folder or GGUF file');
     if (!values.out) throw new UsageError('--out DIR is required');
     const precision = PrecisionSchema.safeParse(values.dtype);
     if (!precision.success) throw new UsageError(`--dtype must be one of ${PrecisionSchema.options.join(', ')}, not '${values.dtype}'`);

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import type { F32Tensor } from '../../common/model-spec.ts';
 import { MANIFEST_FILE, MANIFEST_FORMAT, type AttentionMode, type Int8Kernel, type ModelManifest, type Precision } from '../../common/model-manifest.ts';
 import { openModelSource, type ModelSource } from '../architectures/model-source.ts';
+import { readGgufHeader } from '../gguf/gguf-file.ts';
 import { isGgufPath, openGgufModelSource } from '../gguf/gguf-model-source.ts';
+import { tokenizerFromGgufMetadata, writeGgufTokenizerFiles } from '../gguf/gguf-tokenizer.ts';
 import { attr, DataType } from '../onnx/graph.ts';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import {
@@ -86,6 +88,9 @@ export async function buildFromSource(
   const int8Kernel = options.int8Kernel ?? DEFAULT_INT8_KERNEL;
   const progress = options.onProgress ?? (() => {});
   const prefillGraph = options.prefillGraph === true && options.precision === 'int4';
+  // A GGUF file carries its tokenizer and chat template as metadata, rebuilt as the files a folder
+  // has; first, so that a tokenizer Hearth cannot rebuild is refused before the weights are built.
+  const ggufTokenizer = sourceDir && isGgufPath(sourceDir) ? tokenizerFromGgufMetadata(readGgufHeader(sourceDir).metadata, sourceDir) : null;
   await mkdir(outDir, { recursive: true });
   // A half-written build must never look complete: the manifest is written last.
   await rm(join(outDir, MANIFEST_FILE), { force: true });
@@ -100,7 +105,9 @@ export async function buildFromSource(
     weightBytes += await writeGraph(source, outDir, attention, request, (done, label) => progress(offset + done, total, request.label + label));
   }
 
-  if (sourceDir) {
+  if (ggufTokenizer) {
+    await writeGgufTokenizerFiles(ggufTokenizer, outDir);
+  } else if (sourceDir) {
     for (const file of COMPANION_FILES) {
       if (existsSync(join(sourceDir, file))) await copyFile(join(sourceDir, file), join(outDir, file));
     }
