@@ -7,6 +7,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { attr, DataType } from '../onnx/graph.ts';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { dequantizeGgml } from './ggml-dequantize.ts';
+import { emitGgmlMatMulNBits } from './ggml-linear.ts';
 import { dequantizeGgmlMatMulNBits, ggmlToMatMulNBits, GgmlMatMulNBitsError, isGgmlBlockType } from './ggml-matmul-nbits.ts';
 import type { GgmlMatMulNBits } from './ggml-matmul-nbits.ts';
 import { GGML_TYPES } from './ggml-type.ts';
@@ -19,6 +20,7 @@ const FIXTURES = join(import.meta.dirname, '../../../../shared/fixtures/gguf');
 const EXACT = new Set<GgmlType>([2, 6, 8, 14]);
 /** onnxruntime 1.30's CPU kernel takes float zero points only with 2 or 4 bits. */
 const ORT_REFUSES = new Set<GgmlType>([7, 13]);
+const FLOAT_ZP = { offsets: 'float-zero-point' } as const;
 
 /** Asserts the difference a mapping is allowed: none, or for a float zero point at most 1 ulp. */
 function assertClose(type: GgmlType, label: string, { differing, worstUlps }: { differing: number; worstUlps: number }, values: number): void {
@@ -88,7 +90,7 @@ function compare(ggml: Float32Array, mapped: Float32Array, m: GgmlMatMulNBits): 
     differing++;
     const block = Math.floor(i / m.blockSize);
     const zp = m.zeroPoints ? m.zeroPoints.data[block] : 0;
-    const offset = Math.abs(zp * m.scales[block]);
+    const offset = Math.abs(zp * m.scales[block]) + Math.abs(m.blockOffsets?.[block] ?? 0);
     const magnitude = Math.max(Math.abs(ggml[i]), Math.abs(mapped[i]), offset);
     worstUlps = Math.max(worstUlps, Math.abs(ggml[i] - mapped[i]) / ulp(magnitude));
   }
@@ -109,19 +111,30 @@ test('each ggml block type maps onto MatMulNBits with the documented bits, block
     14: [8, 16, 'uint8'],
   };
   for (const type of ALL_BLOCK_TYPES) {
-    const m = ggmlToMatMulNBits(type, syntheticTensor(type, 2, 256, type), 2, 256);
+    const m = ggmlToMatMulNBits(type, syntheticTensor(type, 2, 256, type), 2, 256, FLOAT_ZP);
     assert.deepEqual([m.bits, m.blockSize, m.zeroPoints?.type ?? 'none'], expected[type], GGML_TYPES[type].name);
     assert.equal(m.packed.length, (2 * 256 * m.bits) / 8);
     assert.equal(m.scales.length, (2 * 256) / m.blockSize);
+    assert.equal(m.blockOffsets, null);
+    // The default route keeps offsets beside the weights: uint8 zero points, all 0.
+    const routed = ggmlToMatMulNBits(type, syntheticTensor(type, 2, 256, type), 2, 256);
+    if (expected[type][2] !== 'float') continue;
+    assert.equal(routed.zeroPoints?.type, 'uint8');
+    assert.equal(routed.zeroPoints.data.length, m.bits === 4 ? 2 * Math.ceil(routed.kBlocks / 2) : 2 * routed.kBlocks);
+    assert.ok(routed.zeroPoints.data.every((z) => z === 0));
+    assert.equal(routed.blockOffsets?.length, 2 * routed.kBlocks);
   }
 });
 
-test('Q4_0, Q5_0, Q8_0 and Q6_K map bit-exactly; the float-zero-point formats within 1 ulp', () => {
+test('every block type maps bit-exactly with block offsets; with float zero points the offset formats within 1 ulp', () => {
   for (const type of ALL_BLOCK_TYPES) {
     const rows = 6;
     const cols = 512;
     const bytes = syntheticTensor(type, rows, cols, 100 + type);
-    const m = ggmlToMatMulNBits(type, bytes, rows, cols);
+    const exact = ggmlToMatMulNBits(type, bytes, rows, cols);
+    const { differing } = compare(dequantizeGgml(type, bytes, rows * cols), dequantizeGgmlMatMulNBits(exact, rows, cols), exact);
+    assert.equal(differing, 0, `${GGML_TYPES[type].name} with block offsets: ${differing} values differ`);
+    const m = ggmlToMatMulNBits(type, bytes, rows, cols, FLOAT_ZP);
     assertClose(type, GGML_TYPES[type].name, compare(dequantizeGgml(type, bytes, rows * cols), dequantizeGgmlMatMulNBits(m, rows, cols), m), rows * cols);
   }
 });
@@ -140,7 +153,7 @@ test('a k-quant sub-block whose scale is 0 keeps its offset exactly (level 0, ze
   // Q4_K with d = 0, dmin = 1: every value is -m of its sub-block.
   const scales = [0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0];
   const block = Uint8Array.from([0, 0, 0x00, 0x3c, ...scales, ...new Array(128).fill(0xff)]);
-  const m = ggmlToMatMulNBits(12, block, 1, 256);
+  const m = ggmlToMatMulNBits(12, block, 1, 256, FLOAT_ZP);
   const ggml = dequantizeGgml(12, block, 256);
   assert.deepEqual(Array.from(dequantizeGgmlMatMulNBits(m, 1, 256)), Array.from(ggml));
   assert.equal(ggml[32], -2);
@@ -156,32 +169,23 @@ test('float types and partial blocks are refused with a message saying what to d
 
 // ---- onnxruntime reads the same weights ----
 
-async function ortWeight(dir: string, m: GgmlMatMulNBits, N: number, K: number, rowsOfA: number[]): Promise<Float32Array> {
+async function ortWeight(dir: string, m: GgmlMatMulNBits, N: number, K: number, rowsOfA: number[], accuracyLevel = 1): Promise<Float32Array> {
   const g = new GraphBuilder({ dir });
-  const inputs = [
-    g.input('a', DataType.FLOAT, ['m', K]),
-    g.initializer('b', DataType.UINT8, [N, m.kBlocks, m.blobSize], m.packed),
-    g.initializer('scales', DataType.FLOAT, [N, m.kBlocks], m.scales),
-  ];
-  if (m.zeroPoints?.type === 'uint8') inputs.push(g.initializer('zero_points', DataType.UINT8, [N, m.kBlocks], m.zeroPoints.data));
-  if (m.zeroPoints?.type === 'float') inputs.push(g.initializer('zero_points', DataType.FLOAT, [N, m.kBlocks], m.zeroPoints.data));
-  const y = g.op(
-    'MatMulNBits',
-    inputs,
-    { K: attr.int(K), N: attr.int(N), bits: attr.int(m.bits), block_size: attr.int(m.blockSize), accuracy_level: attr.int(1) },
-    { domain: 'com.microsoft' },
-  );
-  g.output('y', DataType.FLOAT, ['m', N], y);
+  const y = emitGgmlMatMulNBits(g, g.input('a', DataType.FLOAT, ['batch', 'm', K]), 'layer', m, N, K, accuracyLevel);
+  g.output('y', DataType.FLOAT, ['batch', 'm', N], y);
   const session = await InferenceSession.create(g.finish().graphPath);
   // A holds one-hot rows: row r selects input k = rowsOfA[r], so y[r][n] = w[n][k] with nothing added.
   const a = new Float32Array(rowsOfA.length * K);
   rowsOfA.forEach((k, r) => (a[r * K + k] = 1));
-  const out = (await session.run({ a: new Tensor('float32', a, [rowsOfA.length, K]) })).y.data as Float32Array;
+  const out = (await session.run({ a: new Tensor('float32', a, [1, rowsOfA.length, K]) })).y.data as Float32Array;
   await session.release();
   return out;
 }
 
-/** Checks onnxruntime's product with one-hot rows against the MatMulNBits reading, bit for bit. */
+/**
+ * Checks onnxruntime's product with one-hot rows against the MatMulNBits reading, bit for bit
+ * (with block offsets, that reading is ggml's own).
+ */
 async function assertOrtReadsAlike(dir: string, label: string, m: GgmlMatMulNBits, N: number, K: number): Promise<void> {
   const expected = dequantizeGgmlMatMulNBits(m, N, K);
   // All of K at once (M = K, the GEMM path), then single rows (M = 1, the vector path).
@@ -195,25 +199,58 @@ async function assertOrtReadsAlike(dir: string, label: string, m: GgmlMatMulNBit
   }
 }
 
-test('onnxruntime MatMulNBits (accuracy_level 1) computes with exactly the mapped weights, every block type', async (t) => {
+test('onnxruntime MatMulNBits (accuracy_level 1) computes with exactly the mapped weights, every block type and route', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-ggml-mmnb-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  for (const type of ALL_BLOCK_TYPES.filter((t) => !ORT_REFUSES.has(t))) {
+  for (const type of ALL_BLOCK_TYPES) {
     const bytes = syntheticTensor(type, 8, 256, 300 + type);
-    await assertOrtReadsAlike(join(dir, `t${type}`), GGML_TYPES[type].name, ggmlToMatMulNBits(type, bytes, 8, 256), 8, 256);
+    const name = GGML_TYPES[type].name;
+    await assertOrtReadsAlike(join(dir, `t${type}`), `${name} with block offsets`, ggmlToMatMulNBits(type, bytes, 8, 256), 8, 256);
+    if (!ORT_REFUSES.has(type)) await assertOrtReadsAlike(join(dir, `t${type}f`), `${name} with float zero points`, ggmlToMatMulNBits(type, bytes, 8, 256, FLOAT_ZP), 8, 256);
   }
 });
 
-test('onnxruntime 1.30 refuses 8-bit MatMulNBits with float zero points (Q5_1, Q5_K need another route)', async (t) => {
+test('at accuracy_level 4 (int8 activations, as Hearth builds for the CPU) the product is x·Wᵀ of the ggml weights within int8 rounding', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-ggml-mmnb-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const N = 16;
+  const K = 512;
+  const M = 3;
+  const next = random(7);
+  const a = Float32Array.from({ length: M * K }, () => next() * 2 - 1);
+  for (const type of ALL_BLOCK_TYPES) {
+    const bytes = syntheticTensor(type, N, K, 500 + type);
+    const w = dequantizeGgml(type, bytes, N * K);
+    const g = new GraphBuilder({ dir: join(dir, `t${type}`) });
+    g.output('y', DataType.FLOAT, ['m', N], emitGgmlMatMulNBits(g, g.input('a', DataType.FLOAT, ['m', K]), 'layer', ggmlToMatMulNBits(type, bytes, N, K), N, K));
+    const session = await InferenceSession.create(g.finish().graphPath);
+    const y = (await session.run({ a: new Tensor('float32', a, [M, K]) })).y.data as Float32Array;
+    await session.release();
+    let worst = 0;
+    let largest = 0;
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let exact = 0;
+        for (let k = 0; k < K; k++) exact += a[m * K + k] * w[n * K + k];
+        largest = Math.max(largest, Math.abs(exact));
+        worst = Math.max(worst, Math.abs(y[m * N + n] - exact));
+      }
+    }
+    // Level 4 quantizes each block of A to int8 (~0.4% per block); the existing int4 builds see ~6e-3.
+    assert.ok(worst / largest < 2e-2, `${GGML_TYPES[type].name}: relative error ${worst / largest}`);
+  }
+});
+
+test('onnxruntime 1.30 refuses 8-bit MatMulNBits with float zero points (Q5_1, Q5_K take the block-offset route)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-ggml-mmnb-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const type of ORT_REFUSES) {
-    const m = ggmlToMatMulNBits(type, syntheticTensor(type, 8, 256, 400 + type), 8, 256);
+    const m = ggmlToMatMulNBits(type, syntheticTensor(type, 8, 256, 400 + type), 8, 256, FLOAT_ZP);
     await assert.rejects(ortWeight(join(dir, `t${type}`), m, 8, 256, [0]), /Only 2b and 4b quantization is supported for unpacked compute/);
   }
 });
 
-test('the fixture GGUF files: every block-quantized weight maps exactly (or within 1 ulp), and onnxruntime reads one of each', async (t) => {
+test('the fixture GGUF files: every block-quantized weight maps exactly (float zero points: within 1 ulp), and onnxruntime reads one of each', async (t) => {
   if (!existsSync(FIXTURES)) {
     t.skip(`${FIXTURES} is absent: the GGUF fixtures are not on this machine`);
     return;
@@ -228,9 +265,13 @@ test('the fixture GGUF files: every block-quantized weight maps exactly (or with
         if (!isGgmlBlockType(info.type) || info.dims.length !== 2) continue;
         const [cols, rows] = info.dims;
         const bytes = await file.readTensorBytes(info.name);
-        const m = ggmlToMatMulNBits(info.type, bytes, rows, cols);
         const label = `${name} ${info.name} (${GGML_TYPES[info.type].name})`;
-        assertClose(info.type, label, compare(dequantizeGgml(info.type, bytes, rows * cols), dequantizeGgmlMatMulNBits(m, rows, cols), m), rows * cols);
+        const ggml = dequantizeGgml(info.type, bytes, rows * cols);
+        const m = ggmlToMatMulNBits(info.type, bytes, rows, cols);
+        const { differing } = compare(ggml, dequantizeGgmlMatMulNBits(m, rows, cols), m);
+        assert.equal(differing, 0, `${label} with block offsets: ${differing} values differ`);
+        const floatZp = ggmlToMatMulNBits(info.type, bytes, rows, cols, FLOAT_ZP);
+        assertClose(info.type, `${label} with float zero points`, compare(ggml, dequantizeGgmlMatMulNBits(floatZp, rows, cols), floatZp), rows * cols);
         if (!checkedByOrt.has(info.type)) {
           checkedByOrt.add(info.type);
           await assertOrtReadsAlike(join(dir, `${name}-${checkedByOrt.size}`), label, m, rows, cols);

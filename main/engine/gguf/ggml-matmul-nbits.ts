@@ -6,16 +6,18 @@
 // the input size K, ne[1] = rows = N), which is exactly MatMulNBits' [N, K] layout; only the
 // packing inside a block differs (ggml puts value j and j+16 in one byte, MatMulNBits 2i and 2i+1).
 //
-//   type   bits block zero point        exact?
-//   Q4_0     4    32  8 (default)       yes: (q - 8)·d
-//   Q8_0     8    32  128 (default)     yes: q stored as q + 128
-//   Q5_0     8    32  16 (uint8)        yes: the 5-bit level in an 8-bit slot
-//   Q6_K     8    16  32 (uint8)        yes: scale = fround(d·sc), as ggml rounds it
-//   Q4_1     4    32  float             ~91% of blocks; the rest within 1 ulp (see below)
-//   Q4_K     4    32  float             likewise: d' = fround(d·sc), offset m' = fround(dmin·m)
-//   Q5_1     8    32  float             as Q4_1, but onnxruntime 1.30's CPU kernel refuses 8 bits
-//   Q5_K     8    32  float             with a float zero point: these need another route
-// ggml decodes the offset formats as fround(q·d) - t (t = -m, or m'). onnxruntime 1.30 computes a
+//   type   bits block zero point                          exact?
+//   Q4_0     4    32  8 (default)                         yes: (q - 8)·d
+//   Q8_0     8    32  128 (default)                       yes: q stored as q + 128
+//   Q5_0     8    32  16 (uint8)                          yes: the 5-bit level in an 8-bit slot
+//   Q6_K     8    16  32 (uint8)                          yes: scale = fround(d·sc), as ggml rounds it
+//   Q4_1     4    32  0 (uint8) + block offset -m         yes (float zero point: see below)
+//   Q5_1     8    32  0 (uint8) + block offset -m         yes
+//   Q4_K     4    32  0 (uint8) + block offset m'         yes: scale d' = fround(d·sc), m' = fround(dmin·m)
+//   Q5_K     8    32  0 (uint8) + block offset m'         yes
+// The block offset t is what ggml subtracts: it decodes the offset formats as fround(q·d) - t.
+// The other route, { offsets: 'float-zero-point' }, is the layout the issue first asked for: the
+// offset as MatMulNBits' float zero point, in one node. onnxruntime 1.30 computes a
 // float zero point as fround(q·scale) - fround(zp·scale) (found by running it on one-hot inputs).
 // q·d is exact in float32 (d has at most 17 significant bits), so the two agree exactly when
 // fround(zp·d) = t, and zeroPointFor picks such a zp. When d·ulp(zp) is wider than ulp(t) some
@@ -23,6 +25,14 @@
 // values) come out within 1 ulp of the offset. The levels and scales themselves are the file's.
 // A block whose scale is 0 (every value = -t) is written as level 0, zero point -1, scale -t:
 // exact.
+//
+// That float zero point is slow: onnxruntime 1.30's CPU kernel
+// dequantizes the whole weight on every call for it (4.4 ms against 0.135 ms for uint8 zero points
+// on an 896→4864 MLP matmul at M=1, scripts/bench-ggml-zero-points.ts), and refuses it with 8 bits.
+// So the default is the exact route instead ('block-offsets'): the levels go in with zero point 0
+// and scale d', giving fround(q·d') exactly, and each block's t is kept beside them in
+// `blockOffsets`; the graph subtracts blocksum_b(A)·t with one small MatMul (emitGgmlMatMulNBits).
+// Every weight is then the file's bit for bit, for 4 and 8 bits alike, at +20% time at M=1.
 //
 // The scales are float32. A graph that runs with float16 scales would round d·sc, which is exact
 // only for Q4_0, Q8_0 and Q5_0 (whose scale is the file's own half).
@@ -49,28 +59,54 @@ export interface GgmlMatMulNBits {
    * the scales' type ([N, kBlocks]), or absent when the default 2^(bits-1) is the zero point.
    */
   zeroPoints: { type: 'uint8'; data: Uint8Array } | { type: 'float'; data: Float32Array } | null;
+  /**
+   * [N, kBlocks] or null: a value t per block that every weight of the block has subtracted,
+   * w = (q - zp)·scale - t, which the graph applies as y -= blocksum(A)·tᵀ. Only in the
+   * 'block-offsets' route, for the formats with an offset (Q4_1, Q5_1, Q4_K, Q5_K).
+   */
+  blockOffsets: Float32Array | null;
 }
+
+/**
+ * How an offset format's offset is kept: as a float zero point (one MatMulNBits; 4 bits only on
+ * onnxruntime 1.30's CPU, slow, ~9% of blocks 1 ulp off) or beside the weights (exact, fast).
+ */
+export type GgmlOffsetRoute = 'float-zero-point' | 'block-offsets';
 
 export class GgmlMatMulNBitsError extends Error {
   override name = 'GgmlMatMulNBitsError';
 }
 
+type ZeroPointLayout = 'none' | 'uint8' | 'float' | 'zero';
+
 /** Where the MatMulNBits arrays are written while walking the ggml blocks in order. */
 class Writer {
   readonly packed: Uint8Array;
   readonly scales: Float32Array;
+  /** Per block: uint8 (8 bits only) or float; for 'zero', the packed all-zero input. */
   readonly zeroPoints: Float32Array | Uint8Array | null;
+  readonly blockOffsets: Float32Array | null;
   private block = 0;
 
   constructor(
     readonly bits: 4 | 8,
     readonly blockSize: 16 | 32,
-    blocks: number,
-    zeroPoints: 'none' | 'uint8' | 'float',
+    rows: number,
+    kBlocks: number,
+    readonly zeroPointLayout: ZeroPointLayout,
   ) {
+    const blocks = rows * kBlocks;
     this.packed = new Uint8Array((blocks * blockSize * bits) / 8);
     this.scales = new Float32Array(blocks);
-    this.zeroPoints = zeroPoints === 'none' ? null : zeroPoints === 'uint8' ? new Uint8Array(blocks) : new Float32Array(blocks);
+    this.zeroPoints =
+      zeroPointLayout === 'none'
+        ? null
+        : zeroPointLayout === 'uint8'
+          ? new Uint8Array(blocks)
+          : zeroPointLayout === 'float'
+            ? new Float32Array(blocks)
+            : new Uint8Array(bits === 4 ? rows * Math.ceil(kBlocks / 2) : blocks);
+    this.blockOffsets = zeroPointLayout === 'zero' ? new Float32Array(blocks) : null;
   }
 
   /** One MatMulNBits block from its levels (0..2^bits-1), scale and zero point. */
@@ -83,17 +119,21 @@ class Writer {
       this.packed.set(levels.subarray(0, this.blockSize), b * this.blockSize);
     }
     this.scales[b] = scale;
-    if (this.zeroPoints) this.zeroPoints[b] = zeroPoint;
+    if (this.zeroPointLayout === 'uint8' || this.zeroPointLayout === 'float') this.zeroPoints![b] = zeroPoint;
   }
 
   /**
-   * A block that ggml decodes as fround(q·scale) - subtrahend, written with the float zero point
-   * whose product with the scale rounds to the subtrahend, which onnxruntime then subtracts the
-   * same way. With a scale of 0 every value is -subtrahend: level 0, zero point -1, scale
-   * -subtrahend (+ 0, so that a zero offset gives +0 as ggml does).
+   * A block that ggml decodes as fround(q·scale) - subtrahend.
+   * Block offsets: zero point 0 (q·scale is exact) and the subtrahend kept for the graph.
+   * Float zero point: the zp whose product with the scale rounds to the subtrahend, which
+   * onnxruntime then subtracts the same way. With a scale of 0 every value is -subtrahend: level
+   * 0, zero point -1, scale -subtrahend (+ 0, so that a zero offset gives +0 as ggml does).
    */
   writeWithSubtrahend(levels: Uint8Array, scale: number, subtrahend: number): void {
-    if (scale === 0) {
+    if (this.blockOffsets) {
+      this.blockOffsets[this.block] = subtrahend;
+      this.write(levels, scale, 0);
+    } else if (scale === 0) {
       levels.fill(0, 0, this.blockSize);
       this.write(levels, -subtrahend + 0, -1);
     } else {
@@ -233,7 +273,13 @@ export function isGgmlBlockType(type: GgmlType): type is GgmlBlockType {
  * The MatMulNBits inputs for a ggml weight of `rows` outputs × `cols` inputs.
  * F32, F16 and BF16 have no blocks to keep: read them with dequantizeGgml.
  */
-export function ggmlToMatMulNBits(type: GgmlType, bytes: Uint8Array, rows: number, cols: number): GgmlMatMulNBits {
+export function ggmlToMatMulNBits(
+  type: GgmlType,
+  bytes: Uint8Array,
+  rows: number,
+  cols: number,
+  { offsets = 'block-offsets' }: { offsets?: GgmlOffsetRoute } = {},
+): GgmlMatMulNBits {
   const { name, blockValues } = GGML_TYPES[type];
   if (!isGgmlBlockType(type)) {
     throw new GgmlMatMulNBitsError(`${name} is a float type with no blocks to keep; read it with dequantizeGgml.`);
@@ -250,7 +296,7 @@ export function ggmlToMatMulNBits(type: GgmlType, bytes: Uint8Array, rows: numbe
   }
   const { bits, blockSize, zeroPoints } = LAYOUTS[type];
   const kBlocks = cols / blockSize;
-  const w = new Writer(bits, blockSize, rows * kBlocks, zeroPoints);
+  const w = new Writer(bits, blockSize, rows, kBlocks, zeroPoints === 'float' && offsets === 'block-offsets' ? 'zero' : zeroPoints);
   const ggmlBlocks = (rows * cols) / blockValues;
   if (type === 12 || type === 13) convertKQuant(bytes, ggmlBlocks, type === 13, w);
   else if (type === 14) convertQ6K(bytes, ggmlBlocks, w);
@@ -264,25 +310,36 @@ export function ggmlToMatMulNBits(type: GgmlType, bytes: Uint8Array, rows: numbe
     scales: w.scales,
     zeroPoints:
       w.zeroPoints === null ? null : w.zeroPoints instanceof Float32Array ? { type: 'float', data: w.zeroPoints } : { type: 'uint8', data: w.zeroPoints },
+    blockOffsets: w.blockOffsets,
   };
 }
 
 /**
  * The [N, K] float32 weight MatMulNBits computes with, as onnxruntime 1.30's CPU kernel does
  * (found by running it on one-hot inputs, at accuracy levels 0, 1 and 4 alike): with a float zero
- * point w = fround(q·scale) - fround(zp·scale); with an integer one w = (q - zp)·scale.
+ * point w = fround(q·scale) - fround(zp·scale); with an integer one w = (q - zp)·scale. Block
+ * offsets, where present, are then subtracted.
  */
 export function dequantizeGgmlMatMulNBits(m: GgmlMatMulNBits, N: number, K: number): Float32Array {
-  const { bits, blockSize, kBlocks, blobSize, packed, scales, zeroPoints } = m;
+  const { bits, blockSize, kBlocks, blobSize, packed, scales, zeroPoints, blockOffsets } = m;
   const out = new Float32Array(N * K);
-  const defaultZeroPoint = 2 ** (bits - 1);
+  const zeroPointBytesPerRow = bits === 4 ? Math.ceil(kBlocks / 2) : kBlocks;
   for (let block = 0; block < N * kBlocks; block++) {
     const scale = scales[block];
-    const zp = zeroPoints ? zeroPoints.data[block] : defaultZeroPoint;
+    let zp = 2 ** (bits - 1);
+    if (zeroPoints?.type === 'float') zp = zeroPoints.data[block];
+    else if (zeroPoints && bits === 8) zp = zeroPoints.data[block];
+    else if (zeroPoints) {
+      const b = block % kBlocks;
+      const byte = zeroPoints.data[Math.floor(block / kBlocks) * zeroPointBytesPerRow + (b >> 1)];
+      zp = b % 2 === 0 ? byte & 0x0f : byte >> 4;
+    }
+    const t = blockOffsets ? blockOffsets[block] : 0;
     const blob = block * blobSize;
     for (let i = 0; i < blockSize; i++) {
       const q = bits === 4 ? (packed[blob + (i >> 1)] >> ((i & 1) * 4)) & 0x0f : packed[blob + i];
-      out[block * blockSize + i] = zeroPoints?.type === 'float' ? fround(q * scale) - fround(zp * scale) : (q - zp) * scale;
+      const w = zeroPoints?.type === 'float' ? fround(q * scale) - fround(zp * scale) : fround((q - zp) * scale);
+      out[block * blockSize + i] = blockOffsets ? w - t : w;
     }
   }
   return out;

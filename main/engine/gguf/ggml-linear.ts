@@ -1,0 +1,58 @@
+// A linear layer y = x·Wᵀ whose W comes straight from ggml blocks (ggmlToMatMulNBits): one
+// MatMulNBits node, and for the offset formats in the 'block-offsets' route the offsets applied
+// beside it: every weight of block b in output row n is s·q - t[n][b], so
+//   y[n] = Σ_k x[k]·s·q[n][k] - Σ_b t[n][b]·(Σ_{k in b} x[k]),
+// the second sum being a [.., kBlocks] × [kBlocks, N] MatMul on the block sums of x. The block sums
+// of one input are computed once however many layers read it (q/k/v, gate/up).
+import { CPU_ACCURACY_LEVEL } from '../builder/linear.ts';
+import { attr, DataType } from '../onnx/graph.ts';
+import type { Graph } from '../onnx/graph.ts';
+import type { GgmlMatMulNBits } from './ggml-matmul-nbits.ts';
+
+/** Per graph: the block sums already emitted, by input name and block size. */
+const blockSumsByGraph = new WeakMap<Graph, Map<string, string>>();
+
+/** x [..., K] → [..., K / blockSize]: the sum of each block of x along its last axis. */
+function blockSums(g: Graph, x: string, kBlocks: number, blockSize: number): string {
+  let cache = blockSumsByGraph.get(g);
+  if (!cache) blockSumsByGraph.set(g, (cache = new Map()));
+  const key = `${x}\u0000${blockSize}`;
+  const known = cache.get(key);
+  if (known) return known;
+  // [..., K] → [..., kBlocks, blockSize], whatever the rank of x.
+  const leading = g.op('Slice', [g.op('Shape', [x]), g.int64s([0]), g.int64s([-1])]);
+  const shape = g.op('Concat', [leading, g.int64s([kBlocks, blockSize])], { axis: attr.int(0) });
+  const sums = g.op('ReduceSum', [g.op('Reshape', [x, shape]), g.int64s([-1])], { keepdims: attr.int(0) });
+  cache.set(key, sums);
+  return sums;
+}
+
+function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+/**
+ * Emits y = x·Wᵀ for a [N outputs, K inputs] weight kept in its ggml blocks. Scales and float zero
+ * points are float32 (a float32 graph). accuracy_level 4 is what Hearth's CPU builds use.
+ */
+export function emitGgmlMatMulNBits(g: Graph, x: string, name: string, m: GgmlMatMulNBits, N: number, K: number, accuracyLevel = CPU_ACCURACY_LEVEL): string {
+  const inputs = [
+    x,
+    g.initializer(`${name}.weight_q${m.bits}`, DataType.UINT8, [N, m.kBlocks, m.blobSize], m.packed),
+    g.initializer(`${name}.scales`, DataType.FLOAT, [N, m.kBlocks], m.scales),
+  ];
+  if (m.zeroPoints?.type === 'float') inputs.push(g.initializer(`${name}.zero_points`, DataType.FLOAT, [N, m.kBlocks], m.zeroPoints.data));
+  if (m.zeroPoints?.type === 'uint8') inputs.push(g.initializer(`${name}.zero_points`, DataType.UINT8, [N, m.zeroPoints.data.length / N], m.zeroPoints.data));
+  const y = g.op(
+    'MatMulNBits',
+    inputs,
+    { K: attr.int(K), N: attr.int(N), bits: attr.int(m.bits), block_size: attr.int(m.blockSize), accuracy_level: attr.int(accuracyLevel) },
+    { domain: 'com.microsoft', name: `${name}/MatMulNBits` },
+  );
+  if (!m.blockOffsets) return y;
+  const offsets = g.initializer(`${name}.block_offsets`, DataType.FLOAT, [m.kBlocks, N], transpose(m.blockOffsets, N, m.kBlocks));
+  const correction = g.op('MatMul', [blockSums(g, x, m.kBlocks, m.blockSize), offsets], {}, { name: `${name}/BlockOffsets` });
+  return g.op('Sub', [y, correction], {}, { name: `${name}/SubtractBlockOffsets` });
+}
