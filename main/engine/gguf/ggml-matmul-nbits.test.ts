@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { attr, DataType } from '../onnx/graph.ts';
+import { DataType } from '../onnx/graph.ts';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { dequantizeGgml } from './ggml-dequantize.ts';
 import { emitGgmlMatMulNBits } from './ggml-linear.ts';
