@@ -135,13 +135,14 @@ const BPE_PRE_TOKENIZERS: ReadonlyMap<string, BpePreTokenization> = new Map<stri
   ),
   ...['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0', 'lfm2'].map((name) => [name, LLAMA3_FAMILY] as const),
   ...['dbrx', 'smaug-bpe'].map((name) => [name, { ...LLAMA3_FAMILY, ignoreMerges: false, addBos: false }] as const),
-  ...['qwen2', 'deepseek-r1-qwen', 'megrez', 'stablelm2'].map((name) => [name, QWEN2_FAMILY] as const),
+  ...['qwen2', 'deepseek-r1-qwen', 'kormo', 'f2llmv2', 'megrez'].map((name) => [name, QWEN2_FAMILY] as const),
+  ['stablelm2', { ...QWEN2_FAMILY, normalizer: null }],
   ...['starcoder', 'refact', 'command-r', 'smollm', 'codeshell', 'exaone', 'minerva-7b'].map(
     (name) => [name, { preTokenizer: splitsThenBytes('\\p{N}', GPT2_PATTERN), normalizer: null, ignoreMerges: false, addBos: false }] as const,
   ),
   ['falcon', { preTokenizer: splitsThenBytes('[\\p{P}\\$\\+<=>\\^~\\|`]+', GPT2_PATTERN, '[0-9][0-9][0-9]'), normalizer: null, ignoreMerges: false, addBos: false }],
-  ['bloom', { preTokenizer: splitsThenBytes(BLOOM_PATTERN), normalizer: null, ignoreMerges: false, addBos: false }],
-  ...['poro-chat', 'gpt3-finnish'].map((name) => [name, { preTokenizer: splitsThenBytes(BLOOM_PATTERN, '\\p{N}'), normalizer: null, ignoreMerges: false, addBos: false }] as const),
+  ...['bloom', 'poro-chat', 'gpt3-finnish'].map((name) => [name, { preTokenizer: splitsThenBytes(BLOOM_PATTERN), normalizer: null, ignoreMerges: false, addBos: false }] as const),
+  ['viking', { preTokenizer: splitsThenBytes(BLOOM_PATTERN, '\\p{N}'), normalizer: null, ignoreMerges: false, addBos: false }],
 ]);
 
 // ---- reading the metadata ----------------------------------------------------------------------
@@ -279,10 +280,12 @@ function readMerges(reader: MetadataReader, vocabulary: Vocabulary): [string, st
 }
 
 /**
- * SentencePiece as llama.cpp runs it, as BPE merges: every split of every entry into two entries,
- * ranked by the entry's score, highest first. llama.cpp breaks ties between equal scores by
- * position, Hugging Face's BPE by rank; the entry id decides the rank here, which agrees wherever
- * scores are distinct (as SentencePiece's BPE vocabularies have them).
+ * SentencePiece as llama.cpp runs it, as BPE merges: every split of every entry into two parts
+ * that can each be a symbol while merging (an entry, or a single character, which is a symbol
+ * from the start even when the vocabulary lacks it), ranked by the entry's score, highest first.
+ * llama.cpp breaks ties between equal scores by position, Hugging Face's BPE by rank; the entry
+ * id decides the rank here, which agrees wherever scores are distinct (as SentencePiece's BPE
+ * vocabularies have them).
  */
 function sentencePieceMerges(vocabulary: Vocabulary, scores: readonly number[]): [string, string][] {
   const candidates: { left: string; right: string; score: number; id: number }[] = [];
@@ -292,7 +295,9 @@ function sentencePieceMerges(vocabulary: Vocabulary, scores: readonly number[]):
     for (let i = 0; i < chars.length - 1; i++) {
       left += chars[i];
       const right = token.slice(left.length);
-      if (vocabulary.ids[left] !== undefined && vocabulary.ids[right] !== undefined) candidates.push({ left, right, score: scores[id] ?? 0, id });
+      const leftIsSymbol = i === 0 || vocabulary.ids[left] !== undefined;
+      const rightIsSymbol = i === chars.length - 2 || vocabulary.ids[right] !== undefined;
+      if (leftIsSymbol && rightIsSymbol) candidates.push({ left, right, score: scores[id] ?? 0, id });
     }
   });
   candidates.sort((a, b) => b.score - a.score || a.id - b.id);
