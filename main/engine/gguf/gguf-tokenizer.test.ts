@@ -232,7 +232,8 @@ test('bad tokenizer metadata is refused with a message naming the file and the p
 // No SentencePiece GGUF is among the fixtures, so the expectations below are worked out by hand
 // from llama.cpp's algorithm: text gets ▁ for spaces and one in front, then the adjacent pair
 // whose concatenation is the entry of highest score merges first, and characters left without an
-// entry become their UTF-8 bytes as <0xNN> tokens.
+// entry become their UTF-8 bytes as <0xNN> tokens. (llama.cpp itself, given this vocabulary as a
+// GGUF, tokenized every text below to the same ids when the tests were written.)
 
 const SPM_PIECES: [string, number][] = [
   ['▁', -1],
@@ -261,6 +262,8 @@ const SPM_PIECES: [string, number][] = [
   ['world', -14],
   ['▁world', -15],
   ['▁w', -20],
+  // Two newlines are an entry though one is not (it is <0x0A>): llama.cpp still joins the two characters.
+  ['\n\n', -30],
 ];
 
 function sentencePieceGguf(extra: Record<string, unknown> = {}): Map<string, unknown> {
@@ -297,6 +300,8 @@ test('SentencePiece: characters without an entry fall back to their UTF-8 bytes,
   assert.deepEqual(tokenizer.encode('hé', { addSpecialTokens: false }), [tokenizer.tokenToId('▁h')!, 3 + 0xc3, 3 + 0xa9]);
   assert.deepEqual(tokensOf(tokenizer, '🦙'), ['<s>', '▁', '<0xF0>', '<0x9F>', '<0xA6>', '<0x99>']);
   assert.equal(tokenizer.decode(tokenizer.encode('hé 🦙 world'), { skipSpecialTokens: true }), 'hé 🦙 world');
+  assert.deepEqual(tokensOf(tokenizer, 'hello\n\n\n'), ['<s>', '▁hello', '\n\n', '<0x0A>']);
+  assert.equal(tokenizer.decode(tokenizer.encode('hello\n\n\n'), { skipSpecialTokens: true }), 'hello\n\n\n');
 });
 
 test('SentencePiece: added tokens split the text, and each run after one gets its own leading ▁', () => {
