@@ -228,6 +228,152 @@ test('bad tokenizer metadata is refused with a message naming the file and the p
   refuses(noBos, /asks for a BOS token.*names none/);
 });
 
+// ---- llama.cpp's own ids on a grown vocabulary ------------------------------------------------
+// The fixture's vocabulary is too small for most splits to matter, so it is grown by merges that
+// cross each pre-tokenizer's boundaries (digit runs, contractions, newlines after punctuation,
+// space runs), and also rewritten as SentencePiece would hold it. The ids below are what
+// llama.cpp (node-llama-cpp 3.21.1's, through ../shared/tools/llama-oracle) gave for these texts
+// when each variant was written to a GGUF.
+
+/** Merges added to the fixture's byte-level vocabulary so that each pre-tokenizer's split changes the result. */
+const EXTRA_MERGES = ['1 2', '12 3', '123 4', '3 3', '33 3', 'Ġ 1', 'Ġ1 2', 'Ġ 3', 'Ġ3 3', 'Ġ Ġ', 'ĠĠ Ġ', 'Ċ Ċ', 'Ġ Ċ', 'ĉ ĉ', 'Ġ ĉ', '! !', '!! !', '? ?', '. .', '.. .', '- -', '-- -', '= =', 'Ġ (', "' V", "'V E", "' v", "'v e", "' R", "'R E", "' r", "'r e", ': Ċ', '? Ċ', '$ 1', '+ 1', '< =', ', Ġ', 'Ġ ,'];
+
+/** The fixture's byte-level vocabulary, grown by EXTRA_MERGES, under the pre-tokenizer `pre`. */
+function grownByteLevelGguf(fixture: ReadonlyMap<string, unknown>, pre: string): Map<string, unknown> {
+  const tokens = [...(fixture.get('tokenizer.ggml.tokens') as string[])];
+  const types = [...(fixture.get('tokenizer.ggml.token_type') as number[])];
+  const merges = [...(fixture.get('tokenizer.ggml.merges') as string[])];
+  const known = new Set(tokens);
+  for (const merge of EXTRA_MERGES) {
+    const [left, right] = merge.split(' ') as [string, string];
+    if (!known.has(left + right)) {
+      tokens.push(left + right);
+      types.push(1);
+      known.add(left + right);
+    }
+    if (!merges.includes(merge)) merges.push(merge);
+  }
+  return new Map<string, unknown>([...fixture].filter(([key]) => key.startsWith('tokenizer.ggml.')))
+    .set('tokenizer.ggml.pre', pre)
+    .set('tokenizer.ggml.tokens', tokens)
+    .set('tokenizer.ggml.token_type', types)
+    .set('tokenizer.ggml.merges', merges);
+}
+
+/**
+ * The same grown vocabulary as SentencePiece would hold it: entries as text with ▁ for spaces,
+ * bytes outside printable ASCII as <0xNN> byte entries, broken UTF-8 as unused, score -id.
+ */
+function sentencePieceFromByteLevel(grown: ReadonlyMap<string, unknown>): Map<string, unknown> {
+  const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const byteOf = new Map<string, number>();
+  let next = 256;
+  for (let b = 0; b < 256; b++) byteOf.set(String.fromCodePoint(printable(b) ? b : next++), b);
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const types = grown.get('tokenizer.ggml.token_type') as number[];
+  const tokens: string[] = [];
+  const spmTypes: number[] = [];
+  (grown.get('tokenizer.ggml.tokens') as string[]).forEach((token, id) => {
+    const bytes = Uint8Array.from([...token].map((c) => byteOf.get(c)!));
+    if (types[id] === 3) {
+      tokens.push(token);
+      spmTypes.push(3);
+    } else if (bytes.length === 1 && !(bytes[0]! >= 0x20 && bytes[0]! < 0x7f)) {
+      tokens.push(`<0x${bytes[0]!.toString(16).toUpperCase().padStart(2, '0')}>`);
+      spmTypes.push(6);
+    } else {
+      try {
+        tokens.push(utf8.decode(bytes).replaceAll(' ', '\u2581'));
+        spmTypes.push(1);
+      } catch {
+        tokens.push(`[BROKEN_UTF8_${id}]`);
+        spmTypes.push(5);
+      }
+    }
+  });
+  return new Map<string, unknown>([
+    ['tokenizer.ggml.model', 'llama'],
+    ['tokenizer.ggml.tokens', tokens],
+    ['tokenizer.ggml.token_type', spmTypes],
+    ['tokenizer.ggml.scores', tokens.map((_, id) => -id)],
+    ['tokenizer.ggml.bos_token_id', 1],
+    ['tokenizer.ggml.eos_token_id', 2],
+    ['tokenizer.ggml.unknown_token_id', 0],
+  ]);
+}
+const LLAMA_CPP_TEXTS = [
+  '0 1 12 123 1234 12345 3.3 3...3 1,000 $100 +1 a<=b',
+  "I've 'RE you sure? We'Ve a'lL",
+  '\n\n\nROMEO:  What,   ho!\n\tJULIET:\n',
+  'Unicode: café, 日本語 🙂!!!!',
+];
+
+const LLAMA_CPP_IDS: Record<string, string[]> = {
+  "gpt-2": [
+    '18,1029,223,1024,223,1025,223,1026,223,1026,23,1031,16,21,1031,1043,21,1029,14,18,18,18,223,6,19,18,18,223,13,19,261,1059,68',
+    '43,9,296,442,52,39,291,399,267,33,605,71,9,56,71,261,9,78,46',
+    '1035,201,860,28,223,223,464,14,1033,578,3,201,200,1009,28,201',
+    '55,80,471,538,71,28,280,67,72,130,105,14,223,165,248,101,165,253,108,167,106,255,223,175,256,250,227,1039,1039',
+  ],
+  "llama-bpe": [
+    '0,18,223,19,223,1024,223,1025,223,1025,22,223,1025,22,23,223,21,16,21,223,21,1043,21,223,19,14,18,18,18,223,6,19,18,18,223,13,19,261,1059,68',
+    '0,43,1050,442,52,39,291,399,267,33,605,71,1047,71,261,9,78,46',
+    '0,1035,201,860,28,223,223,464,14,1033,578,3,201,200,1009,1055',
+    '0,55,80,471,538,71,28,280,67,72,130,105,14,223,165,248,101,165,253,108,167,106,255,223,175,256,250,227,1039,1039',
+  ],
+  "qwen2": [
+    '18,223,19,223,19,20,223,19,20,21,223,19,20,21,22,223,19,20,21,22,23,223,21,16,21,223,21,1043,21,223,19,14,18,18,18,223,6,19,18,18,223,13,19,261,1059,68',
+    '43,9,296,442,52,39,291,399,267,33,605,71,1047,71,261,9,78,46',
+    '1035,201,860,28,223,223,464,14,1033,578,3,201,200,1009,1055',
+    '55,80,471,538,71,28,280,67,72,130,105,14,223,165,248,101,165,253,108,167,106,255,223,175,256,250,227,1039,1039',
+  ],
+  "default": [
+    '18,223,19,223,1024,223,1025,223,1025,22,223,1025,22,23,223,21,16,21,223,21,1043,21,223,19,14,18,18,18,223,6,19,18,18,223,13,19,261,1059,68',
+    '43,9,296,223,9,52,39,291,399,267,33,605,71,9,56,71,261,9,78,46',
+    '1035,201,860,28,223,223,464,14,1033,578,3,201,200,1009,28,201',
+    '55,80,471,538,71,28,280,67,72,130,105,14,223,165,248,101,165,253,108,167,106,255,223,175,256,250,227,1039,1039',
+  ],
+  "starcoder": [
+    '18,223,19,223,19,20,223,19,20,21,223,19,20,21,22,223,19,20,21,22,23,223,21,16,21,223,21,1043,21,223,19,14,18,18,18,223,6,19,18,18,223,13,19,261,1059,68',
+    '43,9,296,442,52,39,291,399,267,33,605,71,9,56,71,261,9,78,46',
+    '1035,201,860,28,223,223,464,14,1033,578,3,201,200,1009,28,201',
+    '55,80,471,538,71,28,280,67,72,130,105,14,223,165,248,101,165,253,108,167,106,255,223,175,256,250,227,1039,1039',
+  ],
+  "falcon": [
+    '18,1029,223,1024,223,1025,223,1025,22,223,1025,22,23,1031,16,21,1031,1043,21,1029,14,18,18,18,223,6,19,18,18,223,13,19,261,1059,68',
+    '43,9,296,223,9,52,39,291,399,267,33,605,71,9,56,71,261,9,78,46',
+    '1035,201,860,28,223,223,464,14,1033,578,3,201,200,1009,28,201',
+    '55,80,471,538,71,28,280,67,72,130,105,14,223,165,248,101,165,253,108,167,106,255,223,175,256,250,227,1039,1039',
+  ],
+  "bloom": [
+    '18,1029,223,1024,223,1025,223,1026,223,1026,23,1031,16,21,1031,1043,21,1029,14,18,18,18,223,1057,18,18,223,1058,261,1059,68',
+    '43,9,296,442,52,39,291,399,267,33,605,71,1047,71,261,9,78,46',
+    '1035,201,860,28,223,223,464,14,1033,578,3,201,200,1009,28,201',
+    '55,80,471,538,71,28,280,67,72,130,105,14,223,165,248,101,165,253,108,167,106,255,223,175,256,250,227,1039,1039',
+  ],
+  "SentencePiece": [
+    '1,223,18,1029,1030,223,1025,223,1026,223,1026,23,1031,16,21,1031,1043,21,1029,14,18,18,18,223,1057,18,18,223,1058,261,1059,68',
+    '1,294,1050,442,52,39,291,399,267,33,605,71,1047,71,261,9,78,46',
+    '1,223,1035,201,860,28,1033,464,14,1033,578,3,201,200,1009,1055',
+    '1,223,55,80,471,538,71,28,280,67,72,130,105,1060,165,248,101,165,253,108,167,106,255,223,175,256,250,227,1039,1039',
+  ],
+};
+
+test("each pre-tokenizer, and SentencePiece, gives llama.cpp's ids on a vocabulary grown to tell them apart", { skip }, () => {
+  const fixture = readGgufHeader(join(ggufDir, 'shakespeare-5m-f32.gguf')).metadata;
+  const distinct = new Set<string>();
+  for (const [variant, expected] of Object.entries(LLAMA_CPP_IDS)) {
+    const metadata = variant === 'SentencePiece' ? sentencePieceFromByteLevel(grownByteLevelGguf(fixture, 'gpt-2')) : grownByteLevelGguf(fixture, variant);
+    const tokenizer = textTokenizerFromGguf(metadata, `${variant}.gguf`);
+    LLAMA_CPP_TEXTS.forEach((text, i) => {
+      assert.equal(tokenizer.encode(text).join(','), expected[i], `${variant}: ${JSON.stringify(text)}`);
+      distinct.add(`${i}:${expected[i]}`);
+    });
+  }
+  // The variants really do split differently: a table that ignored tokenizer.ggml.pre would fail above.
+  assert.ok(distinct.size >= 16, `only ${distinct.size} distinct tokenizations`);
+});
+
 // ---- synthetic SentencePiece ("llama") ----------------------------------------------------------
 // No SentencePiece GGUF is among the fixtures, so the expectations below are worked out by hand
 // from llama.cpp's algorithm: text gets ▁ for spaces and one in front, then the adjacent pair
