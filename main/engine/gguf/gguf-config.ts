@@ -4,6 +4,7 @@
 // Each supported ggml architecture names the Hugging Face model_type it becomes and the fields
 // only it has; the rest (sizes, heads, norm epsilon, rotary base) are common to the llama family.
 import { GgufError, type GgufHeader, type GgufValue } from './gguf-file.ts';
+import { llama3ScalingFromFactors } from './llama3-rope-factors.ts';
 
 /** What a ggml architecture becomes on the Hugging Face side. */
 export interface GgufArchitecture {
@@ -39,9 +40,11 @@ export const GGUF_ARCHITECTURES: Readonly<Record<string, GgufArchitecture>> = {
 /** Architectures Hearth builds from a folder but not yet from a GGUF file: their tensors are named and laid out differently. */
 const NOT_YET_FROM_GGUF = ['gpt2', 'gptneox', 'bloom', 'mpt'];
 
+/** Llama 3.1 and later: the rotary scaling as one divisor per frequency (llama3-rope-factors.ts). */
+export const ROPE_FREQS = 'rope_freqs.weight';
+
 /** Tensors that carry model behaviour the spec cannot express yet; a file holding them is refused rather than run wrongly. */
 const UNSUPPORTED_TENSORS: Readonly<Record<string, string>> = {
-  'rope_freqs.weight': 'per-frequency rotary factors (rope_freqs, as Llama 3.1 and later store their rope scaling)',
   'rope_factors_long.weight': 'LongRoPE factors (rope_factors_long)',
   'rope_factors_short.weight': 'LongRoPE factors (rope_factors_short)',
 };
@@ -58,11 +61,14 @@ export function ggufArchitecture(header: GgufHeader): { name: string; architectu
   for (const [tensor, what] of Object.entries(UNSUPPORTED_TENSORS)) {
     if (header.tensors.has(tensor)) throw new GgufError(header.path, `holds ${what}, which Hearth does not implement yet. Pick another model.`);
   }
+  if (header.tensors.has(ROPE_FREQS) && name !== 'llama') {
+    throw new GgufError(header.path, `holds per-frequency rotary divisors (${ROPE_FREQS}), which Hearth reads only as a llama model's Llama 3 scaling. Pick another model.`);
+  }
   return { name, architecture };
 }
 
-/** The config.json of the model this GGUF file holds. */
-export function configFromGguf(header: GgufHeader): Record<string, unknown> {
+/** The config.json of the model this GGUF file holds; `ropeFactors` is its rope_freqs tensor, when it has one. */
+export function configFromGguf(header: GgufHeader, ropeFactors: Float32Array | null = null): Record<string, unknown> {
   const { name, architecture } = ggufArchitecture(header);
   const meta = new MetadataReader(header, name);
   const numHeads = meta.number('attention.head_count');
@@ -87,7 +93,16 @@ export function configFromGguf(header: GgufHeader): Record<string, unknown> {
     rms_norm_eps: shortestFloat32(meta.optionalNumber('attention.layer_norm_rms_epsilon')),
     rope_theta: shortestFloat32(meta.optionalNumber('rope.freq_base')),
     partial_rotary_factor: ropeDim !== undefined && ropeDim !== headDim ? ropeDim / headDim : undefined,
-    rope_scaling: ropeScaling(meta),
+    rope_scaling:
+      ropeFactors === null
+        ? ropeScaling(meta)
+        : llama3ScalingFromFactors({
+            path: header.path,
+            factors: ropeFactors,
+            theta: Math.fround(meta.optionalNumber('rope.freq_base') ?? 10000),
+            rotaryDim: ropeDim ?? headDim,
+            originalContext: meta.optionalNumber('rope.scaling.original_context_length'),
+          }),
     hidden_act: 'silu',
     tie_word_embeddings: !header.tensors.has('output.weight'),
     bos_token_id: meta.tokenId('bos_token_id'),

@@ -10,7 +10,7 @@ import { openModelSource, type ModelSource } from '../architectures/model-source
 import { specWeightNames } from '../architectures/spec-weights.ts';
 import { GgufError, GgufValueType } from './gguf-file.ts';
 import { openGgufModelSource } from './gguf-model-source.ts';
-import { convertHfFolderToGguf, type ConvertedArchitecture } from './test/hf-to-gguf.ts';
+import { convertHfFolderToGguf, llama3RopeFactors, type ConvertedArchitecture } from './test/hf-to-gguf.ts';
 import { ggufFileBytes, meta, writeGgufFile, type GgufToWrite } from './test/gguf-writer.ts';
 import { writeFile } from 'node:fs/promises';
 
@@ -50,6 +50,7 @@ describe('a GGUF file converted as llama.cpp converts a Hugging Face folder is t
   const cases: [string, string, ConvertedArchitecture, boolean][] = [
     ['the demo model (llama, F16, rotary rows interleaved)', join(REPO, 'resources', 'models', 'shakespeare-5m'), 'llama', true],
     ['hf-tiny llama', join(SHARED, 'hf-tiny', 'llama'), 'llama', false],
+    ['llama with Llama 3 rope scaling (stored as rope_freqs)', join(TESTDATA, 'llama3_rope'), 'llama', false],
     ['hf-tiny qwen2 (q/k/v biases, tied)', join(SHARED, 'hf-tiny', 'qwen2'), 'qwen2', false],
     ['qwen3 (q/k norms)', join(TESTDATA, 'qwen3'), 'qwen3', false],
     ['gemma (norms stored as 1 + weight)', join(TESTDATA, 'gemma'), 'gemma', false],
@@ -129,10 +130,15 @@ describe('GGUF files Hearth cannot build are refused with the file and the reaso
     assert.match(await refusal(file), /metadata llama\.block_count is "six", not a number/);
   });
 
-  it('rope scaling stored as a rope_freqs tensor', async () => {
+  it('rope_freqs that are not Llama 3 scaling, or on another architecture', async () => {
     const file = base();
-    file.tensors.push({ name: 'rope_freqs.weight', dims: [8], type: 0, data: new Uint8Array(32) });
-    assert.match(await refusal(file), /holds per-frequency rotary factors \(rope_freqs/);
+    const factors = llama3RopeFactors(10000, 16, 8, 1, 4, 32);
+    factors[1] = factors[1]! * 1.01;
+    file.tensors.push({ name: 'rope_freqs.weight', dims: [8], type: 0, data: new Uint8Array(factors.buffer) });
+    assert.match(await refusal(file), /holds rotary divisors \(rope_freqs\) that are not Llama 3's scaling \(divisor \d is [\d.]+; llama3 scaling with factor 8 gives/);
+    file.metadata['general.architecture'] = meta.str('qwen2');
+    for (const key of Object.keys(file.metadata)) if (key.startsWith('llama.')) file.metadata[key.replace('llama.', 'qwen2.')] = file.metadata[key]!;
+    assert.match(await refusal(file), /holds per-frequency rotary divisors \(rope_freqs\.weight\), which Hearth reads only as a llama model's/);
   });
 
   it('weights that do not match the metadata', async () => {

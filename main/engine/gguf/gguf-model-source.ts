@@ -12,7 +12,8 @@ import type { ModelSource } from '../architectures/model-source.ts';
 import { expectedWeightShape } from '../architectures/spec-weights.ts';
 import { checkWeightsMatchConfig } from '../architectures/weights-match-config.ts';
 import { GgufCheckpoint } from './gguf-checkpoint.ts';
-import { configFromGguf, ggufArchitecture } from './gguf-config.ts';
+import { dequantizeGgml } from './ggml-dequantize.ts';
+import { configFromGguf, ggufArchitecture, ROPE_FREQS } from './gguf-config.ts';
 import { GgufError, openGgufFile } from './gguf-file.ts';
 
 /** Whether a model path names a GGUF file (by its extension, as llama.cpp's tools name them). */
@@ -24,7 +25,9 @@ export async function openGgufModelSource(path: string): Promise<ModelSource> {
   const file = await openGgufFile(path);
   try {
     const { architecture: ggufArch } = ggufArchitecture(file);
-    const config = configFromGguf(file);
+    const ropeFreqs = file.tensors.get(ROPE_FREQS);
+    const ropeFactors = ropeFreqs ? dequantizeGgml(ropeFreqs.type, await file.readTensorBytes(ROPE_FREQS), ropeFreqs.values) : null;
+    const config = configFromGguf(file, ropeFactors);
     const architecture = findArchitecture(ggufArch.modelType);
     if (!architecture) throw new Error(`No architecture definition for model_type ${ggufArch.modelType}.`);
     const parsed = architecture.configSchema.safeParse(config);

@@ -74,8 +74,13 @@ export async function convertHfFolderToGguf(dir: string, path: string, arch: Con
     if (typeof config[field] === 'number') metadata[`tokenizer.ggml.${key}`] = meta.u32(config[field]);
   }
 
-  const checkpoint = await openCheckpoint(dir);
   const tensors: GgufTensorToWrite[] = [];
+  const scaling = config.rope_parameters as { rope_type?: string; rope_theta?: number; factor?: number; low_freq_factor?: number; high_freq_factor?: number; original_max_position_embeddings?: number } | undefined;
+  if (scaling?.rope_type === 'llama3') {
+    const factors = llama3RopeFactors(scaling.rope_theta ?? 10000, headDim, scaling.factor!, scaling.low_freq_factor!, scaling.high_freq_factor!, scaling.original_max_position_embeddings!);
+    tensors.push({ name: 'rope_freqs.weight', dims: [factors.length], type: 0, data: new Uint8Array(factors.buffer) });
+  }
+  const checkpoint = await openCheckpoint(dir);
   try {
     for (const name of checkpoint.tensors.keys()) {
       let tensor: F32Tensor = await checkpoint.readF32(name);
@@ -94,4 +99,26 @@ export async function convertHfFolderToGguf(dir: string, path: string, arch: Con
     await checkpoint.close();
   }
   await writeGgufFile(path, { metadata, tensors });
+}
+
+/**
+ * The converter's rope_freqs for Llama 3 scaling: float32 frequencies base^(-2i/dim) as torch
+ * computes them, then per frequency 1 (short wavelengths), `factor` (long ones) or the smooth
+ * divisor between, in double precision, stored as float32.
+ */
+export function llama3RopeFactors(base: number, dim: number, factor: number, low: number, high: number, oldContext: number): Float32Array {
+  const lowWavelen = oldContext / low;
+  const highWavelen = oldContext / high;
+  const out = new Float32Array(dim / 2);
+  for (let i = 0; i < dim / 2; i++) {
+    const freq = Math.fround(1 / Math.fround(Math.pow(base, Math.fround((2 * i) / dim))));
+    const wavelen = (2 * Math.PI) / freq;
+    if (wavelen < highWavelen) out[i] = 1;
+    else if (wavelen > lowWavelen) out[i] = factor;
+    else {
+      const smooth = (oldContext / wavelen - low) / (high - low);
+      out[i] = 1 / ((1 - smooth) / factor + smooth);
+    }
+  }
+  return out;
 }
