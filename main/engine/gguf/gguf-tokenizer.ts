@@ -225,24 +225,31 @@ function describe(value: unknown): string {
 interface Vocabulary {
   tokens: string[];
   types: number[];
-  /** Null-prototype, so that a token spelt "__proto__" is an entry like any other. */
-  ids: Record<string, number>;
+  /** A Map: property lookups on a plain object of a quarter-million fresh strings are several times slower. */
+  ids: Map<string, number>;
 }
 
 function readVocabulary(reader: MetadataReader): Vocabulary {
   const raw = reader.stringArray(KEY.tokens);
   if (raw === null || raw.length === 0) reader.fail(`has no vocabulary (metadata "${KEY.tokens}" is missing or empty). The file is incomplete; download it again.`);
   const types = reader.numberArray(KEY.tokenType, raw.length) ?? raw.map(() => TokenType.normal);
-  const ids = Object.create(null) as Record<string, number>;
+  const ids = new Map<string, number>();
   const tokens = raw.map((token, id) => {
     // llama.cpp renames empty entries so that every id has a distinct text.
     const text = token === '' ? `[EMPTY_${id}]` : token;
-    const earlier = ids[text];
+    const earlier = ids.get(text);
     if (earlier !== undefined) reader.fail(`the vocabulary holds ${JSON.stringify(text)} twice (ids ${earlier} and ${id}). The file is damaged.`);
-    ids[text] = id;
+    ids.set(text, id);
     return text;
   });
   return { tokens, types, ids };
+}
+
+/** tokenizer.json's vocab object; null-prototype, so that a token spelt "__proto__" is an entry like any other. */
+function vocabJson(vocabulary: Vocabulary): Record<string, number> {
+  const vocab = Object.create(null) as Record<string, number>;
+  vocabulary.tokens.forEach((token, id) => (vocab[token] = id));
+  return vocab;
 }
 
 /** Control, unknown and user-defined entries, matched on the raw text before normalization. */
@@ -274,7 +281,7 @@ function readMerges(reader: MetadataReader, vocabulary: Vocabulary): [string, st
     if (at < 0) reader.fail(`merge ${JSON.stringify(merge)} in "${KEY.merges}" is not two tokens separated by a space. The file is damaged.`);
     const pair: [string, string] = [merge.slice(0, at), merge.slice(at + 1)];
     // A merge whose result is not in the vocabulary can never apply; llama.cpp keeps it inert too.
-    if (vocabulary.ids[pair[0] + pair[1]] !== undefined) merges.push(pair);
+    if (vocabulary.ids.has(pair[0] + pair[1])) merges.push(pair);
   }
   return merges;
 }
@@ -295,8 +302,8 @@ function sentencePieceMerges(vocabulary: Vocabulary, scores: readonly number[]):
     for (let i = 0; i < chars.length - 1; i++) {
       left += chars[i];
       const right = token.slice(left.length);
-      const leftIsSymbol = i === 0 || vocabulary.ids[left] !== undefined;
-      const rightIsSymbol = i === chars.length - 2 || vocabulary.ids[right] !== undefined;
+      const leftIsSymbol = i === 0 || vocabulary.ids.has(left);
+      const rightIsSymbol = i === chars.length - 2 || vocabulary.ids.has(right);
       if (leftIsSymbol && rightIsSymbol) candidates.push({ left, right, score: scores[id] ?? 0, id });
     }
   });
@@ -305,12 +312,12 @@ function sentencePieceMerges(vocabulary: Vocabulary, scores: readonly number[]):
 }
 
 /** Adds BOS and/or EOS around each sequence, as transformers builds Llama's post-processor from add_bos/add_eos. */
-function templateProcessing(bos: string | null, eos: string | null, ids: Record<string, number>): Record<string, unknown> {
+function templateProcessing(bos: string | null, eos: string | null, ids: ReadonlyMap<string, number>): Record<string, unknown> {
   const special = (token: string) => ({ SpecialToken: { id: token, type_id: 0 } });
   const sequence = (id: 'A' | 'B', typeId: number) => ({ Sequence: { id, type_id: typeId } });
   const around = (item: Record<string, unknown>) => [...(bos === null ? [] : [special(bos)]), item, ...(eos === null ? [] : [special(eos)])];
   const specialTokens: Record<string, unknown> = {};
-  for (const token of [bos, eos]) if (token !== null) specialTokens[token] = { id: token, ids: [ids[token]], tokens: [token] };
+  for (const token of [bos, eos]) if (token !== null) specialTokens[token] = { id: token, ids: [ids.get(token)], tokens: [token] };
   return {
     type: 'TemplateProcessing',
     single: around(sequence('A', 0)),
@@ -337,7 +344,7 @@ function readSpecialTokenIds(reader: MetadataReader, vocabulary: Vocabulary, isS
 /** The id of the first of `texts` (in the list's order of preference) the vocabulary holds. */
 function firstWithText(vocabulary: Vocabulary, texts: readonly string[]): number | null {
   for (const text of texts) {
-    const id = vocabulary.ids[text];
+    const id = vocabulary.ids.get(text);
     if (id !== undefined) return id;
   }
   return null;
@@ -398,7 +405,7 @@ export function tokenizerFromGgufMetadata(metadata: GgufMetadata, origin: string
       fuse_unk: true,
       byte_fallback: true,
       ignore_merges: false,
-      vocab: vocabulary.ids,
+      vocab: vocabJson(vocabulary),
       merges: sentencePieceMerges(vocabulary, scores),
     };
     // Each run of text between added tokens gets its leading ▁, as llama.cpp prefixes a space after every special token.
@@ -425,7 +432,7 @@ export function tokenizerFromGgufMetadata(metadata: GgufMetadata, origin: string
       fuse_unk: false,
       byte_fallback: false,
       ignore_merges: pre!.ignoreMerges,
-      vocab: vocabulary.ids,
+      vocab: vocabJson(vocabulary),
       merges: readMerges(reader, vocabulary),
     };
     normalizer = pre!.normalizer;
@@ -470,7 +477,7 @@ export function tokenizerFromGgufMetadata(metadata: GgufMetadata, origin: string
   const endOfGeneration = new Set<number>();
   for (const id of [ids.eos, ids.eot, ids.eom]) if (id !== null) endOfGeneration.add(id);
   for (const name of END_OF_GENERATION_TEXTS) {
-    const id = vocabulary.ids[name];
+    const id = vocabulary.ids.get(name);
     if (id !== undefined) endOfGeneration.add(id);
   }
 
