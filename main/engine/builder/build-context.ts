@@ -16,6 +16,12 @@ export class BuildContext {
   readonly floatType: DataType;
   /** Called by emitLinear for every linear layer when set; inference builds leave it null. */
   linearExtension: LinearExtension | null = null;
+  /**
+   * Linear layers whose weight came from ggml blocks (a GGUF file, gguf/ggml-block-weight.ts) keep
+   * those blocks as MatMulNBits instead of being quantized again. Only for float32 graphs (the
+   * block scales are float32); off unless the build asks for the file's own precision.
+   */
+  keepGgmlBlocks = false;
 
   constructor(
     readonly g: Graph,

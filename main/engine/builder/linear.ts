@@ -8,6 +8,9 @@
 //   GFLOP/s against 218 for MatMulNBits, and the whole 0.5B model prefilled at 643 tok/s
 //   against 350. The WebGPU provider has no such kernels, so GPU builds keep 'blockwise'.
 import type { F32Tensor } from '../../common/model-spec.ts';
+import { ggmlBlocksOf } from '../gguf/ggml-block-weight.ts';
+import { emitGgmlMatMulNBits } from '../gguf/ggml-linear.ts';
+import { ggmlToMatMulNBits } from '../gguf/ggml-matmul-nbits.ts';
 import { attr, DataType } from '../onnx/graph.ts';
 import { quantizeMatMulNBits } from '../quant/matmul-nbits.ts';
 import { quantizePerChannelInt8 } from '../quant/per-channel-int8.ts';
@@ -37,7 +40,13 @@ export interface LinearWeights {
 
 export function emitLinear(ctx: BuildContext, x: string, name: string, { weight, bias }: LinearWeights): string {
   let y: string;
-  if (ctx.precision === 'int8' && ctx.int8Kernel === 'dynamic') {
+  const blocks = ctx.keepGgmlBlocks && ctx.floatType === DataType.FLOAT ? ggmlBlocksOf(weight) : null;
+  if (blocks) {
+    // The file's own blocks, exactly (gguf/ggml-matmul-nbits.ts), rather than a new quantization.
+    const [outFeatures, inFeatures] = weight.shape;
+    const m = ggmlToMatMulNBits(blocks.type, blocks.bytes, outFeatures, inFeatures);
+    y = emitGgmlMatMulNBits(ctx.g, x, name, m, outFeatures, inFeatures, CPU_ACCURACY_LEVEL);
+  } else if (ctx.precision === 'int8' && ctx.int8Kernel === 'dynamic') {
     y = quantizesActivationsPerToken(name) ? emitPerTokenInt8(ctx, x, name, weight) : emitDynamicInt8(ctx, x, name, weight);
   } else if (ctx.precision === 'int8' || ctx.precision === 'int4') {
     y = emitMatMulNBits(ctx, x, name, weight, ctx.precision === 'int8' ? 8 : 4);

@@ -4,7 +4,6 @@
 //   y[n] = Σ_k x[k]·s·q[n][k] - Σ_b t[n][b]·(Σ_{k in b} x[k]),
 // the second sum being a [.., kBlocks] × [kBlocks, N] MatMul on the block sums of x. The block sums
 // of one input are computed once however many layers read it (q/k/v, gate/up).
-import { CPU_ACCURACY_LEVEL } from '../builder/linear.ts';
 import { attr, DataType } from '../onnx/graph.ts';
 import type { Graph } from '../onnx/graph.ts';
 import type { GgmlMatMulNBits } from './ggml-matmul-nbits.ts';
@@ -35,9 +34,9 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
 
 /**
  * Emits y = x·Wᵀ for a [N outputs, K inputs] weight kept in its ggml blocks. Scales and float zero
- * points are float32 (a float32 graph). accuracy_level 4 is what Hearth's CPU builds use.
+ * points are float32 (a float32 graph). Hearth's CPU builds use accuracy_level 4 (CPU_ACCURACY_LEVEL).
  */
-export function emitGgmlMatMulNBits(g: Graph, x: string, name: string, m: GgmlMatMulNBits, N: number, K: number, accuracyLevel = CPU_ACCURACY_LEVEL): string {
+export function emitGgmlMatMulNBits(g: Graph, x: string, name: string, m: GgmlMatMulNBits, N: number, K: number, accuracyLevel: number): string {
   const inputs = [
     x,
     g.initializer(`${name}.weight_q${m.bits}`, DataType.UINT8, [N, m.kBlocks, m.blobSize], m.packed),

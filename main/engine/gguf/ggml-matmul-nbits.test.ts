@@ -222,7 +222,7 @@ test('at accuracy_level 4 (int8 activations, as Hearth builds for the CPU) the p
     const bytes = syntheticTensor(type, N, K, 500 + type);
     const w = dequantizeGgml(type, bytes, N * K);
     const g = new GraphBuilder({ dir: join(dir, `t${type}`) });
-    g.output('y', DataType.FLOAT, ['m', N], emitGgmlMatMulNBits(g, g.input('a', DataType.FLOAT, ['m', K]), 'layer', ggmlToMatMulNBits(type, bytes, N, K), N, K));
+    g.output('y', DataType.FLOAT, ['m', N], emitGgmlMatMulNBits(g, g.input('a', DataType.FLOAT, ['m', K]), 'layer', ggmlToMatMulNBits(type, bytes, N, K), N, K, 4));
     const session = await InferenceSession.create(g.finish().graphPath);
     const y = (await session.run({ a: new Tensor('float32', a, [M, K]) })).y.data as Float32Array;
     await session.release();
