@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { readGgufHeader } from './gguf-file.ts';
 import { GgufTokenizerError, textTokenizerFromGguf, tokenizerFromGgufMetadata, writeGgufTokenizerFiles } from './gguf-tokenizer.ts';
 import { loadTokenizer } from '../tokenizer/load-tokenizer.ts';
+import { StreamingDetokenizer } from '../tokenizer/streaming-detokenizer.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 
 const sharedFixtures = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
@@ -446,6 +447,11 @@ test('SentencePiece: characters without an entry fall back to their UTF-8 bytes,
   assert.deepEqual(tokenizer.encode('hé', { addSpecialTokens: false }), [tokenizer.tokenToId('▁h')!, 3 + 0xc3, 3 + 0xa9]);
   assert.deepEqual(tokensOf(tokenizer, '🦙'), ['<s>', '▁', '<0xF0>', '<0x9F>', '<0xA6>', '<0x99>']);
   assert.equal(tokenizer.decode(tokenizer.encode('hé 🦙 world'), { skipSpecialTokens: true }), 'hé 🦙 world');
+  // Streamed one id at a time, the byte tokens of é and 🦙 are held until their character is whole.
+  const streamed = new StreamingDetokenizer(tokenizer);
+  const pieces = tokenizer.encode('hé 🦙 world').map((id) => streamed.push(id));
+  assert.equal(pieces.join('') + streamed.flush(), 'hé 🦙 world');
+  assert.ok(!pieces.some((piece) => piece.includes('\uFFFD')));
   assert.deepEqual(tokensOf(tokenizer, 'hello\n\n\n'), ['<s>', '▁hello', '\n\n', '<0x0A>']);
   assert.equal(tokenizer.decode(tokenizer.encode('hello\n\n\n'), { skipSpecialTokens: true }), 'hello\n\n\n');
 });
