@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import type { F32Tensor } from '../../common/model-spec.ts';
 import { MANIFEST_FILE, MANIFEST_FORMAT, type AttentionMode, type Int8Kernel, type ModelManifest, type Precision } from '../../common/model-manifest.ts';
 import { openModelSource, type ModelSource } from '../architectures/model-source.ts';
+import { ggmlBlocksOf } from '../gguf/ggml-block-weight.ts';
+import { emitGgmlEmbedding } from '../gguf/ggml-embedding.ts';
+import { ggmlToMatMulNBits } from '../gguf/ggml-matmul-nbits.ts';
 import { readGgufHeader } from '../gguf/gguf-file.ts';
 import { isGgufPath, openGgufModelSource } from '../gguf/gguf-model-source.ts';
 import { tokenizerFromGgufMetadata, writeGgufTokenizerFiles } from '../gguf/gguf-tokenizer.ts';
@@ -206,6 +209,9 @@ function emitTokenEmbedding(ctx: BuildContext, embed: F32Tensor): string {
   const { g } = ctx;
   const [vocab, hidden] = embed.shape;
   if ((ctx.precision === 'int8' || ctx.precision === 'int4') && hidden % QUANT_BLOCK_SIZE === 0) {
+    // A GGUF table kept in its own blocks (see BuildContext.keepGgmlBlocks).
+    const blocks = ctx.keepGgmlBlocks && ctx.floatType === DataType.FLOAT ? ggmlBlocksOf(embed) : null;
+    if (blocks) return emitGgmlEmbedding(g, INPUT_IDS, 'model.embed_tokens', ggmlToMatMulNBits(blocks.type, blocks.bytes, vocab, hidden), vocab, hidden);
     const bits = EMBEDDING_BITS;
     const q = quantizeMatMulNBits(embed.data, vocab, hidden, { bits, blockSize: QUANT_BLOCK_SIZE, symmetric: true });
     const data = g.initializer(`model.embed_tokens.weight_q${bits}`, DataType.UINT8, [vocab, (hidden * bits) / 8], q.packed);

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ModelSpec } from '../../common/model-spec.ts';
 import { BuildContext } from '../builder/build-context.ts';
+import { emitEmbeddings } from '../builder/build-model.ts';
 import { emitLinear } from '../builder/linear.ts';
+import { INPUT_IDS } from '../graph-io.ts';
 import { DataType } from '../onnx/graph.ts';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { attachGgmlBlocks, ggmlBlocksOf, reorderGgmlRows } from './ggml-block-weight.ts';
@@ -84,4 +86,28 @@ test('emitLinear keeps a weight\'s ggml blocks when the build asks, and quantize
     }
   }
   assert.ok(worst / largest < 2e-2, `relative error ${worst / largest}`);
+});
+
+test('emitEmbeddings keeps a ggml token table in its blocks: every looked-up row is the file\'s, bit for bit', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-ggml-embed-build-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const vocab = 6;
+  const hidden = 256;
+  const bytes = q4kRows(vocab, 4);
+  const table = dequantizeGgml(12, bytes, vocab * hidden);
+  const embed = attachGgmlBlocks({ data: table, shape: [vocab, hidden] }, 12, bytes);
+  const g = new GraphBuilder({ dir });
+  const spec = { embeddingScale: null, positions: { kind: 'rotary' }, embeddingNorm: null } as unknown as ModelSpec;
+  const ctx = new BuildContext(g, spec, 'int4', 'fused', 'blockwise', async (name) => (name === 'embed' ? embed : null));
+  ctx.keepGgmlBlocks = true;
+  g.input(INPUT_IDS, DataType.INT64, ['batch_size', 'sequence_length']);
+  g.output('hidden', DataType.FLOAT, ['batch_size', 'sequence_length', hidden], await emitEmbeddings(ctx));
+  const { graphPath } = g.finish();
+  assert.ok(readFileSync(graphPath).toString('latin1').includes('GatherBlockQuantized'));
+  const ids = [5, 0, 3, 3];
+  const session = await InferenceSession.create(graphPath);
+  const rows = (await session.run({ [INPUT_IDS]: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]) })).hidden.data as Float32Array;
+  await session.release();
+  const expected = ids.flatMap((id) => Array.from(table.subarray(id * hidden, (id + 1) * hidden)));
+  assert.deepEqual(Array.from(rows), expected);
 });
