@@ -2,7 +2,8 @@
 // 4-bit with no zero point (Q4_0), with uint8 zero points, with float zero points (Q4_1/Q4_K as
 // ggml-matmul-nbits.ts writes them), and with uint8 zero points 0 plus the block offsets applied
 // as a separate small MatMul on the block sums of A (an exact alternative to a float zero point:
-// y = A·(s·q)ᵀ - blocksum(A)·tᵀ). 8-bit with uint8 zero points (Q5_0, Q6_K) and a plain float32
+// y = A·(s·q)ᵀ - blocksum(A)·tᵀ). 8-bit with uint8 zero points (Q5_0, Q8_0; Q6_K in blocks of 16),
+// 8-bit with block offsets (Q5_1, Q5_K) and a plain float32
 // MatMul are there for scale. Shapes are Qwen2-0.5B's MLP (896 ↔ 4864), M = 1 (decoding) and
 // M = 128 (a prompt).
 //
@@ -18,9 +19,25 @@ import { startContentionMeter } from '../main/engine/bench/cpu-contention.ts';
 import { attr, DataType } from '../main/engine/onnx/graph.ts';
 import { GraphBuilder } from '../main/engine/onnx/graph-builder.ts';
 
-type Variant = 'float32 MatMul' | '4-bit, no zp' | '4-bit, uint8 zp' | '4-bit, float zp' | '4-bit, zp 0 + block offsets' | '8-bit, uint8 zp';
-const VARIANTS: Variant[] = ['float32 MatMul', '4-bit, no zp', '4-bit, uint8 zp', '4-bit, float zp', '4-bit, zp 0 + block offsets', '8-bit, uint8 zp'];
-const BLOCK = 32;
+type Variant =
+  | 'float32 MatMul'
+  | '4-bit, no zp'
+  | '4-bit, uint8 zp'
+  | '4-bit, float zp'
+  | '4-bit, zp 0 + block offsets'
+  | '8-bit, uint8 zp'
+  | '8-bit, zp 0 + block offsets'
+  | '8-bit block 16, uint8 zp';
+const VARIANTS: Variant[] = [
+  'float32 MatMul',
+  '4-bit, no zp',
+  '4-bit, uint8 zp',
+  '4-bit, float zp',
+  '4-bit, zp 0 + block offsets',
+  '8-bit, uint8 zp',
+  '8-bit, zp 0 + block offsets',
+  '8-bit block 16, uint8 zp',
+];
 
 function random(seed: number): () => number {
   let s = seed >>> 0;
@@ -32,6 +49,7 @@ function random(seed: number): () => number {
 
 function buildGraph(dir: string, variant: Variant, N: number, K: number, level: number): string {
   const next = random(N * 7 + K);
+  const BLOCK = variant === '8-bit block 16, uint8 zp' ? 16 : 32;
   const kBlocks = K / BLOCK;
   const g = new GraphBuilder({ dir });
   const a = g.input('a', DataType.FLOAT, ['m', K]);
@@ -58,8 +76,10 @@ function buildGraph(dir: string, variant: Variant, N: number, K: number, level: 
     case '4-bit, float zp':
       y = nbits(4, [g.initializer('zp', DataType.FLOAT, [N, kBlocks], Float32Array.from({ length: N * kBlocks }, () => next() * 15))]);
       break;
-    case '4-bit, zp 0 + block offsets': {
-      const product = nbits(4, [g.initializer('zp', DataType.UINT8, [N, Math.ceil(kBlocks / 2)], new Uint8Array(N * Math.ceil(kBlocks / 2)))]);
+    case '4-bit, zp 0 + block offsets':
+    case '8-bit, zp 0 + block offsets': {
+      const zpBytes = variant.startsWith('4') ? Math.ceil(kBlocks / 2) : kBlocks;
+      const product = nbits(variant.startsWith('4') ? 4 : 8, [g.initializer('zp', DataType.UINT8, [N, zpBytes], new Uint8Array(N * zpBytes))]);
       const blocks = g.op('Reshape', [a, g.int64s([0, kBlocks, BLOCK])]);
       const sums = g.op('ReduceSum', [blocks, g.int64s([-1])], { keepdims: attr.int(0) });
       const offsets = g.initializer('offsets', DataType.FLOAT, [kBlocks, N], Float32Array.from({ length: kBlocks * N }, () => next() * 0.1));
@@ -67,6 +87,7 @@ function buildGraph(dir: string, variant: Variant, N: number, K: number, level: 
       break;
     }
     case '8-bit, uint8 zp':
+    case '8-bit block 16, uint8 zp':
       y = nbits(8, [g.initializer('zp', DataType.UINT8, [N, kBlocks], bytes(N * kBlocks))]);
       break;
   }
