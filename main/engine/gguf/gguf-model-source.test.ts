@@ -55,6 +55,11 @@ describe('a GGUF file converted as llama.cpp converts a Hugging Face folder is t
     ['qwen3 (q/k norms)', join(TESTDATA, 'qwen3'), 'qwen3', false],
     ['gemma (norms stored as 1 + weight)', join(TESTDATA, 'gemma'), 'gemma', false],
     ['phi3 (fused qkv and gate_up)', join(TESTDATA, 'phi3'), 'phi3', false],
+    ['hf-tiny gpt2 (Conv1D weights stored transposed, tied head written twice)', join(SHARED, 'hf-tiny', 'gpt2'), 'gpt2', false],
+    ['gpt_neox (q/k/v restacked from per-head rows, partial rotary, parallel residual)', join(TESTDATA, 'gpt_neox'), 'gptneox', false],
+    ['gpt_neox_seq (sequential residual)', join(TESTDATA, 'gpt_neox_seq'), 'gptneox', false],
+    ['bloom (q/k/v restacked, embedding norm, tied head written twice)', join(TESTDATA, 'bloom'), 'bloom', false],
+    ['hf-tiny mpt (ALiBi, no biases)', join(SHARED, 'hf-tiny', 'mpt'), 'mpt', false],
   ];
   for (const [name, folder, arch, f16] of cases) {
     it(name, { skip: existsSync(folder) ? false : `${folder} is absent` }, async () => {
@@ -115,9 +120,9 @@ describe('GGUF files Hearth cannot build are refused with the file and the reaso
   it('an architecture Hearth does not build, by name', async () => {
     const file = base();
     file.metadata['general.architecture'] = meta.str('falcon');
-    assert.match(await refusal(file), /is a "falcon" model; Hearth builds GGUF files of the architectures llama, qwen2, qwen3, gemma, phi3\. Pick a model/);
-    file.metadata['general.architecture'] = meta.str('gpt2');
-    assert.match(await refusal(file), /is a "gpt2" model; .* Hearth builds gpt2 from a Hugging Face folder, not yet from a GGUF file/);
+    assert.match(await refusal(file), /is a "falcon" model; Hearth builds GGUF files of the architectures llama, qwen2, qwen3, gemma, phi3, gpt2, gptneox, bloom, mpt\. Pick a model/);
+    file.metadata['general.architecture'] = meta.str('toString');
+    assert.match(await refusal(file), /is a "toString" model/);
     delete file.metadata['general.architecture'];
     assert.match(await refusal(file), /has no general\.architecture string/);
   });

@@ -13,8 +13,8 @@ import { expectedWeightShape } from '../architectures/spec-weights.ts';
 import { checkWeightsMatchConfig } from '../architectures/weights-match-config.ts';
 import { GgufCheckpoint } from './gguf-checkpoint.ts';
 import { dequantizeGgml } from './ggml-dequantize.ts';
-import { configFromGguf, ggufArchitecture, ROPE_FREQS } from './gguf-config.ts';
-import { GgufError, openGgufFile } from './gguf-file.ts';
+import { configFromGguf, ggufArchitecture, OUTPUT, ROPE_FREQS, TOKEN_EMBEDDING } from './gguf-config.ts';
+import { GgufError, openGgufFile, type GgufFile } from './gguf-file.ts';
 
 /** Whether a model path names a GGUF file (by its extension, as llama.cpp's tools name them). */
 export function isGgufPath(path: string): boolean {
@@ -27,7 +27,8 @@ export async function openGgufModelSource(path: string): Promise<ModelSource> {
     const { architecture: ggufArch } = ggufArchitecture(file);
     const ropeFreqs = file.tensors.get(ROPE_FREQS);
     const ropeFactors = ropeFreqs ? dequantizeGgml(ropeFreqs.type, await file.readTensorBytes(ROPE_FREQS), ropeFreqs.values) : null;
-    const config = configFromGguf(file, ropeFactors);
+    const outputIsEmbedding = await sameTensor(file, OUTPUT, TOKEN_EMBEDDING);
+    const config = configFromGguf(file, { ropeFactors, outputIsEmbedding });
     const architecture = findArchitecture(ggufArch.modelType);
     if (!architecture) throw new Error(`No architecture definition for model_type ${ggufArch.modelType}.`);
     const parsed = architecture.configSchema.safeParse(config);
@@ -43,7 +44,8 @@ export async function openGgufModelSource(path: string): Promise<ModelSource> {
       // toSpec's messages name config.json, which a GGUF file has not: they name its fields.
       throw new GgufError(path, error.message.replace(/^config\.json: /, ''), { cause: error });
     }
-    const checkpoint = new GgufCheckpoint(file, { architecture: ggufArch, numHeads: spec.attention.numHeads, numKvHeads: spec.attention.numKvHeads });
+    const { numHeads, numKvHeads, headDim } = spec.attention;
+    const checkpoint = new GgufCheckpoint(file, { architecture: ggufArch, numHeads, numKvHeads, headDim, omit: outputIsEmbedding ? [OUTPUT] : [] });
     await checkWeightsMatchConfig({ configPath: path, config, architecture, spec, checkpoint });
 
     async function weight(name: WeightName): Promise<F32Tensor | null> {
@@ -60,4 +62,12 @@ export async function openGgufModelSource(path: string): Promise<ModelSource> {
     await file.close();
     throw error;
   }
+}
+
+/** Whether two tensors hold the same bytes (a tied head the converter wrote twice). */
+async function sameTensor(file: GgufFile, a: string, b: string): Promise<boolean> {
+  const x = file.tensors.get(a);
+  const y = file.tensors.get(b);
+  if (!x || !y || x.type !== y.type || x.dims.join() !== y.dims.join()) return false;
+  return Buffer.from(await file.readTensorBytes(a)).equals(await file.readTensorBytes(b));
 }
