@@ -30,6 +30,8 @@ export interface GgufArchitecture {
   restore(hfName: string, tensor: F32Tensor, context: RestoreContext): F32Tensor;
   /** Whether `restore` transposes this 2-D tensor (so its Hugging Face shape is ggml's ne order). */
   transposed?(hfName: string): boolean;
+  /** The converter writes a tied head again as output.weight (GPT-2, BLOOM): a copy of token_embd is the tied head. */
+  tiedHeadWrittenTwice?: boolean;
 }
 
 interface NameTables {
@@ -148,6 +150,7 @@ export const GGUF_ARCHITECTURES: Readonly<Record<string, GgufArchitecture>> = {
 
   gpt2: {
     modelType: 'gpt2',
+    tiedHeadWrittenTwice: true,
     config: (meta) => ({
       n_embd: meta.number('embedding_length'),
       n_layer: meta.number('block_count'),
@@ -213,6 +216,7 @@ export const GGUF_ARCHITECTURES: Readonly<Record<string, GgufArchitecture>> = {
   },
   bloom: {
     modelType: 'bloom',
+    tiedHeadWrittenTwice: true,
     config: (meta) => ({
       n_embed: meta.number('embedding_length'),
       n_layer: meta.number('block_count'),

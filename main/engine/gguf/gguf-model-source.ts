@@ -27,7 +27,7 @@ export async function openGgufModelSource(path: string): Promise<ModelSource> {
     const { architecture: ggufArch } = ggufArchitecture(file);
     const ropeFreqs = file.tensors.get(ROPE_FREQS);
     const ropeFactors = ropeFreqs ? dequantizeGgml(ropeFreqs.type, await file.readTensorBytes(ROPE_FREQS), ropeFreqs.values) : null;
-    const outputIsEmbedding = await sameTensor(file, OUTPUT, TOKEN_EMBEDDING);
+    const outputIsEmbedding = ggufArch.tiedHeadWrittenTwice === true && (await sameTensor(file, OUTPUT, TOKEN_EMBEDDING));
     const config = configFromGguf(file, { ropeFactors, outputIsEmbedding });
     const architecture = findArchitecture(ggufArch.modelType);
     if (!architecture) throw new Error(`No architecture definition for model_type ${ggufArch.modelType}.`);
