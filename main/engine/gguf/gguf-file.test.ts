@@ -106,6 +106,32 @@ describe('the GGUF reader', () => {
     }
   });
 
+  it('reads a header of several megabytes, whose values straddle the chunks it is read in', async () => {
+    // Odd-sized strings and 8-byte numbers, so values cross each 1 MiB chunk boundary at every offset.
+    const tokens = Array.from({ length: 150_000 }, (_, i) => `Ġtok${i}${'é'.repeat(i % 5)}`);
+    const ids = Array.from({ length: 150_000 }, (_, i) => BigInt(i) * 0x1_0000_0001n);
+    const scores = Array.from({ length: 150_000 }, (_, i) => -i / 7);
+    const path = await write(
+      ggufFileBytes(
+        sample({
+          metadata: {
+            'tokenizer.ggml.tokens': meta.array(GgufValueType.STRING, tokens),
+            'test.ids': meta.array(GgufValueType.UINT64, ids),
+            'test.scores': meta.array(GgufValueType.FLOAT64, scores),
+            'test.after': meta.str('the end'),
+          },
+        }),
+      ),
+    );
+    const header = readGgufHeader(path);
+    assert.ok(header.dataOffset > 4 << 20, `a ${header.dataOffset}-byte header`);
+    assert.deepEqual(header.metadata.get('tokenizer.ggml.tokens'), tokens);
+    assert.deepEqual(header.metadata.get('test.ids'), ids.map((v) => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v)));
+    assert.deepEqual(header.metadata.get('test.scores'), scores);
+    assert.equal(header.metadata.get('test.after'), 'the end');
+    assert.deepEqual([...header.tensors.keys()], ['a.weight', 'b.weight']);
+  });
+
   it('reads version 2, and a general.alignment other than 32', async () => {
     const header = readGgufHeader(await write(ggufFileBytes(sample({ version: 2, alignment: 64 }))));
     assert.equal(header.version, 2);

@@ -134,12 +134,12 @@ function parseHeader(path: string, r: HeaderReader): GgufHeader {
     const hint = version === 1 ? 'GGUF version 1 is an early format that llama.cpp no longer reads: convert the model again with a current llama.cpp.' : 'It may be damaged, or from a newer llama.cpp than Hearth knows.';
     throw new GgufError(path, `is GGUF version ${version}; Hearth reads versions ${SUPPORTED_VERSIONS.join(' and ')}. ${hint}`);
   }
-  const tensorCount = r.count('tensor count', 8 + 4 + 8 + 4 + 8);
-  const kvCount = r.count('metadata count', 8 + 4);
+  const tensorCount = r.count(() => 'tensor count', 8 + 4 + 8 + 4 + 8);
+  const kvCount = r.count(() => 'metadata count', 8 + 4);
 
   const metadata = new Map<string, GgufValue>();
   for (let i = 0; i < kvCount; i++) {
-    const key = r.string(`metadata key ${i}`);
+    const key = r.string(() => `metadata key ${i}`);
     const type = r.u32();
     if (metadata.has(key)) throw new GgufError(path, `has the metadata key "${key}" twice. The file is damaged: download it again.`);
     metadata.set(key, r.value(type, key));
@@ -148,7 +148,7 @@ function parseHeader(path: string, r: HeaderReader): GgufHeader {
   const alignment = readAlignment(path, metadata.get('general.alignment'));
   const infos: { name: string; dims: number[]; typeNumber: number; relativeOffset: number }[] = [];
   for (let i = 0; i < tensorCount; i++) {
-    const name = r.string(`tensor name ${i}`);
+    const name = r.string(() => `tensor name ${i}`);
     const nDims = r.u32();
     if (nDims < 1 || nDims > MAX_DIMS) throw new GgufError(path, `tensor "${name}" has ${nDims} dimensions; ggml tensors have 1 to ${MAX_DIMS}. The file is damaged.`);
     const dims: number[] = [];
@@ -199,13 +199,12 @@ function readAlignment(path: string, value: GgufValue | undefined): number {
 
 /** Reads the header front to back through a buffer refilled from the file; every read is bounds-checked. */
 class HeaderReader {
-  private buffer = new Uint8Array(0);
-  private view = new DataView(this.buffer.buffer);
+  private buffer = Buffer.alloc(0);
+  private view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   /** File offset of buffer[0]. */
   private bufferStart = 0;
   /** File offset of the next byte to read. */
   position = 0;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
 
   constructor(
     private readonly path: string,
@@ -225,14 +224,14 @@ class HeaderReader {
     const at = this.position - this.bufferStart;
     if (at + n <= this.buffer.length) return at;
     const size = Math.min(Math.max(n, CHUNK_BYTES), this.remaining);
-    this.buffer = new Uint8Array(size);
+    this.buffer = Buffer.allocUnsafe(size);
     let done = 0;
     while (done < size) {
       const read = readSync(this.fd, this.buffer, done, size - done, this.position + done);
       if (read === 0) throw new GgufError(this.path, `ended while its header was read (at byte ${this.position + done}). The file is truncated or changed while being read.`);
       done += read;
     }
-    this.view = new DataView(this.buffer.buffer);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
     this.bufferStart = this.position;
     return 0;
   }
@@ -262,67 +261,71 @@ class HeaderReader {
     return Number(value);
   }
 
-  /** A count of items each at least `minItemBytes` long: refused when the rest of the file cannot hold them. */
-  count(what: string, minItemBytes: number): number {
+  /**
+   * A count of items each at least `minItemBytes` long: refused when the rest of the file cannot
+   * hold them. `what` names it in the error (a function: a vocabulary reads this once per token).
+   */
+  count(what: () => string, minItemBytes: number): number {
     const value = this.u64();
     if (value > BigInt(Math.floor(this.remaining / minItemBytes))) {
-      throw new GgufError(this.path, `its ${what} is ${value}, more than the ${this.remaining} bytes left in the file can hold. The file is damaged or truncated: download it again.`);
+      throw new GgufError(this.path, `its ${what()} is ${value}, more than the ${this.remaining} bytes left in the file can hold. The file is damaged or truncated: download it again.`);
     }
     return Number(value);
   }
 
-  string(what: string): string {
-    const length = this.count(`${what}'s length`, 1);
-    return this.decoder.decode(this.bytes(length));
+  string(what: () => string): string {
+    const length = this.count(() => `${what()}'s length`, 1);
+    const at = this.need(length);
+    this.position += length;
+    // Buffer's UTF-8 decoding (invalid bytes become U+FFFD) is several times faster than TextDecoder on short strings.
+    return this.buffer.toString('utf8', at, at + length);
   }
 
   value(type: number, key: string): GgufValue {
-    // The offset is taken before the view is read: need() may refill the buffer and replace the view.
-    const fixed = (read: (view: DataView, at: number) => GgufValue): GgufValue => {
-      const size = FIXED_SIZES[type]!;
-      const at = this.need(size);
-      this.position += size;
-      return read(this.view, at);
-    };
+    if (type === GgufValueType.STRING) return this.string(() => `the value of "${key}"`);
+    if (type === GgufValueType.ARRAY) return this.array(key);
+    const size = FIXED_SIZES[type];
+    if (size === undefined) throw new GgufError(this.path, `metadata "${key}" has unknown value type ${type}. The file is damaged, or from a newer llama.cpp than Hearth knows.`);
+    // The offset first, then the view: need() may refill the buffer and replace the view.
+    const at = this.need(size);
+    this.position += size;
+    const view = this.view;
     switch (type as GgufValueTypeNumber) {
       case GgufValueType.UINT8:
-        return fixed((v, at) => v.getUint8(at));
+        return view.getUint8(at);
       case GgufValueType.INT8:
-        return fixed((v, at) => v.getInt8(at));
+        return view.getInt8(at);
       case GgufValueType.UINT16:
-        return fixed((v, at) => v.getUint16(at, true));
+        return view.getUint16(at, true);
       case GgufValueType.INT16:
-        return fixed((v, at) => v.getInt16(at, true));
+        return view.getInt16(at, true);
       case GgufValueType.UINT32:
-        return fixed((v, at) => v.getUint32(at, true));
+        return view.getUint32(at, true);
       case GgufValueType.INT32:
-        return fixed((v, at) => v.getInt32(at, true));
+        return view.getInt32(at, true);
       case GgufValueType.FLOAT32:
-        return fixed((v, at) => v.getFloat32(at, true));
+        return view.getFloat32(at, true);
       case GgufValueType.BOOL:
-        return fixed((v, at) => v.getUint8(at) !== 0);
+        return view.getUint8(at) !== 0;
       case GgufValueType.UINT64:
-        return fixed((v, at) => narrow(v.getBigUint64(at, true)));
+        return narrow(view.getBigUint64(at, true));
       case GgufValueType.INT64:
-        return fixed((v, at) => narrow(v.getBigInt64(at, true)));
-      case GgufValueType.FLOAT64:
-        return fixed((v, at) => v.getFloat64(at, true));
-      case GgufValueType.STRING:
-        return this.string(`the value of "${key}"`);
-      case GgufValueType.ARRAY: {
-        const elementType = this.u32();
-        if (elementType === GgufValueType.ARRAY) throw new GgufError(this.path, `metadata "${key}" is an array of arrays, which GGUF does not allow. The file is damaged.`);
-        if (elementType !== GgufValueType.STRING && FIXED_SIZES[elementType] === undefined) {
-          throw new GgufError(this.path, `metadata "${key}" is an array of unknown value type ${elementType}. The file is damaged.`);
-        }
-        const length = this.count(`"${key}" array length`, FIXED_SIZES[elementType] ?? 8);
-        const values: GgufValue[] = new Array<GgufValue>(length);
-        for (let i = 0; i < length; i++) values[i] = this.value(elementType, key);
-        return values;
-      }
+        return narrow(view.getBigInt64(at, true));
       default:
-        throw new GgufError(this.path, `metadata "${key}" has unknown value type ${type}. The file is damaged, or from a newer llama.cpp than Hearth knows.`);
+        return view.getFloat64(at, true);
     }
+  }
+
+  private array(key: string): GgufValue[] {
+    const elementType = this.u32();
+    if (elementType === GgufValueType.ARRAY) throw new GgufError(this.path, `metadata "${key}" is an array of arrays, which GGUF does not allow. The file is damaged.`);
+    if (elementType !== GgufValueType.STRING && FIXED_SIZES[elementType] === undefined) {
+      throw new GgufError(this.path, `metadata "${key}" is an array of unknown value type ${elementType}. The file is damaged.`);
+    }
+    const length = this.count(() => `"${key}" array length`, FIXED_SIZES[elementType] ?? 8);
+    const values: GgufValue[] = new Array<GgufValue>(length);
+    for (let i = 0; i < length; i++) values[i] = this.value(elementType, key);
+    return values;
   }
 }
 
