@@ -38,6 +38,8 @@ export interface GgufConfigInput {
   ropeFactors: Float32Array | null;
   /** output.weight is a copy of token_embd.weight (GPT-2's and BLOOM's converters write the tied head twice). */
   outputIsEmbedding: boolean;
+  /** The ids llama.cpp ends generation at (gguf-tokenizer.ts), or null to take eos and eot from the metadata. */
+  endOfGenerationIds?: number[] | null;
 }
 
 /** The config.json of the model this GGUF file holds. */
@@ -54,8 +56,8 @@ export function configFromGguf(header: GgufHeader, input: GgufConfigInput = { ro
     ...architecture.config(meta, input.ropeFactors, header.path),
     tie_word_embeddings: !header.tensors.has(OUTPUT) || input.outputIsEmbedding,
     bos_token_id: meta.tokenId('bos_token_id'),
-    // llama.cpp ends generation at the end-of-turn token as well as at eos.
-    eos_token_id: eot !== undefined && eos !== undefined && eot !== eos ? [eos, eot] : (eos ?? eot),
+    // llama.cpp ends generation at the end-of-turn token as well as at eos (and at the turn ends it knows by name).
+    eos_token_id: input.endOfGenerationIds?.length ? input.endOfGenerationIds : eot !== undefined && eos !== undefined && eot !== eos ? [eos, eot] : (eos ?? eot),
     pad_token_id: meta.tokenId('padding_token_id'),
   };
 }

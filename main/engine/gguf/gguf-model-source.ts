@@ -15,6 +15,7 @@ import { GgufCheckpoint } from './gguf-checkpoint.ts';
 import { dequantizeGgml } from './ggml-dequantize.ts';
 import { configFromGguf, ggufArchitecture, OUTPUT, ROPE_FREQS, TOKEN_EMBEDDING } from './gguf-config.ts';
 import { GgufError, openGgufFile, type GgufFile } from './gguf-file.ts';
+import { GgufTokenizerError, tokenizerFromGgufMetadata } from './gguf-tokenizer.ts';
 
 /** Whether a model path names a GGUF file (by its extension, as llama.cpp's tools name them). */
 export function isGgufPath(path: string): boolean {
@@ -28,7 +29,7 @@ export async function openGgufModelSource(path: string): Promise<ModelSource> {
     const ropeFreqs = file.tensors.get(ROPE_FREQS);
     const ropeFactors = ropeFreqs ? dequantizeGgml(ropeFreqs.type, await file.readTensorBytes(ROPE_FREQS), ropeFreqs.values) : null;
     const outputIsEmbedding = ggufArch.tiedHeadWrittenTwice === true && (await sameTensor(file, OUTPUT, TOKEN_EMBEDDING));
-    const config = configFromGguf(file, { ropeFactors, outputIsEmbedding });
+    const config = configFromGguf(file, { ropeFactors, outputIsEmbedding, endOfGenerationIds: endOfGenerationIds(file) });
     const architecture = findArchitecture(ggufArch.modelType);
     if (!architecture) throw new Error(`No architecture definition for model_type ${ggufArch.modelType}.`);
     const parsed = architecture.configSchema.safeParse(config);
@@ -70,4 +71,18 @@ async function sameTensor(file: GgufFile, a: string, b: string): Promise<boolean
   const y = file.tensors.get(b);
   if (!x || !y || x.type !== y.type || x.dims.join() !== y.dims.join()) return false;
   return Buffer.from(await file.readTensorBytes(a)).equals(await file.readTensorBytes(b));
+}
+
+/**
+ * The ids llama.cpp stops generating at (eos, eot, eom and the turn ends it knows by name), from
+ * the tokenizer the metadata describes; null when that cannot be rebuilt, which a build then
+ * refuses with the reason (the spec alone, for hearth plan, does not need it).
+ */
+function endOfGenerationIds(file: GgufFile): number[] | null {
+  try {
+    return tokenizerFromGgufMetadata(file.metadata, file.path).endOfGenerationIds;
+  } catch (error) {
+    if (error instanceof GgufTokenizerError) return null;
+    throw error;
+  }
 }
