@@ -147,10 +147,11 @@ describe('the GGUF reader', () => {
     assert.match(readError(await write(Buffer.from('{"__metadata__": {}}'))).message, /is not a GGUF file: it starts with "\{"__"/);
   });
 
-  it('refuses versions other than 2 and 3', async () => {
+  it('refuses versions other than 2 and 3, and big-endian files', async () => {
     for (const version of [1, 4]) {
       assert.match(readError(await write(ggufFileBytes(sample({ version })))).message, new RegExp(`is GGUF version ${version}; Hearth reads versions 2 and 3`));
     }
+    assert.match(readError(await write(ggufFileBytes(sample({ version: 0x03000000 })))).message, /is a big-endian GGUF file \(version 3\)/);
   });
 
   it('refuses a file cut anywhere in its header or its data', async () => {

@@ -130,6 +130,10 @@ function parseHeader(path: string, r: HeaderReader): GgufHeader {
     throw new GgufError(path, `is not a GGUF file: it starts with "${shown}", not "${MAGIC}". Give a .gguf model file as llama.cpp writes it.`);
   }
   const version = r.u32();
+  const swapped = ((version & 0xff) << 24) | ((version & 0xff00) << 8) | ((version >>> 8) & 0xff00) | (version >>> 24);
+  if (!SUPPORTED_VERSIONS.includes(version) && SUPPORTED_VERSIONS.includes(swapped)) {
+    throw new GgufError(path, `is a big-endian GGUF file (version ${swapped}), made for big-endian machines; Hearth reads little-endian GGUF, as llama.cpp writes it by default. Use the little-endian file.`);
+  }
   if (!SUPPORTED_VERSIONS.includes(version)) {
     const hint = version === 1 ? 'GGUF version 1 is an early format that llama.cpp no longer reads: convert the model again with a current llama.cpp.' : 'It may be damaged, or from a newer llama.cpp than Hearth knows.';
     throw new GgufError(path, `is GGUF version ${version}; Hearth reads versions ${SUPPORTED_VERSIONS.join(' and ')}. ${hint}`);
