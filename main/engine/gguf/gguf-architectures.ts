@@ -2,15 +2,17 @@
 // a GGUF file is built by the same architecture definitions as a downloaded folder:
 // - the config.json fields its `<arch>.*` keys stand for (the keys llama.cpp's converter writes);
 // - the Hugging Face name of each ggml tensor (llama.cpp's tensor mapping, read backwards);
-// - what the converter changed in a tensor's layout, undone: llama's interleaved rotary rows,
-//   Gemma's norm weights stored as 1 + weight, GPT-2's Conv1D weights transposed to [out, in],
-//   BLOOM's and GPT-NeoX's fused q/k/v rows restacked from per-head order.
+// - what the converter changed in a tensor's layout, undone: row orders (llama's interleaved
+//   rotary rows, BLOOM's and GPT-NeoX's fused q/k/v restacked from per-head order), which keep a
+//   quantized tensor's blocks, and other changes (Gemma's norm weights stored as 1 + weight,
+//   GPT-2's Conv1D weights transposed to [out, in]), which make a new float tensor.
 import type { F32Tensor } from '../../common/model-spec.ts';
 import { transpose2d } from '../architectures/tensor-layout.ts';
 import { llama3ScalingFromFactors } from './llama3-rope-factors.ts';
 import type { MetadataReader } from './gguf-metadata.ts';
-import { interleaveQkvHeads } from './qkv-head-rows.ts';
-import { unpermuteRotaryRows } from './rotary-rows.ts';
+import { GgufError } from './gguf-file.ts';
+import { interleavedQkvRowOrder } from './qkv-head-rows.ts';
+import { rotaryRowOrder } from './rotary-rows.ts';
 
 export interface RestoreContext {
   file: string;
@@ -26,7 +28,12 @@ export interface GgufArchitecture {
   config(meta: MetadataReader, ropeFactors: Float32Array | null, file: string): Record<string, unknown>;
   /** The Hugging Face name of a ggml tensor, or null for one this family does not have. */
   huggingFaceName(ggmlName: string): string | null;
-  /** The Hugging Face tensor from the one the file stores (same values, the layout transformers has). */
+  /**
+   * When the converter reordered this tensor's rows: row r of the Hugging Face tensor is stored
+   * row order[r]. Rows are whole ggml blocks, so the reorder keeps a quantized tensor's blocks.
+   */
+  rowOrder?(hfName: string, rows: number, context: RestoreContext): number[] | null;
+  /** The Hugging Face tensor from the one the file stores, its rows in order (same values, the layout transformers has). */
   restore(hfName: string, tensor: F32Tensor, context: RestoreContext): F32Tensor;
   /** Whether `restore` transposes this 2-D tensor (so its Hugging Face shape is ggml's ne order). */
   transposed?(hfName: string): boolean;
@@ -119,17 +126,25 @@ const llamaFamily = (modelType: string, extra: (meta: MetadataReader) => Record<
 /** GPT-2's Conv1D weights, stored [in, out] by transformers. */
 const GPT2_CONV1D = /^transformer\.h\.\d+\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/;
 
-/** Fused q/k/v in one tensor per layer, as GPT-2, GPT-NeoX, BLOOM and MPT store it. */
-const FUSED_QKV = /\.(query_key_value|c_attn|Wqkv)\.(weight|bias)$/;
+/** BLOOM's and GPT-NeoX's converters restack query_key_value's per-head rows as [q; k; v]. */
+function fusedQkvRowOrder(name: string, rows: number, { file, numHeads, headDim }: RestoreContext): number[] | null {
+  if (!/\.query_key_value\.(weight|bias)$/.test(name)) return null;
+  if (rows !== 3 * numHeads * headDim) {
+    throw new GgufError(file, `tensor for "${name}" has ${rows} rows, not 3 × ${numHeads} heads × ${headDim}. The file does not match its metadata.`);
+  }
+  return interleavedQkvRowOrder(numHeads, headDim);
+}
 
 export const GGUF_ARCHITECTURES: Readonly<Record<string, GgufArchitecture>> = {
   llama: {
     ...llamaFamily('llama', (meta) => ({ attention_bias: meta.hasTensor('blk.0.attn_q.bias'), mlp_bias: meta.hasTensor('blk.0.ffn_up.bias') })),
     // LlamaModel's converter interleaves each head's rotary halves in q and k (its `permute`).
-    restore(name, tensor, { file, numHeads, numKvHeads }) {
-      if (/self_attn\.q_proj\.(weight|bias)$/.test(name)) unpermuteRotaryRows(tensor.data, tensor.shape, numHeads, file, name);
-      if (/self_attn\.k_proj\.(weight|bias)$/.test(name)) unpermuteRotaryRows(tensor.data, tensor.shape, numKvHeads, file, name);
-      return tensor;
+    rowOrder(name, rows, { file, numHeads, numKvHeads }) {
+      const heads = /self_attn\.q_proj\.(weight|bias)$/.test(name) ? numHeads : /self_attn\.k_proj\.(weight|bias)$/.test(name) ? numKvHeads : null;
+      if (heads === null) return null;
+      const order = rotaryRowOrder(rows, heads);
+      if (!order) throw new GgufError(file, `tensor for "${name}" has ${rows} rows, which do not split into ${heads} heads of an even number of rows. The file does not match its metadata.`);
+      return order;
     },
   },
   qwen2: llamaFamily('qwen2', () => ({})),
@@ -137,10 +152,7 @@ export const GGUF_ARCHITECTURES: Readonly<Record<string, GgufArchitecture>> = {
   gemma: {
     ...llamaFamily('gemma', () => ({ hidden_activation: 'gelu_pytorch_tanh' })),
     // GemmaModel's converter stores 1 + weight; transformers' Gemma (and its loader here) adds the 1 itself.
-    restore(name, tensor) {
-      if (/norm\.weight$/.test(name)) for (let i = 0; i < tensor.data.length; i++) tensor.data[i] = tensor.data[i]! - 1;
-      return tensor;
-    },
+    restore: (name, tensor) => (/norm\.weight$/.test(name) ? { data: tensor.data.map((v) => v - 1), shape: tensor.shape } : tensor),
   },
   // Phi-3's converter stores gate_up_proj ([gate; up]) as ffn_up.
   phi3: llamaFamily('phi3', (meta) => ({ sliding_window: meta.optionalNumber('attention.sliding_window') }), {
@@ -212,7 +224,8 @@ export const GGUF_ARCHITECTURES: Readonly<Record<string, GgufArchitecture>> = {
         ffn_down: 'mlp.dense_4h_to_h',
       },
     }),
-    restore: (name, tensor, { file, numHeads, headDim }) => (FUSED_QKV.test(name) ? interleaveQkvHeads(tensor, numHeads, headDim, file, name) : tensor),
+    rowOrder: fusedQkvRowOrder,
+    restore: unchanged,
   },
   bloom: {
     modelType: 'bloom',
@@ -243,7 +256,8 @@ export const GGUF_ARCHITECTURES: Readonly<Record<string, GgufArchitecture>> = {
         ffn_down: 'mlp.dense_4h_to_h',
       },
     }),
-    restore: (name, tensor, { file, numHeads, headDim }) => (FUSED_QKV.test(name) ? interleaveQkvHeads(tensor, numHeads, headDim, file, name) : tensor),
+    rowOrder: fusedQkvRowOrder,
+    restore: unchanged,
   },
   mpt: {
     modelType: 'mpt',

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { F32Tensor } from '../../common/model-spec.ts';
 import { openModelSource, type ModelSource } from '../architectures/model-source.ts';
 import { specWeightNames } from '../architectures/spec-weights.ts';
+import { ggmlBlocksOf } from './ggml-block-weight.ts';
+import { dequantizeGgml } from './ggml-dequantize.ts';
 import { GgufError, GgufValueType } from './gguf-file.ts';
 import { openGgufModelSource } from './gguf-model-source.ts';
 import { convertHfFolderToGguf, llama3RopeFactors, type ConvertedArchitecture } from './test/hf-to-gguf.ts';
@@ -94,6 +96,24 @@ describe("llama.cpp's own F32 conversion of the demo model", () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe("a quantized file's weights carry their ggml blocks, in the rows the engine reads", () => {
+  const gguf = join(SHARED, 'gguf', 'shakespeare-5m-q4_k_m.gguf');
+  it('q and k (rows put back), v, down and the embedding decode from their blocks to exactly the weight served', { skip: existsSync(gguf) ? false : `${gguf} is absent` }, async () => {
+    const source = await openGgufModelSource(gguf);
+    try {
+      for (const name of ['layers.0.q.weight', 'layers.0.k.weight', 'layers.0.v.weight', 'layers.0.down.weight', 'embed'] as const) {
+        const tensor = (await source.weight(name))!;
+        const blocks = ggmlBlocksOf(tensor);
+        assert.ok(blocks, `${name} keeps its blocks`);
+        sameBits({ data: dequantizeGgml(blocks.type, blocks.bytes, tensor.data.length), shape: tensor.shape }, tensor, name);
+      }
+      assert.equal(ggmlBlocksOf((await source.weight('finalNorm.weight'))!), null, 'a float32 norm has no blocks');
+    } finally {
+      await source.close();
     }
   });
 });
