@@ -351,9 +351,9 @@ describe(`${CASES.length} corrupt models are refused at import with the file and
         assert.deepEqual(await t.services.handlers['models.list']({}), heldBefore, 'the library holds what it held');
         if (path !== dir) {
           // A file where a folder belongs: the command line's model argument refuses it too; a
-          // .gguf file it reads as GGUF, and refuses with what is wrong inside it.
+          // GGUF file (by its name or its first bytes) it reads as GGUF, and refuses with what is wrong inside it.
           const refusal = isGgufPath(path)
-            ? (e: unknown) => e instanceof GgufError && e.message.startsWith(`${path}: `) && /not a GGUF file|more than the \d+ bytes left/.test(e.message)
+            ? (e: unknown) => e instanceof GgufError && e.message.startsWith(`${path}: `) && /not a GGUF file|more than the \d+ bytes left|truncated/.test(e.message)
             : (e: unknown) => e instanceof Error && e.message === `${path} is a file; give the model's folder (or a .gguf file) instead.`;
           await assert.rejects(resolveBuiltModel(path, { cacheRoot: join(scratch.dir, 'cache') }), refusal);
         }

@@ -4,11 +4,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveBuiltModel } from '../built-model-cache.ts';
+import { ModelFolderError, resolveBuiltModel } from '../built-model-cache.ts';
 import { readManifest } from '../runtime/model-session.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/gguf/shakespeare-5m-q8_0.gguf', import.meta.url));
@@ -46,5 +46,15 @@ describe('a GGUF file in the build cache', { skip: existsSync(FIXTURE) ? false :
     const rebuilt = await resolveBuiltModel(file, { cacheRoot, onProgress: () => progress++ });
     assert.notEqual(rebuilt, built);
     assert.ok(progress > 0, 'a changed header is built again');
+  });
+
+  it('knows a GGUF file stored without its extension (as Ollama keeps them) by its first bytes, and refuses other files', async () => {
+    const blob = join(dir, 'sha256-6a0746a1ec1a');
+    await copyFile(FIXTURE, blob);
+    const built = await resolveBuiltModel(blob, { cacheRoot: join(dir, 'cache') });
+    assert.equal((await readManifest(built)).spec.numLayers, 6);
+    const text = join(dir, 'notes.txt');
+    await writeFile(text, 'GGU');
+    await assert.rejects(resolveBuiltModel(text, { cacheRoot: join(dir, 'cache') }), (e: unknown) => e instanceof ModelFolderError && e.message === `${text} is a file; give the model's folder (or a .gguf file) instead.`);
   });
 });

@@ -4,6 +4,7 @@
 // [out, in] float32 (gguf-checkpoint.ts: decoded from their ggml blocks, exactly the stored
 // values), and the same header-only check as for a folder proves every weight the spec implies is
 // there with the shape it implies, before anything is built.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { F32Tensor, WeightName } from '../../common/model-spec.ts';
 import { expectShape } from '../checkpoint/expect-shape.ts';
 import { findArchitecture } from '../architectures/architecture-registry.ts';
@@ -17,9 +18,23 @@ import { configFromGguf, ggufArchitecture, OUTPUT, ROPE_FREQS, TOKEN_EMBEDDING }
 import { GgufError, openGgufFile, type GgufFile } from './gguf-file.ts';
 import { GgufTokenizerError, tokenizerFromGgufMetadata } from './gguf-tokenizer.ts';
 
-/** Whether a model path names a GGUF file (by its extension, as llama.cpp's tools name them). */
+/**
+ * Whether a model path names a GGUF file: by its extension, as llama.cpp's tools name them, or by
+ * its first bytes, for files stored without it (Ollama keeps its models as sha256-… blobs).
+ */
 export function isGgufPath(path: string): boolean {
-  return path.toLowerCase().endsWith('.gguf');
+  if (path.toLowerCase().endsWith('.gguf')) return true;
+  let fd: number | null = null;
+  try {
+    if (!statSync(path).isFile()) return false;
+    fd = openSync(path, 'r');
+    const magic = Buffer.alloc(4);
+    return readSync(fd, magic, 0, 4, 0) === 4 && magic.toString('latin1') === 'GGUF';
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
 }
 
 export async function openGgufModelSource(path: string): Promise<ModelSource> {
