@@ -219,7 +219,18 @@ const variantQuality: Migration = {
   `,
 };
 
-export const MIGRATIONS: readonly Migration[] = [coreTables, fineTuneJobs, conversationSearch, fineTuneInTheApp, variantQuality];
+// A model imported from a GGUF file: source_dir then names the file, and gguf_json says so, with
+// the file's own quantization (llama.cpp's name for it, e.g. Q4_K_M), the bytes its tensors hold
+// as stored, and whether Hearth copied the file into its data directory (then it goes with the
+// model). NULL for a Hugging Face folder: every existing row keeps its meaning.
+const ggufModels: Migration = {
+  description: 'the GGUF file a model was imported from',
+  up: `
+    ALTER TABLE models ADD COLUMN gguf_json TEXT;
+  `,
+};
+
+export const MIGRATIONS: readonly Migration[] = [coreTables, fineTuneJobs, conversationSearch, fineTuneInTheApp, variantQuality, ggufModels];
 
 /** The schema version this Hearth writes; a file with a higher one came from a newer Hearth. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -15,6 +15,7 @@ function model(id: string, overrides: Partial<ModelInput> = {}): ModelInput {
     sizeBytes: 20_000_000,
     spec: { vocabSize: 65, layers: [1, 2] },
     isBundled: false,
+    gguf: null,
     ...overrides,
   };
 }
@@ -35,6 +36,16 @@ test('models are upserted, listed bundled first then by name, and read back with
   assert.equal(updated.sizeBytes, 1);
   assert.equal(updated.createdAt, created.createdAt, 'an update keeps the creation time');
   assert.equal(models.get('missing'), undefined);
+});
+
+test('a model imported from a GGUF file keeps what the library knows of the file; a folder has none', (t) => {
+  const models = new ModelsRepository(openTestDatabase(t));
+  const gguf = { fileType: 'Q4_K_M', weightBytes: 3_012_345, copied: true };
+  assert.deepEqual(models.upsert(model('file', { sourceDir: '/downloads/m-q4_k_m.gguf', gguf })).gguf, gguf);
+  assert.deepEqual(models.get('file')?.gguf, gguf);
+  assert.equal(models.upsert(model('folder', { gguf: undefined })).gguf, null);
+  // A refresh (as the bundled model gets at every start) writes what it is given.
+  assert.equal(models.upsert(model('file')).gguf, null);
 });
 
 test('variants: one per model, precision and attention; patched in place; gone with their model', (t) => {

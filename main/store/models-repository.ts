@@ -11,7 +11,7 @@ export interface ModelRecord {
   id: string;
   name: string;
   architecture: string;
-  /** The Hugging Face folder the model was imported from. */
+  /** The Hugging Face folder the model was imported from, or its GGUF file (see `gguf`). */
   sourceDir: string;
   parameters: number;
   contextLength: number;
@@ -19,10 +19,23 @@ export interface ModelRecord {
   /** The model's spec as JSON (the caller validates it, e.g. with ModelSpecSchema). */
   spec: unknown;
   isBundled: boolean;
+  /** Set when sourceDir is a GGUF file; null for a Hugging Face folder. */
+  gguf: GgufSourceRecord | null;
   createdAt: number;
 }
 
-export type ModelInput = Omit<ModelRecord, 'createdAt'>;
+/** What the library knows of a model's GGUF file. */
+export interface GgufSourceRecord {
+  /** The file's own quantization as llama.cpp names it: "Q4_K_M", "Q8_0", "F32". */
+  fileType: string;
+  /** Bytes the weights take as stored in the file (its tensor table's sizes). */
+  weightBytes: number;
+  /** Whether Hearth copied the file into its data directory (deleted with the model), or reads it where the user keeps it. */
+  copied: boolean;
+}
+
+/** A model without `gguf` is a Hugging Face folder. */
+export type ModelInput = Omit<ModelRecord, 'createdAt' | 'gguf'> & { gguf?: GgufSourceRecord | null };
 
 export type VariantStatus = 'building' | 'ready' | 'failed';
 
@@ -81,6 +94,7 @@ interface ModelRow {
   size_bytes: number;
   spec_json: string;
   is_bundled: number;
+  gguf_json: string | null;
   created_at: number;
 }
 
@@ -110,6 +124,8 @@ function modelFromRow(row: ModelRow): ModelRecord {
     sizeBytes: row.size_bytes,
     spec: fromJsonColumn(row.spec_json, `models.spec_json of model ${row.id}`),
     isBundled: row.is_bundled === 1,
+    // Written only through ModelInput, so the JSON has GgufSourceRecord's fields.
+    gguf: row.gguf_json === null ? null : (fromJsonColumn(row.gguf_json, `models.gguf_json of model ${row.id}`) as GgufSourceRecord),
     createdAt: row.created_at,
   };
 }
@@ -149,12 +165,12 @@ export class ModelsRepository {
     this.db = db;
     const c = db.connection;
     this.upsertModel = c.prepare(`
-      INSERT INTO models (id, name, architecture, source_dir, parameters, context_length, size_bytes, spec_json, is_bundled, created_at)
-      VALUES (@id, @name, @architecture, @source_dir, @parameters, @context_length, @size_bytes, @spec_json, @is_bundled, @created_at)
+      INSERT INTO models (id, name, architecture, source_dir, parameters, context_length, size_bytes, spec_json, is_bundled, gguf_json, created_at)
+      VALUES (@id, @name, @architecture, @source_dir, @parameters, @context_length, @size_bytes, @spec_json, @is_bundled, @gguf_json, @created_at)
       ON CONFLICT (id) DO UPDATE SET
         name = excluded.name, architecture = excluded.architecture, source_dir = excluded.source_dir,
         parameters = excluded.parameters, context_length = excluded.context_length, size_bytes = excluded.size_bytes,
-        spec_json = excluded.spec_json, is_bundled = excluded.is_bundled`);
+        spec_json = excluded.spec_json, is_bundled = excluded.is_bundled, gguf_json = excluded.gguf_json`);
     this.selectModel = c.prepare('SELECT * FROM models WHERE id = ?');
     // The bundled demo model first, then by name.
     this.selectModels = c.prepare('SELECT * FROM models ORDER BY is_bundled DESC, name COLLATE NOCASE, id');
@@ -188,6 +204,7 @@ export class ModelsRepository {
         size_bytes: model.sizeBytes,
         spec_json: toJsonColumn(model.spec),
         is_bundled: model.isBundled ? 1 : 0,
+        gguf_json: model.gguf ? toJsonColumn(model.gguf) : null,
         created_at: this.db.now(),
       });
       return this.get(model.id)!;
