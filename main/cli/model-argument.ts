@@ -11,7 +11,7 @@ import type { TextTokenizer } from '../engine/tokenizer/text-tokenizer.ts';
 import { createProgressBar } from './progress-bar.ts';
 
 export interface ModelArgumentOptions {
-  /** --dtype: the precision to build a Hugging Face folder or GGUF file in (default fp32). */
+  /** --dtype: the precision to build a Hugging Face folder in (default fp32), or to requantize a GGUF file to (default: its own types). */
   precision?: Precision;
   /** --threads: intra-op threads. */
   threads?: number;
@@ -21,7 +21,7 @@ export async function openModelArgument(dir: string, options: ModelArgumentOptio
   if (isGgufPath(dir) && options.precision !== undefined) {
     console.error(`--dtype ${options.precision} requantizes ${dir}: its weights are decoded and quantized again to ${options.precision}, not kept as the file stores them.`);
   }
-  const bar = createProgressBar(`building ${options.precision ?? 'fp32'}`);
+  const bar = createProgressBar(`building ${options.precision ?? (isGgufPath(dir) ? 'as downloaded' : 'fp32')}`);
   let building = false;
   const started = performance.now();
   let builtDir: string;

@@ -74,6 +74,20 @@ export const ModelSpecSchema = z.object({
 export const Int8KernelSchema = z.enum(['blockwise', 'dynamic']);
 export type Int8Kernel = z.infer<typeof Int8KernelSchema>;
 
+/**
+ * A build from a GGUF file: the file's type as llama.cpp names it (general.file_type, e.g.
+ * "Q4_K_M"; "F32"), how many tensors it holds of each ggml type (e.g. { F32: 17, Q4_K: 20, Q6_K: 5 }),
+ * and whether the weights were kept as the file stores them (asDownloaded: the build's `precision`
+ * is then only the nearest of Hearth's own precisions, for planning) or quantized again to `precision` (--dtype).
+ */
+export const GgufSourceFormatSchema = z.object({
+  kind: z.literal('gguf'),
+  fileType: z.string(),
+  tensorTypes: z.record(z.string(), z.number().int().nonnegative()),
+  asDownloaded: z.boolean(),
+});
+export type GgufSourceFormat = z.infer<typeof GgufSourceFormatSchema>;
+
 export const MANIFEST_FILE = 'hearth.json';
 export const MANIFEST_FORMAT = 1;
 
@@ -96,5 +110,7 @@ export const ModelManifestSchema = z.object({
   /** sha256 over the source config.json and the safetensors headers. */
   sourceHash: z.string(),
   createdAt: z.string(),
+  /** Present when the model was built from a GGUF file (absent for Hugging Face folders and older builds). */
+  sourceFormat: GgufSourceFormatSchema.optional(),
 });
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;

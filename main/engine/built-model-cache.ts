@@ -15,8 +15,9 @@ import { isGgufPath, openGgufModelSource } from './gguf/gguf-model-source.ts';
 import { readManifest } from './runtime/model-session.ts';
 
 export interface ResolveBuiltModelOptions {
-  /** Precision of a build from a Hugging Face folder or GGUF file. Default 'fp32' (exact on the CPU). For a
-   * built folder, when given, it must match the folder's own precision. */
+  /** Precision of a build from a Hugging Face folder (default 'fp32', exact on the CPU) or GGUF file (default:
+   * as downloaded, the file's own types kept; a precision requantizes it). For a built folder, when given, it
+   * must match the folder's own precision. */
   precision?: Precision;
   /** Default 'fused'. */
   attention?: AttentionMode;
@@ -66,6 +67,7 @@ export async function resolveBuiltModel(dir: string, options: ResolveBuiltModelO
 }
 
 async function cachedBuild(sourceDir: string, options: ResolveBuiltModelOptions): Promise<string> {
+  const asDownloaded = isGgufPath(sourceDir) && options.precision === undefined;
   const precision = options.precision ?? 'fp32';
   const attention = options.attention ?? 'fused';
   const cacheRoot = options.cacheRoot ?? defaultCacheRoot();
@@ -73,9 +75,10 @@ async function cachedBuild(sourceDir: string, options: ResolveBuiltModelOptions)
   try {
     const sourceHash = await hashModelSource(source.spec, sourceDir, source.checkpoint);
     const name = basename(resolve(sourceDir)).replace(/[^\w.-]+/g, '_');
-    const key = `${name}-${sourceHash.slice(0, 16)}-${precision}-${attention}`;
+    const key = `${name}-${sourceHash.slice(0, 16)}-${asDownloaded ? 'as-downloaded' : precision}-${attention}`;
     const target = join(cacheRoot, key);
-    if (await isCurrentBuild(target, sourceHash, precision, attention)) return target;
+    const wanted = { sourceHash, precision, attention, asDownloaded };
+    if (await isCurrentBuild(target, wanted)) return target;
 
     // Built beside the target and moved into place when complete, so that a build interrupted
     // halfway, or a second process building the same model, never leaves a target that looks done.
@@ -84,13 +87,13 @@ async function cachedBuild(sourceDir: string, options: ResolveBuiltModelOptions)
     removeStalePartialBuilds(cacheRoot, { ownAreStale: false });
     const partial = partialBuildDir(target);
     try {
-      await buildFromSource(source, partial, { precision, attention, onProgress: options.onProgress, sourceDir });
+      await buildFromSource(source, partial, { precision, asDownloaded, attention, onProgress: options.onProgress, sourceDir });
       await rm(target, { recursive: true, force: true });
       try {
         await rename(partial, target);
       } catch (error) {
         // Another process finished the same build first: theirs is as good as ours.
-        if (!(await isCurrentBuild(target, sourceHash, precision, attention))) throw error;
+        if (!(await isCurrentBuild(target, wanted))) throw error;
       }
     } finally {
       await rm(partial, { recursive: true, force: true });
@@ -101,7 +104,15 @@ async function cachedBuild(sourceDir: string, options: ResolveBuiltModelOptions)
   }
 }
 
-async function isCurrentBuild(dir: string, sourceHash: string, precision: Precision, attention: AttentionMode): Promise<boolean> {
+interface WantedBuild {
+  sourceHash: string;
+  /** Ignored for an as-downloaded build, whose precision the file decides. */
+  precision: Precision;
+  attention: AttentionMode;
+  asDownloaded: boolean;
+}
+
+async function isCurrentBuild(dir: string, { sourceHash, precision, attention, asDownloaded }: WantedBuild): Promise<boolean> {
   if (!existsSync(join(dir, MANIFEST_FILE))) return false;
   let manifest: ModelManifest;
   try {
@@ -112,7 +123,8 @@ async function isCurrentBuild(dir: string, sourceHash: string, precision: Precis
   return (
     manifest.sourceHash === sourceHash &&
     manifest.builderVersion === BUILDER_VERSION &&
-    manifest.precision === precision &&
+    (manifest.sourceFormat?.asDownloaded ?? false) === asDownloaded &&
+    (asDownloaded || manifest.precision === precision) &&
     manifest.attention === attention &&
     existsSync(join(dir, manifest.graphFile)) &&
     existsSync(join(dir, manifest.dataFile))

@@ -11,6 +11,7 @@ import { emitGgmlEmbedding } from '../gguf/ggml-embedding.ts';
 import { ggmlToMatMulNBits } from '../gguf/ggml-matmul-nbits.ts';
 import { readGgufHeader } from '../gguf/gguf-file.ts';
 import { isGgufPath, openGgufModelSource } from '../gguf/gguf-model-source.ts';
+import { asDownloadedPrecision, ggufSourceFormat } from '../gguf/gguf-source-format.ts';
 import { tokenizerFromGgufMetadata, writeGgufTokenizerFiles } from '../gguf/gguf-tokenizer.ts';
 import { attr, DataType } from '../onnx/graph.ts';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
@@ -62,11 +63,18 @@ export interface BuildOptions {
    * byte per weight), so it is opt-in.
    */
   prefillGraph?: boolean;
+  /**
+   * GGUF files only: build the file's own types ("as downloaded"): every quantized tensor kept in
+   * its ggml blocks (MatMulNBits, GatherBlockQuantized; BuildContext.keepGgmlBlocks), float
+   * tensors as float32. `precision` is then ignored: the manifest lists the build under the
+   * nearest of Hearth's precisions (gguf-source-format.ts) and records the file's type in sourceFormat.
+   */
+  asDownloaded?: boolean;
   /** Called as work progresses: steps done of total, and what is being built. */
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
-/** Builds from a Hugging Face folder or a GGUF file (whose weights are decoded, then built at `options.precision`). */
+/** Builds from a Hugging Face folder or a GGUF file (as downloaded with `options.asDownloaded`, else decoded and built at `options.precision`). */
 export async function buildModel(sourceDir: string, outDir: string, options: BuildOptions): Promise<ModelManifest> {
   const source = isGgufPath(sourceDir) ? await openGgufModelSource(sourceDir) : await openModelSource(sourceDir);
   try {
@@ -90,16 +98,23 @@ export async function buildFromSource(
   const attention = options.attention ?? 'fused';
   const int8Kernel = options.int8Kernel ?? DEFAULT_INT8_KERNEL;
   const progress = options.onProgress ?? (() => {});
-  const prefillGraph = options.prefillGraph === true && options.precision === 'int4';
+  const ggufHeader = sourceDir && isGgufPath(sourceDir) ? readGgufHeader(sourceDir) : null;
+  const asDownloaded = options.asDownloaded === true;
+  if (asDownloaded && !ggufHeader) throw new Error(`Only a GGUF file can be built as downloaded; ${sourceDir ?? 'this source'} is not one.`);
+  const sourceFormat = ggufHeader ? ggufSourceFormat(ggufHeader, asDownloaded) : undefined;
+  // As downloaded, the graph is a float32 one whose quantized weights keep their blocks.
+  const graphPrecision: Precision = asDownloaded ? 'fp32' : options.precision;
+  const precision: Precision = asDownloaded ? asDownloadedPrecision(sourceFormat!.fileType) : options.precision;
+  const prefillGraph = options.prefillGraph === true && graphPrecision === 'int4';
   // A GGUF file carries its tokenizer and chat template as metadata, rebuilt as the files a folder
   // has; first, so that a tokenizer Hearth cannot rebuild is refused before the weights are built.
-  const ggufTokenizer = sourceDir && isGgufPath(sourceDir) ? tokenizerFromGgufMetadata(readGgufHeader(sourceDir).metadata, sourceDir) : null;
+  const ggufTokenizer = ggufHeader ? tokenizerFromGgufMetadata(ggufHeader.metadata, sourceDir!) : null;
   await mkdir(outDir, { recursive: true });
   // A half-written build must never look complete: the manifest is written last.
   await rm(join(outDir, MANIFEST_FILE), { force: true });
 
-  const graphs: GraphRequest[] = [{ precision: options.precision, int8Kernel, graphFile: GRAPH_FILE, dataFile: DATA_FILE, label: '' }];
-  if (prefillGraph) graphs.push({ precision: 'int8', int8Kernel: 'dynamic', graphFile: PREFILL_GRAPH_FILE, dataFile: PREFILL_DATA_FILE, label: 'prefill graph: ' });
+  const graphs: GraphRequest[] = [{ precision: graphPrecision, int8Kernel, keepGgmlBlocks: asDownloaded, graphFile: GRAPH_FILE, dataFile: DATA_FILE, label: '' }];
+  if (prefillGraph) graphs.push({ precision: 'int8', int8Kernel: 'dynamic', keepGgmlBlocks: false, graphFile: PREFILL_GRAPH_FILE, dataFile: PREFILL_DATA_FILE, label: 'prefill graph: ' });
   const stepsPerGraph = spec.numLayers + 2;
   let weightBytes = 0;
   for (const [index, request] of graphs.entries()) {
@@ -119,16 +134,17 @@ export async function buildFromSource(
     format: MANIFEST_FORMAT,
     builderVersion: BUILDER_VERSION,
     spec,
-    precision: options.precision,
+    precision,
     attention,
-    int8Kernel: options.precision === 'int8' ? int8Kernel : null,
-    kvDtype: options.precision === 'fp16' ? 'float16' : 'float32',
+    int8Kernel: graphPrecision === 'int8' ? int8Kernel : null,
+    kvDtype: graphPrecision === 'fp16' ? 'float16' : 'float32',
     weightBytes,
     graphFile: GRAPH_FILE,
     dataFile: DATA_FILE,
     prefillGraphFile: prefillGraph ? PREFILL_GRAPH_FILE : null,
     sourceHash: await hashModelSource(spec, sourceDir, source.checkpoint),
     createdAt: new Date().toISOString(),
+    ...(sourceFormat ? { sourceFormat } : {}),
   };
   await writeFile(join(outDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   progress(graphs.length * stepsPerGraph, graphs.length * stepsPerGraph, 'done');
@@ -138,6 +154,8 @@ export async function buildFromSource(
 interface GraphRequest {
   precision: Precision;
   int8Kernel: Int8Kernel;
+  /** Keep ggml blocks (as-downloaded GGUF builds). */
+  keepGgmlBlocks: boolean;
   graphFile: string;
   dataFile: string;
   label: string;
@@ -154,6 +172,7 @@ async function writeGraph(
   const { spec } = source;
   const g = new GraphBuilder({ dir: outDir, graphFile: request.graphFile, dataFile: request.dataFile, graphName: `hearth-${spec.architecture}` });
   const ctx = new BuildContext(g, spec, request.precision, attention, request.int8Kernel, (name) => source.weight(name));
+  ctx.keepGgmlBlocks = request.keepGgmlBlocks;
   const shared = new SharedValues(ctx);
   const { numKvHeads, headDim } = spec.attention;
 
@@ -204,14 +223,19 @@ export async function emitEmbeddings(ctx: BuildContext): Promise<string> {
  */
 export const EMBEDDING_BITS = 8;
 
+/** The ggml blocks a weight keeps in this graph (as-downloaded GGUF builds), or null. */
+function keptGgmlBlocks(ctx: BuildContext, weight: F32Tensor) {
+  return ctx.keepGgmlBlocks && ctx.floatType === DataType.FLOAT ? ggmlBlocksOf(weight) : null;
+}
+
 /** The token embedding lookup, block-quantized in int8/int4 builds (see EMBEDDING_BITS). */
 function emitTokenEmbedding(ctx: BuildContext, embed: F32Tensor): string {
   const { g } = ctx;
   const [vocab, hidden] = embed.shape;
+  // A GGUF table kept in its own blocks (see BuildContext.keepGgmlBlocks).
+  const blocks = keptGgmlBlocks(ctx, embed);
+  if (blocks) return emitGgmlEmbedding(g, INPUT_IDS, 'model.embed_tokens', ggmlToMatMulNBits(blocks.type, blocks.bytes, vocab, hidden), vocab, hidden);
   if ((ctx.precision === 'int8' || ctx.precision === 'int4') && hidden % QUANT_BLOCK_SIZE === 0) {
-    // A GGUF table kept in its own blocks (see BuildContext.keepGgmlBlocks).
-    const blocks = ctx.keepGgmlBlocks && ctx.floatType === DataType.FLOAT ? ggmlBlocksOf(embed) : null;
-    if (blocks) return emitGgmlEmbedding(g, INPUT_IDS, 'model.embed_tokens', ggmlToMatMulNBits(blocks.type, blocks.bytes, vocab, hidden), vocab, hidden);
     const bits = EMBEDDING_BITS;
     const q = quantizeMatMulNBits(embed.data, vocab, hidden, { bits, blockSize: QUANT_BLOCK_SIZE, symmetric: true });
     const data = g.initializer(`model.embed_tokens.weight_q${bits}`, DataType.UINT8, [vocab, (hidden * bits) / 8], q.packed);
@@ -257,9 +281,11 @@ export async function emitLogits(ctx: BuildContext, hidden: string): Promise<str
   const { g, spec } = ctx;
   let logits: string;
   const head = await ctx.weight('lmHead');
-  if (head || ctx.precision === 'int8' || ctx.precision === 'int4') {
+  // A tied head kept in ggml blocks reads a second copy of them (MatMulNBits): there is no float table to share.
+  const tiedBlocks = !head && ctx.keepGgmlBlocks ? await ctx.requireWeight('embed') : null;
+  if (head || ctx.precision === 'int8' || ctx.precision === 'int4' || (tiedBlocks && keptGgmlBlocks(ctx, tiedBlocks))) {
     // A quantized build stores its own packed copy of a tied head.
-    logits = emitLinear(ctx, hidden, '/lm_head', { weight: head ?? (await ctx.requireWeight('embed')), bias: null });
+    logits = emitLinear(ctx, hidden, '/lm_head', { weight: head ?? tiedBlocks ?? (await ctx.requireWeight('embed')), bias: null });
   } else {
     // Tied fp32/fp16 head: Gemm with transB reads the embedding table itself, with no copy.
     const flat = g.op('Reshape', [hidden, g.int64s([-1, spec.hiddenSize], [2])]);
