@@ -3,8 +3,9 @@
 // tokenizer.json would otherwise be read, and its path recorded), the safetensors index names
 // only files inside it, and the engine can read its config, weights and tokenizer: the weights'
 // headers must hold every tensor config.json implies with the shape it implies (the engine checks
-// that when it opens the folder), and the tokenizer's ids must fit the embedding. A GGUF file, or a
-// folder of one, is refused with the reason. Every failure is an ApiError 'model-invalid' that
+// that when it opens the folder), and the tokenizer's ids must fit the embedding. A folder holding
+// only GGUF files is refused with the file to give instead (GGUF files themselves are checked by
+// gguf-file-check.ts). Every failure is an ApiError 'model-invalid' that
 // names the file and says what to do; nothing is written.
 import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
@@ -47,10 +48,7 @@ async function resolveFolder(path: string): Promise<string> {
   }
   if (!info.isDirectory()) {
     if (await isGguf(path)) {
-      throw invalid(
-        `${path} is a file, a GGUF model, which Hearth does not import yet. Give the folder of the model's Hugging Face version instead ` +
-          '(config.json, the .safetensors files and tokenizer.json).',
-      );
+      throw invalid(`${path} is a file, a GGUF model, where a Hugging Face folder was expected. Import the .gguf file itself as a model.`);
     }
     throw invalid(`${path} is a file. Give the folder that holds it (with config.json, the .safetensors files and tokenizer.json).`);
   }
@@ -79,8 +77,8 @@ async function refuseGgufFolder(dir: string): Promise<void> {
   const gguf = entries.find((name) => name.toLowerCase().endsWith('.gguf'));
   if (gguf && !entries.includes(CONFIG_FILE)) {
     throw invalid(
-      `${join(dir, gguf)} is a GGUF model, which Hearth does not import yet, and ${dir} has no ${CONFIG_FILE}. ` +
-        "Give the folder of the model's Hugging Face version (config.json, the .safetensors files and tokenizer.json).",
+      `${join(dir, gguf)} is a GGUF model, and ${dir} has no ${CONFIG_FILE}, so it is not a Hugging Face folder. ` +
+        `Import the file ${join(dir, gguf)} itself instead of its folder.`,
     );
   }
 }

@@ -2,6 +2,7 @@
 //   models/<modelId>/<precision>-<attention>/           built variants
 //   models/<modelId>/adapters/<adapterId>/<precision>/  builds with an adapter folded in
 //   models/<modelId>/source/                            a merged model's Hugging Face folder
+//   models/<modelId>/gguf/<file>                        a GGUF file copied in at import (on request)
 //   adapters/<adapterId>/                               adapters (PEFT files)
 //   jobs/<jobId>/                                       fine-tune jobs' checkpoints and metrics
 // Imported models stay in the user's folder (read-only), so deleting a model removes
@@ -22,6 +23,11 @@ export function modelDataDir(dataDir: string, modelId: string): string {
 
 export function variantDir(dataDir: string, modelId: string, precision: Precision, attention: AttentionMode = VARIANT_ATTENTION): string {
   return join(modelDataDir(dataDir, modelId), `${precision}-${attention}`);
+}
+
+/** A GGUF file copied into the data directory at import: deleted with the model, like everything under its folder. */
+export function copiedGgufFile(dataDir: string, modelId: string, fileName: string): string {
+  return join(modelDataDir(dataDir, modelId), 'gguf', fileName);
 }
 
 /** A model made by merging an adapter: its Hugging Face folder, owned by Hearth (deleted with the model). */

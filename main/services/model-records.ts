@@ -43,5 +43,6 @@ export function modelSummary(store: Store, model: ModelRecord): ModelSummary {
     sizeOnDiskBytes: model.sizeBytes,
     bundled: model.isBundled,
     variants: store.models.listVariants(model.id).map(variantSummary),
+    gguf: model.gguf ? { path: model.sourceDir, ...model.gguf } : null,
   };
 }

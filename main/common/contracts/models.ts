@@ -27,13 +27,29 @@ export const ModelSummarySchema = z.object({
   sizeOnDiskBytes: z.number(),
   bundled: z.boolean(),
   variants: z.array(ModelVariantSchema),
+  /** Set for a model imported from a GGUF file; absent or null for a Hugging Face folder. */
+  gguf: z
+    .object({
+      /** Where the file is read from: the user's own path, or the copy in Hearth's data directory. */
+      path: z.string(),
+      /** The file's own quantization as llama.cpp names it, e.g. "Q4_K_M". */
+      fileType: z.string(),
+      /** Bytes its weights take as stored in the file. */
+      weightBytes: z.number(),
+      /** Whether Hearth copied the file into its data directory (deleted with the model). */
+      copied: z.boolean(),
+    })
+    .nullable()
+    .optional(),
 });
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
 
 export const ImportModelInputSchema = z.object({
-  /** An absolute path to a Hugging Face model folder (config.json, safetensors, tokenizer). */
+  /** An absolute path to a Hugging Face model folder (config.json, safetensors, tokenizer), or to a GGUF file. */
   path: z.string().min(1),
   name: z.string().min(1).max(200).optional(),
+  /** A GGUF file only: copy it into Hearth's data directory instead of reading it where it is. */
+  copy: z.boolean().optional(),
 });
 export type ImportModelInput = z.infer<typeof ImportModelInputSchema>;
 

@@ -1,0 +1,124 @@
+// Importing a GGUF file into the library, through the real services over a real SQLite store:
+// the file llama.cpp's quantizer wrote (../shared/fixtures/gguf) is read where it is by default
+// and copied into the data directory on request; a damaged one is refused at import with the file
+// and the problem named, and the library (and the data directory) stay as they were.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { copyFile, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiError } from '../common/contracts/api-error.ts';
+import { readGgufHeader } from '../engine/gguf/gguf-file.ts';
+import { openTestServices, scratchDir, type TestServices } from './services-test-support.ts';
+
+const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/gguf/', import.meta.url));
+const Q4_K_M = join(FIXTURES, 'shakespeare-5m-q4_k_m.gguf');
+const skip = existsSync(Q4_K_M) ? false : `${Q4_K_M} is absent (the shared GGUF fixtures are not on this machine)`;
+
+let t: TestServices;
+let scratch: { dir: string; remove(): Promise<void> };
+before(async () => {
+  t = await openTestServices();
+  scratch = await scratchDir('hearth-gguf-import-');
+});
+after(async () => {
+  await t?.cleanup();
+  await scratch?.remove();
+});
+
+async function importError(input: { path: string; copy?: boolean }): Promise<ApiError> {
+  try {
+    await t.services.handlers['models.import'](input);
+  } catch (error) {
+    assert.ok(error instanceof ApiError, `expected an ApiError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail(`importing ${input.path} should have failed`);
+}
+
+function modelsFolder(): string[] {
+  const dir = join(t.dataDir, 'models');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+describe('GGUF import', { skip }, () => {
+  it('reads the file where it is, with its own quantization and its weights as stored; a second import is the same entry', async () => {
+    const file = join(scratch.dir, 'shakespeare-5m-q4_k_m.gguf');
+    await copyFile(Q4_K_M, file);
+    const model = await t.services.handlers['models.import']({ path: file });
+    assert.equal(model.name, 'shakespeare-5m-q4_k_m');
+    assert.equal(model.architecture, 'llama');
+    assert.equal(model.sizeOnDiskBytes, (await stat(file)).size);
+    const stored = [...readGgufHeader(file).tensors.values()].reduce((sum, tensor) => sum + tensor.byteLength, 0);
+    assert.deepEqual(model.gguf, { path: file, fileType: 'Q4_K_M', weightBytes: stored, copied: false });
+    assert.ok(stored < model.sizeOnDiskBytes && stored > model.sizeOnDiskBytes / 2, `the tensors take most of the file: ${stored} of ${model.sizeOnDiskBytes}`);
+    assert.deepEqual(modelsFolder(), [], 'nothing is copied');
+
+    const again = await t.services.handlers['models.import']({ path: file, name: 'another name' });
+    assert.equal(again.id, model.id);
+    const listed = (await t.services.handlers['models.list']({})).find((m) => m.id === model.id);
+    assert.deepEqual(listed?.gguf, model.gguf);
+  });
+
+  it('copies the file into the data directory on request, and deleting the model removes the copy but never the original', async () => {
+    const model = await t.services.handlers['models.import']({ path: Q4_K_M, name: 'Copied', copy: true });
+    const copy = join(t.dataDir, 'models', model.id, 'gguf', 'shakespeare-5m-q4_k_m.gguf');
+    assert.deepEqual(model.gguf, { path: copy, fileType: 'Q4_K_M', weightBytes: model.gguf!.weightBytes, copied: true });
+    assert.deepEqual(await readFile(copy), await readFile(Q4_K_M), 'the copy is the file, byte for byte');
+    assert.deepEqual(readdirSync(join(t.dataDir, 'models', model.id, 'gguf')), ['shakespeare-5m-q4_k_m.gguf'], 'no partial copy is left');
+
+    await t.services.handlers['models.delete']({ modelId: model.id });
+    assert.equal(existsSync(copy), false);
+    assert.equal(existsSync(Q4_K_M), true);
+    assert.equal((await t.services.handlers['models.list']({})).some((m) => m.id === model.id), false);
+  });
+
+  it('names the other GGUF quantizations by llama.cpp\'s own names', async () => {
+    for (const [file, fileType] of [['shakespeare-5m-q8_0.gguf', 'Q8_0'], ['shakespeare-5m-f32.gguf', 'F32']] as const) {
+      const model = await t.services.handlers['models.import']({ path: join(FIXTURES, file) });
+      assert.equal(model.gguf?.fileType, fileType, file);
+    }
+  });
+
+  it('refuses a damaged GGUF file at import, naming the file and the problem, with the library and data directory unchanged', async () => {
+    const heldBefore = await t.services.handlers['models.list']({});
+    const foldersBefore = modelsFolder();
+    const size = (await stat(Q4_K_M)).size;
+    const header = readGgufHeader(Q4_K_M);
+
+    const truncated = join(scratch.dir, 'truncated.gguf');
+    await copyFile(Q4_K_M, truncated);
+    const handle = await open(truncated, 'r+');
+    await handle.truncate(size - 1000);
+    await handle.close();
+
+    const badMagic = join(scratch.dir, 'bad-magic.gguf');
+    const bytes = await readFile(Q4_K_M);
+    await writeFile(badMagic, Buffer.concat([Buffer.from('GGML'), bytes.subarray(4)]));
+
+    const cutHeader = join(scratch.dir, 'cut-header.gguf');
+    await writeFile(cutHeader, bytes.subarray(0, header.dataOffset - 100));
+
+    for (const [path, problem] of [
+      [truncated, /runs past the end of the file .* The file is truncated: download it again\./],
+      [badMagic, /is not a GGUF file: it starts with "GGML"/],
+      [cutHeader, /ends at byte \d+ inside its header .* The file is truncated/],
+    ] as const) {
+      for (const copy of [false, true]) {
+        const error = await importError({ path, copy });
+        assert.equal(error.code, 'model-invalid', error.message);
+        assert.ok(error.message.includes(path), `the message names ${path}: ${error.message}`);
+        assert.match(error.message, problem);
+        assert.deepEqual(await t.services.handlers['models.list']({}), heldBefore, 'the library holds what it held');
+        assert.deepEqual(modelsFolder(), foldersBefore, 'nothing was copied into the data directory');
+      }
+    }
+  });
+
+  it('refuses to copy a folder: only a GGUF file is copied in', async () => {
+    const error = await importError({ path: FIXTURES, copy: true });
+    assert.equal(error.code, 'invalid-input');
+    assert.match(error.message, /only a GGUF file can be copied/);
+  });
+});
