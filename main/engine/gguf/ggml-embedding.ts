@@ -8,6 +8,7 @@ import { attr, DataType } from '../onnx/graph.ts';
 import type { Graph } from '../onnx/graph.ts';
 import { GgmlMatMulNBitsError } from './ggml-matmul-nbits.ts';
 import type { GgmlMatMulNBits } from './ggml-matmul-nbits.ts';
+import { emitGgmlBlockOffsets, emitGgmlScales } from './ggml-scales.ts';
 
 /** Emits the lookup of `ids` ([...]) in a [vocab, hidden] table kept in ggml blocks; returns [..., hidden]. */
 export function emitGgmlEmbedding(g: Graph, ids: string, name: string, m: GgmlMatMulNBits, vocab: number, hidden: number): string {
@@ -17,7 +18,7 @@ export function emitGgmlEmbedding(g: Graph, ids: string, name: string, m: GgmlMa
   const inputs = [
     g.initializer(`${name}.weight_q${m.bits}`, DataType.UINT8, [vocab, (hidden * m.bits) / 8], m.packed),
     ids,
-    g.initializer(`${name}.scales`, DataType.FLOAT, [vocab, m.kBlocks], m.scales),
+    emitGgmlScales(g, name, m, vocab),
   ];
   if (m.zeroPoints) inputs.push(g.initializer(`${name}.zero_points`, DataType.UINT8, [vocab, m.zeroPoints.data.length / vocab], m.zeroPoints.data));
   const rows = g.op(
@@ -28,7 +29,7 @@ export function emitGgmlEmbedding(g: Graph, ids: string, name: string, m: GgmlMa
   );
   if (!m.blockOffsets) return rows;
   // [..., kBlocks] → [..., kBlocks, 1] → [..., kBlocks, blockSize] → [..., hidden]
-  const offsetTable = g.initializer(`${name}.block_offsets`, DataType.FLOAT, [vocab, m.kBlocks], m.blockOffsets);
+  const offsetTable = emitGgmlBlockOffsets(g, name, m, vocab);
   const offsets = g.op('Unsqueeze', [g.op('Gather', [offsetTable, ids], { axis: attr.int(0) }), g.int64s([-1])]);
   const idsShape = g.op('Shape', [ids]);
   const expanded = g.op('Expand', [offsets, g.op('Concat', [idsShape, g.int64s([m.kBlocks, m.blockSize])], { axis: attr.int(0) })]);

@@ -7,6 +7,7 @@
 import { attr, DataType } from '../onnx/graph.ts';
 import type { Graph } from '../onnx/graph.ts';
 import type { GgmlMatMulNBits } from './ggml-matmul-nbits.ts';
+import { emitGgmlBlockOffsets, emitGgmlScales } from './ggml-scales.ts';
 
 /** Per graph: the block sums already emitted, by input name and block size. */
 const blockSumsByGraph = new WeakMap<Graph, Map<string, string>>();
@@ -26,21 +27,15 @@ function blockSums(g: Graph, x: string, kBlocks: number, blockSize: number): str
   return sums;
 }
 
-function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  return out;
-}
-
 /**
  * Emits y = x·Wᵀ for a [N outputs, K inputs] weight kept in its ggml blocks. Scales and float zero
- * points are float32 (a float32 graph). Hearth's CPU builds use accuracy_level 4 (CPU_ACCURACY_LEVEL).
+ * points are float32 (a float32 graph); scales and offsets are stored as ggml-scales.ts says. Hearth's CPU builds use accuracy_level 4 (CPU_ACCURACY_LEVEL).
  */
 export function emitGgmlMatMulNBits(g: Graph, x: string, name: string, m: GgmlMatMulNBits, N: number, K: number, accuracyLevel: number): string {
   const inputs = [
     x,
     g.initializer(`${name}.weight_q${m.bits}`, DataType.UINT8, [N, m.kBlocks, m.blobSize], m.packed),
-    g.initializer(`${name}.scales`, DataType.FLOAT, [N, m.kBlocks], m.scales),
+    emitGgmlScales(g, name, m, N),
   ];
   if (m.zeroPoints?.type === 'float') inputs.push(g.initializer(`${name}.zero_points`, DataType.FLOAT, [N, m.kBlocks], m.zeroPoints.data));
   if (m.zeroPoints?.type === 'uint8') inputs.push(g.initializer(`${name}.zero_points`, DataType.UINT8, [N, m.zeroPoints.data.length / N], m.zeroPoints.data));
@@ -51,7 +46,7 @@ export function emitGgmlMatMulNBits(g: Graph, x: string, name: string, m: GgmlMa
     { domain: 'com.microsoft', name: `${name}/MatMulNBits` },
   );
   if (!m.blockOffsets) return y;
-  const offsets = g.initializer(`${name}.block_offsets`, DataType.FLOAT, [m.kBlocks, N], transpose(m.blockOffsets, N, m.kBlocks));
+  const offsets = g.op('Transpose', [emitGgmlBlockOffsets(g, name, m, N)], { perm: attr.ints([1, 0]) });
   const correction = g.op('MatMul', [blockSums(g, x, m.kBlocks, m.blockSize), offsets], {}, { name: `${name}/BlockOffsets` });
   return g.op('Sub', [y, correction], {}, { name: `${name}/SubtractBlockOffsets` });
 }

@@ -65,6 +65,27 @@ export interface GgmlMatMulNBits {
    * 'block-offsets' route, for the formats with an offset (Q4_1, Q5_1, Q4_K, Q5_K).
    */
   blockOffsets: Float32Array | null;
+  /**
+   * The k-quants (Q4_K, Q5_K, Q6_K) as ggml stores their scales: a float16 factor per super-block
+   * of 256 values times a small integer per block, scale[n][b] = fround(superScale·multiplier),
+   * and likewise the block offsets (Q4_K, Q5_K in the 'block-offsets' route). Each product is exact in
+   * float32 (11 by at most 8 significant bits), so a graph may store the factors (about ggml's own
+   * size) and multiply them back instead of storing `scales`. null for the other types.
+   */
+  factored: GgmlFactoredScales | null;
+}
+
+export interface GgmlFactoredScales {
+  /** Blocks per super-block: 256 / blockSize. */
+  group: number;
+  /** [N, kBlocks / group], float16 values. */
+  superScales: Float32Array;
+  /** [N, kBlocks]. */
+  multipliers: Int8Array;
+  /** [N, kBlocks / group], float16 values, or null where there are no block offsets. */
+  superOffsets: Float32Array | null;
+  /** [N, kBlocks] (0..63), or null. */
+  offsetMultipliers: Int8Array | null;
 }
 
 /**
@@ -142,6 +163,39 @@ class Writer {
   }
 }
 
+/** Collects a k-quant's super-block factors and block multipliers, in the blocks' order. */
+class FactorWriter {
+  private readonly superScales: Float32Array;
+  private readonly multipliers: Int8Array;
+  private readonly superOffsets: Float32Array | null;
+  private readonly offsetMultipliers: Int8Array | null;
+
+  constructor(
+    superBlocks: number,
+    private readonly group: number,
+    offsets: boolean,
+  ) {
+    this.superScales = new Float32Array(superBlocks);
+    this.multipliers = new Int8Array(superBlocks * group);
+    this.superOffsets = offsets ? new Float32Array(superBlocks) : null;
+    this.offsetMultipliers = offsets ? new Int8Array(superBlocks * group) : null;
+  }
+
+  record(superBlock: number, sub: number, d: number, multiplier: number, dmin: number, offsetMultiplier: number): void {
+    this.superScales[superBlock] = d;
+    this.multipliers[superBlock * this.group + sub] = multiplier;
+    if (this.superOffsets) {
+      this.superOffsets[superBlock] = dmin;
+      this.offsetMultipliers![superBlock * this.group + sub] = offsetMultiplier;
+    }
+  }
+
+  result(): GgmlFactoredScales {
+    const { group, superScales, multipliers, superOffsets, offsetMultipliers } = this;
+    return { group, superScales, multipliers, superOffsets, offsetMultipliers };
+  }
+}
+
 const f32 = new Float32Array(1);
 const i32 = new Int32Array(f32.buffer);
 
@@ -208,7 +262,7 @@ function convertLegacy(type: 2 | 3 | 6 | 7 | 8, bytes: Uint8Array, blocks: numbe
 }
 
 /** Q4_K and Q5_K: each 32-value sub-block becomes one MatMulNBits block. */
-function convertKQuant(bytes: Uint8Array, blocks: number, fiveBit: boolean, w: Writer): void {
+function convertKQuant(bytes: Uint8Array, blocks: number, fiveBit: boolean, w: Writer, factors: FactorWriter | null): void {
   const blockBytes = fiveBit ? 176 : 144;
   const levels = new Uint8Array(32);
   for (let b = 0; b < blocks; b++) {
@@ -218,6 +272,7 @@ function convertKQuant(bytes: Uint8Array, blocks: number, fiveBit: boolean, w: W
     const qs = o + (fiveBit ? 48 : 16);
     for (let sub = 0; sub < 8; sub++) {
       const { scale, min } = scaleAndMin(bytes, o + 4, sub);
+      factors?.record(b, sub, d, scale, dmin, min);
       const shift = (sub & 1) * 4;
       for (let j = 0; j < 32; j++) {
         levels[j] = (bytes[qs + 32 * (sub >> 1) + j] >> shift) & 0x0f;
@@ -230,7 +285,7 @@ function convertKQuant(bytes: Uint8Array, blocks: number, fiveBit: boolean, w: W
 }
 
 /** Q6_K: each 16-value sub-block becomes one 8-bit MatMulNBits block with zero point 32. */
-function convertQ6K(bytes: Uint8Array, blocks: number, w: Writer): void {
+function convertQ6K(bytes: Uint8Array, blocks: number, w: Writer, factors: FactorWriter): void {
   const levels = new Uint8Array(256);
   for (let b = 0; b < blocks; b++) {
     const o = b * 210;
@@ -245,6 +300,7 @@ function convertQ6K(bytes: Uint8Array, blocks: number, w: Writer): void {
     }
     for (let sub = 0; sub < 16; sub++) {
       const sc = (bytes[o + 192 + sub] << 24) >> 24;
+      factors.record(b, sub, d, sc, 0, 0);
       w.write(levels.subarray(16 * sub, 16 * sub + 16), fround(d * sc), 32);
     }
   }
@@ -298,8 +354,10 @@ export function ggmlToMatMulNBits(
   const kBlocks = cols / blockSize;
   const w = new Writer(bits, blockSize, rows, kBlocks, zeroPoints === 'float' && offsets === 'block-offsets' ? 'zero' : zeroPoints);
   const ggmlBlocks = (rows * cols) / blockValues;
-  if (type === 12 || type === 13) convertKQuant(bytes, ggmlBlocks, type === 13, w);
-  else if (type === 14) convertQ6K(bytes, ggmlBlocks, w);
+  // Factors only where every scale is the product (the float-zero-point route rewrites zero-scale blocks).
+  const factors = type === 14 || ((type === 12 || type === 13) && w.blockOffsets) ? new FactorWriter(ggmlBlocks, 256 / blockSize, type !== 14) : null;
+  if (type === 12 || type === 13) convertKQuant(bytes, ggmlBlocks, type === 13, w, factors);
+  else if (type === 14) convertQ6K(bytes, ggmlBlocks, w, factors!);
   else convertLegacy(type, bytes, ggmlBlocks, w);
   return {
     bits,
@@ -311,6 +369,7 @@ export function ggmlToMatMulNBits(
     zeroPoints:
       w.zeroPoints === null ? null : w.zeroPoints instanceof Float32Array ? { type: 'float', data: w.zeroPoints } : { type: 'uint8', data: w.zeroPoints },
     blockOffsets: w.blockOffsets,
+    factored: factors?.result() ?? null,
   };
 }
 

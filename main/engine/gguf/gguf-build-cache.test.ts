@@ -28,7 +28,7 @@ describe('a GGUF file in the build cache', { skip: existsSync(FIXTURE) ? false :
     let progress = 0;
     const built = await resolveBuiltModel(file, { cacheRoot, onProgress: () => progress++ });
     assert.ok(progress > 0, 'the first call builds');
-    assert.match(built, /model\.gguf-[0-9a-f]{16}-fp32-fused$/);
+    assert.match(built, /model\.gguf-[0-9a-f]{16}-as-downloaded-fused$/, "a GGUF file builds as downloaded unless a precision is asked for");
     assert.equal((await readManifest(built)).spec.architecture, 'llama');
     for (const companion of ['tokenizer.json', 'tokenizer_config.json']) assert.ok(existsSync(join(built, companion)), `${companion} is written`);
 
