@@ -38,6 +38,12 @@ export const PrecisionOptionSchema = z.object({
   quality: PrecisionQualitySchema,
   /** Anything else worth showing, e.g. that fp16 is slow on the CPU. */
   note: z.string().nullable(),
+  /**
+   * A model imported from a GGUF file: its own quantization as llama.cpp names it (e.g. "Q4_K_M")
+   * on the option that builds the weights exactly as the file stores them ("Q4_K_M (as downloaded)";
+   * its `precision` is the slot it is built and chosen under, fp32); absent or null on the others.
+   */
+  asDownloaded: z.string().nullable().optional(),
 });
 export type PrecisionOption = z.infer<typeof PrecisionOptionSchema>;
 

@@ -10,9 +10,9 @@ import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { ModelSpec } from '../common/model-spec.ts';
-import { GGML_TYPES } from '../engine/gguf/ggml-type.ts';
 import { readGgufHeader, type GgufHeader } from '../engine/gguf/gguf-file.ts';
 import { openGgufModelSource } from '../engine/gguf/gguf-model-source.ts';
+import { ggufFileTypeName } from '../engine/gguf/gguf-source-format.ts';
 import { tokenizerFromGgufMetadata } from '../engine/gguf/gguf-tokenizer.ts';
 
 export interface CheckedGgufFile {
@@ -27,61 +27,8 @@ export interface CheckedGgufFile {
   weightBytes: number;
 }
 
-/**
- * llama.cpp's names for `general.file_type` (enum llama_ftype in llama.h; the "MOSTLY_" prefix
- * dropped, as llama-quantize and the Hub's file names drop it). The type says which mix the
- * quantizer chose: Q4_K_M keeps some tensors in Q6_K, which the tensor types alone do not name.
- */
-const LLAMA_FILE_TYPES: Readonly<Record<number, string>> = {
-  0: 'F32',
-  1: 'F16',
-  2: 'Q4_0',
-  3: 'Q4_1',
-  7: 'Q8_0',
-  8: 'Q5_0',
-  9: 'Q5_1',
-  10: 'Q2_K',
-  11: 'Q3_K_S',
-  12: 'Q3_K_M',
-  13: 'Q3_K_L',
-  14: 'Q4_K_S',
-  15: 'Q4_K_M',
-  16: 'Q5_K_S',
-  17: 'Q5_K_M',
-  18: 'Q6_K',
-  19: 'IQ2_XXS',
-  20: 'IQ2_XS',
-  21: 'Q2_K_S',
-  22: 'IQ3_XS',
-  23: 'IQ3_XXS',
-  24: 'IQ1_S',
-  25: 'IQ4_NL',
-  26: 'IQ3_S',
-  27: 'IQ3_M',
-  28: 'IQ2_S',
-  29: 'IQ2_M',
-  30: 'IQ4_XS',
-  31: 'IQ1_M',
-  32: 'BF16',
-  36: 'TQ1_0',
-  37: 'TQ2_0',
-};
-
 function invalid(message: string): ApiError {
   return new ApiError('model-invalid', message);
-}
-
-/** The file's quantization: `general.file_type` by llama.cpp's name, else the tensor type that holds most of the bytes. */
-export function ggufFileType(header: GgufHeader): string {
-  const fileType = header.metadata.get('general.file_type');
-  if (typeof fileType === 'number' && LLAMA_FILE_TYPES[fileType]) return LLAMA_FILE_TYPES[fileType];
-  const bytesByType = new Map<string, number>();
-  for (const tensor of header.tensors.values()) {
-    const name = GGML_TYPES[tensor.type].name;
-    bytesByType.set(name, (bytesByType.get(name) ?? 0) + tensor.byteLength);
-  }
-  const [mostBytes] = [...bytesByType.entries()].sort((a, b) => b[1] - a[1]);
-  return mostBytes ? mostBytes[0] : 'unknown';
 }
 
 /** Bytes the tensors take as stored (their ggml blocks), which is what a build that keeps them holds. */
@@ -133,5 +80,5 @@ export async function checkGgufFile(path: string): Promise<CheckedGgufFile> {
         'Download the chat (instruct) version of the model as GGUF.',
     );
   }
-  return { file, spec, sizeBytes, fileType: ggufFileType(header), weightBytes: ggufWeightBytes(header) };
+  return { file, spec, sizeBytes, fileType: ggufFileTypeName(header), weightBytes: ggufWeightBytes(header) };
 }

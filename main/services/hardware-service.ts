@@ -8,6 +8,7 @@ import type { HardwareSummary } from '../common/hardware-contract.ts';
 import { planPrecisions } from '../engine/memory-plan/precision-plan.ts';
 import type { Store } from '../store/store.ts';
 import { measuredPerplexityIncrease } from './measured-perplexity-increase.ts';
+import { VARIANT_ATTENTION } from './model-paths.ts';
 import { requireModel, specOf } from './model-records.ts';
 
 export type DetectHardware = () => Promise<HardwareSummary>;
@@ -35,10 +36,17 @@ export class HardwareService {
    * model was trained for: a longer context can never be used, so planning for it would mislead.
    */
   async plan(modelId: string, contextTokens: number = DEFAULT_CHAT_PARAMS.contextLength): Promise<ModelPlan> {
-    const spec = specOf(requireModel(this.store, modelId));
+    const model = requireModel(this.store, modelId);
+    const spec = specOf(model);
     const context = Math.max(1, Math.min(contextTokens, spec.contextLength));
     // A precision measured on this model (models.measureQuality) shows its own cost, not the typical one.
     const perplexityIncrease = measuredPerplexityIncrease(this.store.models.listVariants(modelId));
-    return { modelId, plan: planPrecisions(spec, context, await this.get(), { perplexityIncrease }) };
+    // A GGUF model's fp32 option is the file as downloaded, planned with its weights as the file
+    // stores them until it is built, then as built (MatMulNBits' layout holds a little more: 8-bit
+    // slots for 5- and 6-bit levels, float32 scales and block offsets).
+    const built = model.gguf ? this.store.models.findVariant(modelId, 'fp32', VARIANT_ATTENTION) : undefined;
+    const weightBytes = built?.status === 'ready' && built.weightBytes !== null ? built.weightBytes : model.gguf?.weightBytes;
+    const asDownloaded = model.gguf && weightBytes !== undefined ? { fileType: model.gguf.fileType, weightBytes } : undefined;
+    return { modelId, plan: planPrecisions(spec, context, await this.get(), { perplexityIncrease, asDownloaded }) };
   }
 }

@@ -3,7 +3,9 @@
 // a second request for a variant being built joins that build, and a built one is reused.
 // Progress goes out as 'model.build' events. int8 is built with the integer-GEMM kernel
 // ('dynamic') when it will run on the CPU and with MatMulNBits ('blockwise') when the plan puts
-// it on the GPU, where the dynamic kernel does not run.
+// it on the GPU, where the dynamic kernel does not run. A model imported from a GGUF file builds
+// its fp32 variant as the file was downloaded (its quantized weights kept in their ggml blocks:
+// the dropdown's "Q4_K_M (as downloaded)"), and fp16/int8/int4 by quantizing its weights again.
 //
 // A build is written into a partial folder and renamed into place when complete, so a build cut
 // off (kill -9, a crash) leaves no folder that looks built; at start-up the variant it was
@@ -71,7 +73,8 @@ export class VariantBuilds {
     const key = `${modelId}/${precision}`;
     const running = this.running.get(key);
     if (running) return running;
-    const build = this.build(key, model.id, model.sourceDir, precision).finally(() => this.running.delete(key));
+    const asDownloaded = model.gguf !== null && precision === 'fp32';
+    const build = this.build(key, model.id, model.sourceDir, precision, asDownloaded).finally(() => this.running.delete(key));
     this.running.set(key, build);
     return build;
   }
@@ -113,7 +116,7 @@ export class VariantBuilds {
     return variant?.status === 'ready' && existsSync(join(variant.dir, MANIFEST_FILE)) ? variant : null;
   }
 
-  private async build(key: string, modelId: string, sourceDir: string, precision: Precision): Promise<ModelVariantRecord> {
+  private async build(key: string, modelId: string, sourceDir: string, precision: Precision, asDownloaded: boolean): Promise<ModelVariantRecord> {
     const dir = variantDir(this.dataDir, modelId, precision);
     const variant = this.store.models.upsertVariant({ modelId, precision, attention: VARIANT_ATTENTION, dir, status: 'building', weightBytes: null, error: null });
     this.bus.emit({ type: 'library.changed' });
@@ -124,6 +127,7 @@ export class VariantBuilds {
       const int8Kernel = precision === 'int8' ? await this.int8KernelFor(modelId) : undefined;
       const manifest = await buildModel(sourceDir, partial, {
         precision,
+        asDownloaded,
         attention: VARIANT_ATTENTION,
         int8Kernel,
         onProgress: (done, total, label) => this.emit(modelId, precision, 'building', done, total, label, null),

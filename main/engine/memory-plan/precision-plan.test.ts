@@ -237,3 +237,25 @@ test('quality notes: fp32 the reference, typical int8/int4 figures from shakespe
 test('a bad context length is rejected by the memory planner', () => {
   assert.throws(() => planPrecisions(qwen25HalfB(), 0, machine()), RangeError);
 });
+
+test('a GGUF model: the fp32 option is the file as downloaded, planned with its weights as stored and named after its type', () => {
+  const spec = mistral7B();
+  const cpuOnly = machine({ ramFreeBytes: 32 * GIB });
+  const stored = 4_368_438_272; // Mistral-7B Q4_K_M's tensors
+  const plain = planPrecisions(spec, CONTEXT, cpuOnly);
+  const plan = planPrecisions(spec, CONTEXT, cpuOnly, { asDownloaded: { fileType: 'Q4_K_M', weightBytes: stored } });
+  PrecisionPlanSchema.parse(plan);
+  const [first, ...rest] = plan.options;
+  assert.equal(first.precision, 'fp32', 'listed first, in the slot it is built under');
+  assert.equal(first.asDownloaded, 'Q4_K_M');
+  assert.equal(first.weightBytes, stored);
+  const fp32 = plain.options[0];
+  assert.equal(first.memoryBytes, fp32.memoryBytes - planMemory(spec, 'fp32', CONTEXT).residentWeightBytes + stored, 'the KV cache and workspace stay, the weights are the stored bytes');
+  assert.equal(first.quality.basis, 'reference');
+  assert.match(first.quality.note, /exactly as downloaded/);
+  assert.deepEqual(rest, plain.options.slice(1), 'the precisions Hearth builds are planned as for any model');
+  assert.ok(rest.every((option) => option.asDownloaded === null));
+  assert.equal(plan.recommended?.precision, 'fp32');
+  assert.match(plan.message, /^Q4_K_M \(as downloaded\) on the CPU: /);
+  assert.match(first.cpuReason ?? '', /no GPU found/);
+});

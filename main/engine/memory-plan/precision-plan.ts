@@ -39,6 +39,18 @@ export interface PrecisionPlanOptions {
   headroom?: number;
   /** Passed to planMemory, e.g. workspace constants the benchmark measured. */
   memory?: MemoryPlanOptions;
+  /**
+   * A model imported from a GGUF file: its own quantization and the bytes its weights take as the
+   * file stores them. The fp32 option then builds the file as downloaded (a float32 graph whose
+   * quantized weights keep their ggml blocks), so it is planned with those bytes and named after
+   * the file's type: decoding a quantized file to full float32 would cost 4–8× the memory for the same values.
+   */
+  asDownloaded?: { fileType: string; weightBytes: number };
+}
+
+/** How an option reads in the plan's message: "int8", or "Q4_K_M (as downloaded)". */
+export function precisionOptionName(option: Pick<PrecisionOption, 'precision' | 'asDownloaded'>): string {
+  return option.asDownloaded ? `${option.asDownloaded} (as downloaded)` : option.precision;
 }
 
 const GIB = 1024 ** 3;
@@ -97,6 +109,14 @@ function qualityOf(precision: Precision, measured: Partial<Record<Precision, num
   return { perplexityIncrease: null, basis: 'unmeasured', measuredOn: null, note: 'not measured; half precision is usually indistinguishable from fp32' };
 }
 
+/** The file's own weights, exactly: what every other option of a GGUF model is compared with. */
+const AS_DOWNLOADED_QUALITY: PrecisionQuality = {
+  perplexityIncrease: 0,
+  basis: 'reference',
+  measuredOn: null,
+  note: "the file's own weights, exactly as downloaded (the reference for this file); the other precisions quantize them again",
+};
+
 function doesNotFitInVram(gpu: GpuInfo, budgetBytes: number, precision: Precision, memoryBytes: number, headroom: number): string {
   return `the model does not fit in ${formatGb(budgetBytes)} GB of VRAM at ${precision} `
     + `(${gpu.name}: it needs ${formatGb(memoryBytes)} GB plus ${percent(headroom)} headroom)`;
@@ -114,11 +134,16 @@ export function planPrecisions(
   const ramBudgetBytes = hardware.ramFreeBytes;
 
   // VRAM holds the weights as stored; RAM holds what the CPU provider makes of them (memory-plan.ts).
-  const planned = PRECISION_ORDER.map((precision) => ({
-    precision,
-    gpuMemory: planMemory(spec, precision, contextTokens, { ...options.memory, device: 'gpu' }),
-    cpuMemory: planMemory(spec, precision, contextTokens, { ...options.memory, device: 'cpu' }),
-  }));
+  const planned = PRECISION_ORDER.map((precision) => {
+    const cpuMemory = planMemory(spec, precision, contextTokens, { ...options.memory, device: 'cpu' });
+    const gpuMemory = planMemory(spec, precision, contextTokens, { ...options.memory, device: 'gpu' });
+    if (precision !== 'fp32' || !options.asDownloaded) return { precision, gpuMemory, cpuMemory };
+    // As downloaded: the weights stay as the file stores them, resident as stored (MatMulNBits and
+    // GatherBlockQuantized read their blocks in place); the KV cache and workspace are fp32's.
+    const stored = options.asDownloaded.weightBytes;
+    const asStored = { ...cpuMemory, weightBytes: stored, residentWeightBytes: stored, totalBytes: cpuMemory.totalBytes - cpuMemory.residentWeightBytes + stored };
+    return { precision, gpuMemory: asStored, cpuMemory: asStored };
+  });
   const entries: PrecisionOption[] = planned.map(({ precision, gpuMemory, cpuMemory }) => {
     const onGpu = gpuChoice.usable && GPU_PRECISIONS.includes(precision) && fitsIn(gpuMemory, gpuChoice.budgetBytes, headroom);
     const onCpu = !onGpu && fitsIn(cpuMemory, ramBudgetBytes, headroom);
@@ -127,7 +152,10 @@ export function planPrecisions(
     let cpuReason: string | null = null;
     if (device === 'cpu') {
       if (!gpuChoice.usable) cpuReason = gpuChoice.reason;
-      else if (!GPU_PRECISIONS.includes(precision)) cpuReason = `${precision} runs on the CPU only; the GPU runs fp16, int8 or int4`;
+      else if (!GPU_PRECISIONS.includes(precision)) {
+        const name = precisionOptionName({ precision, asDownloaded: precision === 'fp32' ? options.asDownloaded?.fileType : null });
+        cpuReason = `${name} runs on the CPU only; the GPU runs fp16, int8 or int4`;
+      }
       else cpuReason = doesNotFitInVram(gpuChoice.gpu, gpuChoice.budgetBytes, precision, gpuMemory.totalBytes, headroom);
     }
     return {
@@ -137,8 +165,9 @@ export function planPrecisions(
       fit: onGpu ? 'fits-gpu' : onCpu ? 'fits-ram-cpu' : 'does-not-fit',
       device,
       cpuReason,
-      quality: qualityOf(precision, measured),
+      quality: precision === 'fp32' && options.asDownloaded ? AS_DOWNLOADED_QUALITY : qualityOf(precision, measured),
       note: device === 'cpu' && precision === 'fp16' ? 'slow on the CPU: fp32 or int8 run faster there' : null,
+      asDownloaded: precision === 'fp32' && options.asDownloaded ? options.asDownloaded.fileType : null,
     };
   });
 
@@ -160,12 +189,12 @@ export function planPrecisions(
 
   let message: string;
   if (gpuPick && gpuChoice.usable) {
-    message = `${gpuPick.precision} on the GPU (${gpuChoice.gpu.name}): ${formatGb(gpuPick.memoryBytes)} GB of ${formatGb(gpuChoice.budgetBytes)} GB`;
+    message = `${precisionOptionName(gpuPick)} on the GPU (${gpuChoice.gpu.name}): ${formatGb(gpuPick.memoryBytes)} GB of ${formatGb(gpuChoice.budgetBytes)} GB`;
   } else if (cpuPick) {
-    message = `${cpuPick.precision} on the CPU: ${formatGb(cpuPick.memoryBytes)} GB of ${formatGb(ramBudgetBytes)} GB of free RAM. Not on the GPU because ${whyNotGpu}`;
+    message = `${precisionOptionName(cpuPick)} on the CPU: ${formatGb(cpuPick.memoryBytes)} GB of ${formatGb(ramBudgetBytes)} GB of free RAM. Not on the GPU because ${whyNotGpu}`;
   } else {
     const vram = gpuChoice.usable ? ` or the ${formatGb(gpuChoice.budgetBytes)} GB of VRAM on ${gpuChoice.gpu.name}` : '';
-    message = `Nothing fits: even ${smallest.precision} needs ${formatGb(smallest.memoryBytes)} GB plus ${percent(headroom)} headroom at ${contextTokens} tokens of context, `
+    message = `Nothing fits: even ${precisionOptionName(smallest)} needs ${formatGb(smallest.memoryBytes)} GB plus ${percent(headroom)} headroom at ${contextTokens} tokens of context, `
       + `more than the ${formatGb(ramBudgetBytes)} GB of free RAM${vram}. Choose a shorter context or a smaller model, or close other programs.`;
   }
 
