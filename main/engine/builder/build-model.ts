@@ -7,7 +7,8 @@ import type { F32Tensor } from '../../common/model-spec.ts';
 import { MANIFEST_FILE, MANIFEST_FORMAT, type AttentionMode, type Int8Kernel, type ModelManifest, type Precision } from '../../common/model-manifest.ts';
 import { openModelSource, type ModelSource } from '../architectures/model-source.ts';
 import { ggmlBlocksOf } from '../gguf/ggml-block-weight.ts';
-import { emitGgmlEmbedding } from '../gguf/ggml-embedding.ts';
+import { emitGgmlEmbedding, ggmlTableIn } from '../gguf/ggml-embedding.ts';
+import { emitGgmlMatMulNBits } from '../gguf/ggml-linear.ts';
 import { ggmlToMatMulNBits } from '../gguf/ggml-matmul-nbits.ts';
 import { readGgufHeader } from '../gguf/gguf-file.ts';
 import { isGgufPath, openGgufModelSource } from '../gguf/gguf-model-source.ts';
@@ -28,7 +29,7 @@ import {
 } from '../graph-io.ts';
 import { emitAttention } from './attention.ts';
 import { BuildContext } from './build-context.ts';
-import { emitLinear, QUANT_BLOCK_SIZE } from './linear.ts';
+import { CPU_ACCURACY_LEVEL, emitLinear, QUANT_BLOCK_SIZE } from './linear.ts';
 import { quantizeMatMulNBits } from '../quant/matmul-nbits.ts';
 import { emitMlp } from './mlp.ts';
 import { emitNorm, loadNorm } from './norm.ts';
@@ -43,6 +44,8 @@ export const DATA_FILE = 'model.onnx.data';
 export const PREFILL_GRAPH_FILE = 'prefill.onnx';
 export const PREFILL_DATA_FILE = 'prefill.onnx.data';
 const TOKEN_EMBEDDING = 'model.embed_tokens.weight';
+/** The token table's name when it is kept in ggml blocks (and a tied head reads it). */
+const GGML_TOKEN_TABLE = 'model.embed_tokens';
 
 /** Files copied beside the graph so a built folder is self-contained. */
 const COMPANION_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja'];
@@ -234,7 +237,7 @@ function emitTokenEmbedding(ctx: BuildContext, embed: F32Tensor): string {
   const [vocab, hidden] = embed.shape;
   // A GGUF table kept in its own blocks (see BuildContext.keepGgmlBlocks).
   const blocks = keptGgmlBlocks(ctx, embed);
-  if (blocks) return emitGgmlEmbedding(g, INPUT_IDS, 'model.embed_tokens', ggmlToMatMulNBits(blocks.type, blocks.bytes, vocab, hidden), vocab, hidden);
+  if (blocks) return emitGgmlEmbedding(g, INPUT_IDS, GGML_TOKEN_TABLE, ggmlToMatMulNBits(blocks.type, blocks.bytes, vocab, hidden), vocab, hidden);
   if ((ctx.precision === 'int8' || ctx.precision === 'int4') && hidden % QUANT_BLOCK_SIZE === 0) {
     const bits = EMBEDDING_BITS;
     const q = quantizeMatMulNBits(embed.data, vocab, hidden, { bits, blockSize: QUANT_BLOCK_SIZE, symmetric: true });
@@ -283,7 +286,13 @@ export async function emitLogits(ctx: BuildContext, hidden: string): Promise<str
   const head = await ctx.weight('lmHead');
   // A tied head kept in ggml blocks reads a second copy of them (MatMulNBits): there is no float table to share.
   const tiedBlocks = !head && ctx.keepGgmlBlocks ? await ctx.requireWeight('embed') : null;
-  if (head || ctx.precision === 'int8' || ctx.precision === 'int4' || (tiedBlocks && keptGgmlBlocks(ctx, tiedBlocks))) {
+  const tiedTable = tiedBlocks ? keptGgmlBlocks(ctx, tiedBlocks) : null;
+  const table = ggmlTableIn(g, GGML_TOKEN_TABLE);
+  if (tiedBlocks && tiedTable && table) {
+    const [vocab, hiddenSize] = tiedBlocks.shape;
+    const m = ggmlToMatMulNBits(tiedTable.type, tiedTable.bytes, vocab, hiddenSize);
+    logits = emitGgmlMatMulNBits(g, hidden, '/lm_head', m, vocab, hiddenSize, CPU_ACCURACY_LEVEL, table);
+  } else if (head || ctx.precision === 'int8' || ctx.precision === 'int4' || (tiedBlocks && keptGgmlBlocks(ctx, tiedBlocks))) {
     // A quantized build stores its own packed copy of a tied head.
     logits = emitLinear(ctx, hidden, '/lm_head', { weight: head ?? tiedBlocks ?? (await ctx.requireWeight('embed')), bias: null });
   } else {

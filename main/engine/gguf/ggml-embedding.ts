@@ -10,6 +10,27 @@ import { GgmlMatMulNBitsError } from './ggml-matmul-nbits.ts';
 import type { GgmlMatMulNBits } from './ggml-matmul-nbits.ts';
 import { emitGgmlBlockOffsets, emitGgmlScales } from './ggml-scales.ts';
 
+/**
+ * The graph tensors of a table kept in ggml blocks: a tied output head reads the same ones
+ * (emitGgmlMatMulNBits' `table`) rather than storing the blocks a second time.
+ */
+export interface GgmlTableTensors {
+  /** [vocab, hidden·bits/8] uint8. */
+  packed: string;
+  /** [vocab, kBlocks] float32. */
+  scales: string;
+  zeroPoints: string | null;
+  /** [vocab, kBlocks] float32, or null. */
+  blockOffsets: string | null;
+}
+
+const tablesByGraph = new WeakMap<Graph, Map<string, GgmlTableTensors>>();
+
+/** The tensors of the table emitGgmlEmbedding put in `g` under `name`, or null. */
+export function ggmlTableIn(g: Graph, name: string): GgmlTableTensors | null {
+  return tablesByGraph.get(g)?.get(name) ?? null;
+}
+
 /** Emits the lookup of `ids` ([...]) in a [vocab, hidden] table kept in ggml blocks; returns [..., hidden]. */
 export function emitGgmlEmbedding(g: Graph, ids: string, name: string, m: GgmlMatMulNBits, vocab: number, hidden: number): string {
   if (m.zeroPoints?.type === 'float') {
@@ -20,7 +41,11 @@ export function emitGgmlEmbedding(g: Graph, ids: string, name: string, m: GgmlMa
     ids,
     emitGgmlScales(g, name, m, vocab),
   ];
-  if (m.zeroPoints) inputs.push(g.initializer(`${name}.zero_points`, DataType.UINT8, [vocab, m.zeroPoints.data.length / vocab], m.zeroPoints.data));
+  const zeroPoints = m.zeroPoints ? g.initializer(`${name}.zero_points`, DataType.UINT8, [vocab, m.zeroPoints.data.length / vocab], m.zeroPoints.data) : null;
+  if (zeroPoints) inputs.push(zeroPoints);
+  const table: GgmlTableTensors = { packed: inputs[0], scales: inputs[2], zeroPoints, blockOffsets: null };
+  if (!tablesByGraph.has(g)) tablesByGraph.set(g, new Map());
+  tablesByGraph.get(g)!.set(name, table);
   const rows = g.op(
     'GatherBlockQuantized',
     inputs,
@@ -30,6 +55,7 @@ export function emitGgmlEmbedding(g: Graph, ids: string, name: string, m: GgmlMa
   if (!m.blockOffsets) return rows;
   // [..., kBlocks] → [..., kBlocks, 1] → [..., kBlocks, blockSize] → [..., hidden]
   const offsetTable = emitGgmlBlockOffsets(g, name, m, vocab);
+  table.blockOffsets = offsetTable;
   const offsets = g.op('Unsqueeze', [g.op('Gather', [offsetTable, ids], { axis: attr.int(0) }), g.int64s([-1])]);
   const idsShape = g.op('Shape', [ids]);
   const expanded = g.op('Expand', [offsets, g.op('Concat', [idsShape, g.int64s([m.kBlocks, m.blockSize])], { axis: attr.int(0) })]);

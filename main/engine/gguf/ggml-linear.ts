@@ -8,6 +8,7 @@ import { attr, DataType } from '../onnx/graph.ts';
 import type { Graph } from '../onnx/graph.ts';
 import type { GgmlMatMulNBits } from './ggml-matmul-nbits.ts';
 import { emitGgmlBlockOffsets, emitGgmlScales } from './ggml-scales.ts';
+import type { GgmlTableTensors } from './ggml-embedding.ts';
 
 /** Per graph: the block sums already emitted, by input name and block size. */
 const blockSumsByGraph = new WeakMap<Graph, Map<string, string>>();
@@ -31,14 +32,23 @@ function blockSums(g: Graph, x: string, kBlocks: number, blockSize: number): str
  * Emits y = x·Wᵀ for a [N outputs, K inputs] weight kept in its ggml blocks. Scales and float zero
  * points are float32 (a float32 graph); scales and offsets are stored as ggml-scales.ts says. Hearth's CPU builds use accuracy_level 4 (CPU_ACCURACY_LEVEL).
  */
-export function emitGgmlMatMulNBits(g: Graph, x: string, name: string, m: GgmlMatMulNBits, N: number, K: number, accuracyLevel: number): string {
-  const inputs = [
-    x,
-    g.initializer(`${name}.weight_q${m.bits}`, DataType.UINT8, [N, m.kBlocks, m.blobSize], m.packed),
-    emitGgmlScales(g, name, m, N),
-  ];
-  if (m.zeroPoints?.type === 'float') inputs.push(g.initializer(`${name}.zero_points`, DataType.FLOAT, [N, m.kBlocks], m.zeroPoints.data));
-  if (m.zeroPoints?.type === 'uint8') inputs.push(g.initializer(`${name}.zero_points`, DataType.UINT8, [N, m.zeroPoints.data.length / N], m.zeroPoints.data));
+export function emitGgmlMatMulNBits(
+  g: Graph,
+  x: string,
+  name: string,
+  m: GgmlMatMulNBits,
+  N: number,
+  K: number,
+  accuracyLevel: number,
+  /** The same blocks already in the graph as a GatherBlockQuantized table (a tied output head): read, not stored again. */
+  table: GgmlTableTensors | null = null,
+): string {
+  const inputs = table
+    ? [x, g.op('Reshape', [table.packed, g.int64s([N, m.kBlocks, m.blobSize], [3])]), table.scales]
+    : [x, g.initializer(`${name}.weight_q${m.bits}`, DataType.UINT8, [N, m.kBlocks, m.blobSize], m.packed), emitGgmlScales(g, name, m, N)];
+  if (table?.zeroPoints) inputs.push(table.zeroPoints);
+  else if (m.zeroPoints?.type === 'float') inputs.push(g.initializer(`${name}.zero_points`, DataType.FLOAT, [N, m.kBlocks], m.zeroPoints.data));
+  else if (m.zeroPoints?.type === 'uint8') inputs.push(g.initializer(`${name}.zero_points`, DataType.UINT8, [N, m.zeroPoints.data.length / N], m.zeroPoints.data));
   const y = g.op(
     'MatMulNBits',
     inputs,
@@ -46,7 +56,7 @@ export function emitGgmlMatMulNBits(g: Graph, x: string, name: string, m: GgmlMa
     { domain: 'com.microsoft', name: `${name}/MatMulNBits` },
   );
   if (!m.blockOffsets) return y;
-  const offsets = g.op('Transpose', [emitGgmlBlockOffsets(g, name, m, N)], { perm: attr.ints([1, 0]) });
+  const offsets = g.op('Transpose', [table?.blockOffsets ?? emitGgmlBlockOffsets(g, name, m, N)], { perm: attr.ints([1, 0]) });
   const correction = g.op('MatMul', [blockSums(g, x, m.kBlocks, m.blockSize), offsets], {}, { name: `${name}/BlockOffsets` });
   return g.op('Sub', [y, correction], {}, { name: `${name}/SubtractBlockOffsets` });
 }
