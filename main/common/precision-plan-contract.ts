@@ -47,6 +47,11 @@ export const PrecisionOptionSchema = z.object({
 });
 export type PrecisionOption = z.infer<typeof PrecisionOptionSchema>;
 
+/** How an option is named to the user: "int8", or "Q4_K_M (as downloaded)". */
+export function precisionOptionName(option: Pick<PrecisionOption, 'precision' | 'asDownloaded'>): string {
+  return option.asDownloaded ? `${option.asDownloaded} (as downloaded)` : option.precision;
+}
+
 export const PrecisionPlanSchema = z.object({
   contextTokens: z.number().int().positive(),
   /** Fraction of each memory budget kept free (0.1: a plan must fit in 90 %). */

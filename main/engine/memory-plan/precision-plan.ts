@@ -8,7 +8,7 @@ import { fitsIn, planMemory } from './memory-plan.ts';
 import type { MemoryPlanOptions } from './memory-plan.ts';
 import type { Precision } from '../../common/model-manifest.ts';
 import type { ModelSpec } from '../../common/model-spec.ts';
-import type { PlanDevice, PrecisionOption, PrecisionPlan, PrecisionQuality } from '../../common/precision-plan-contract.ts';
+import { precisionOptionName, type PlanDevice, type PrecisionOption, type PrecisionPlan, type PrecisionQuality } from '../../common/precision-plan-contract.ts';
 
 export type { PrecisionPlan } from '../../common/precision-plan-contract.ts';
 
@@ -48,10 +48,6 @@ export interface PrecisionPlanOptions {
   asDownloaded?: { fileType: string; weightBytes: number };
 }
 
-/** How an option reads in the plan's message: "int8", or "Q4_K_M (as downloaded)". */
-export function precisionOptionName(option: Pick<PrecisionOption, 'precision' | 'asDownloaded'>): string {
-  return option.asDownloaded ? `${option.asDownloaded} (as downloaded)` : option.precision;
-}
 
 const GIB = 1024 ** 3;
 

@@ -1,5 +1,6 @@
 // The model library: every model with its architecture, size and built variants; import a local
-// Hugging Face folder by its path (typed, or chosen in the system's dialog in the desktop app);
+// Hugging Face folder or GGUF file by its path (typed, or chosen in the system's dialog in the
+// desktop app; a GGUF file is read where it is, or copied into Hearth's data folder when asked);
 // delete a model (not the bundled demo) after a confirmation.
 import { useState } from 'react';
 import type { ModelSummary, ModelVariant } from '../../../main/common/contracts/models.ts';
@@ -15,16 +16,19 @@ export interface ModelLibraryProps {
   onChanged: () => void;
 }
 
-function variantText(v: ModelVariant): string {
+/** A GGUF model's fp32 variant is the file as downloaded (see main/services/variant-builds.ts). */
+function variantText(m: ModelSummary, v: ModelVariant): string {
+  const name = m.gguf && v.precision === 'fp32' ? `${m.gguf.fileType} (as downloaded)` : `${v.precision}/${v.attention}`;
   const size = v.weightBytes === null ? '' : `, ${formatBytes(v.weightBytes)}`;
   const measured = v.measuredPeakBytes === null ? '' : `, peak ${formatBytes(v.measuredPeakBytes)}`;
   const state = v.status === 'ready' ? '' : ` (${v.status}${v.error ? `: ${v.error}` : ''})`;
-  return `${v.precision}/${v.attention}${size}${measured}${state}`;
+  return `${name}${size}${measured}${state}`;
 }
 
 export function ModelLibrary({ client, models, onChanged }: ModelLibraryProps) {
   const [path, setPath] = useState('');
   const [name, setName] = useState('');
+  const [copy, setCopy] = useState(false);
   const [importing, setImporting] = useState(false);
   const [importError, setImportError] = useState<string | null>(null);
   const [imported, setImported] = useState<string | null>(null);
@@ -36,10 +40,11 @@ export function ModelLibrary({ client, models, onChanged }: ModelLibraryProps) {
     setImportError(null);
     setImported(null);
     try {
-      const model = await client.call('models.import', { path: path.trim(), ...(name.trim() ? { name: name.trim() } : {}) });
-      setImported(`Imported ${model.name}.`);
+      const model = await client.call('models.import', { path: path.trim(), ...(name.trim() ? { name: name.trim() } : {}), ...(copy ? { copy } : {}) });
+      setImported(`Imported ${model.name}${model.gguf ? ` (GGUF ${model.gguf.fileType}${model.gguf.copied ? ', copied into Hearth\'s data folder' : ''})` : ''}.`);
       setPath('');
       setName('');
+      setCopy(false);
       onChanged();
     } catch (e) {
       setImportError(errorMessage(e));
@@ -71,8 +76,8 @@ export function ModelLibrary({ client, models, onChanged }: ModelLibraryProps) {
         }}
       >
         <label>
-          <span>Model folder</span>
-          <input value={path} placeholder="/path/to/a/hugging-face/model-folder" onChange={(e) => setPath(e.target.value)} />
+          <span>Model folder or .gguf file</span>
+          <input value={path} placeholder="/path/to/a/hugging-face/model-folder or /path/to/model.gguf" onChange={(e) => setPath(e.target.value)} />
         </label>
         <PathPickButton
           client={client}
@@ -85,16 +90,33 @@ export function ModelLibrary({ client, models, onChanged }: ModelLibraryProps) {
           }}
           onError={(e) => setImportError(errorMessage(e))}
         />
+        <PathPickButton
+          client={client}
+          request={{ kind: 'file', title: 'Choose a GGUF model file', filters: [{ name: 'GGUF models', extensions: ['gguf'] }] }}
+          label="Choose a .gguf file"
+          disabled={importing}
+          onPicked={(picked) => {
+            setPath(picked);
+            setImportError(null);
+          }}
+          onError={(e) => setImportError(errorMessage(e))}
+        />
         <label>
           <span>Name (optional)</span>
           <input value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <label className="model-import-copy">
+          <input type="checkbox" checked={copy} onChange={(e) => setCopy(e.target.checked)} />
+          <span>Copy a .gguf file into Hearth's data folder</span>
         </label>
         <button type="submit" disabled={importing || !path.trim()}>
           {importing ? 'Importing…' : 'Import'}
         </button>
       </form>
       <p className="muted model-import-hint">
-        A folder with config.json, the weights (*.safetensors) and the tokenizer (tokenizer.json). It is read in place, not copied.
+        A folder with config.json, the weights (*.safetensors) and the tokenizer (tokenizer.json), read in place; or a .gguf file as
+        llama.cpp, LM Studio or Ollama keep them, read in place unless you ask for a copy (then it is deleted with the model).
+        Its own quantization is offered first, as downloaded.
       </p>
       {importError && (
         <p className="error-box" role="alert">
@@ -125,11 +147,11 @@ export function ModelLibrary({ client, models, onChanged }: ModelLibraryProps) {
           {models.map((m) => (
             <tr key={m.id}>
               <th scope="row">{m.name}</th>
-              <td>{m.architecture}</td>
+              <td>{m.gguf ? `${m.architecture} (GGUF ${m.gguf.fileType})` : m.architecture}</td>
               <td>{formatCount(m.parameters)}</td>
               <td>{m.contextLength} tokens</td>
               <td>{formatBytes(m.sizeOnDiskBytes)}</td>
-              <td>{m.variants.length ? m.variants.map(variantText).join('; ') : 'none yet'}</td>
+              <td>{m.variants.length ? m.variants.map((v) => variantText(m, v)).join('; ') : 'none yet'}</td>
               <td>
                 {m.bundled ? (
                   <span className="muted">bundled</span>

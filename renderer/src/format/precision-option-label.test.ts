@@ -75,3 +75,15 @@ test('a typical figure names the other model it was measured on; a measured one 
   const measured = { ...typical, quality: { perplexityIncrease: 0.0021, basis: 'measured' as const, measuredOn: null, note: '' } };
   assert.equal(qualityText(measured), '+0.2 % perplexity (measured on this model)');
 });
+
+test("a GGUF model's own weights read as the file's type, as downloaded, first and recommended", () => {
+  const gguf: PrecisionPlan = PrecisionPlanSchema.parse({
+    ...plan,
+    options: [{ ...option('fp32', 8, 'fits-ram-cpu', 0), weightBytes: 3 * MB, asDownloaded: 'Q4_K_M' }, ...plan.options.slice(1)],
+    recommended: { precision: 'fp32', device: 'cpu' },
+  });
+  const [first, ...rest] = precisionChoices(gguf);
+  assert.equal(first.value, 'fp32');
+  assert.equal(first.label, 'Q4_K_M (as downloaded) — 3 MB (8 MB in memory) — fits in RAM (CPU) — reference quality (recommended)');
+  assert.ok(rest.every((choice) => choice.label.startsWith(choice.value + ' — ')), 'the precisions Hearth builds keep their names');
+});

@@ -1,8 +1,9 @@
 // How each precision reads in the Quantization dropdown: the precision, its size (the weights, and
 // the planned peak memory with the KV cache and workspace at the context length), where it fits,
 // and what it costs in quality — e.g. "int8 — 12 MB (20 MB in memory) — fits in RAM (CPU) — +0.1 %
-// perplexity (recommended)". An option that fits nowhere says so and why, and is disabled.
-import type { FitBadge, PrecisionOption, PrecisionPlan } from '../../../main/common/precision-plan-contract.ts';
+// perplexity (recommended)". A GGUF model's own weights read "Q4_K_M (as downloaded) — …".
+// An option that fits nowhere says so and why, and is disabled.
+import { precisionOptionName, type FitBadge, type PrecisionOption, type PrecisionPlan } from '../../../main/common/precision-plan-contract.ts';
 import { formatBytes } from './format-bytes.ts';
 
 export const FIT_BADGE_TEXT: Record<FitBadge, string> = {
@@ -46,7 +47,7 @@ export interface PrecisionChoice {
 export function precisionChoice(option: PrecisionOption, plan: PrecisionPlan): PrecisionChoice {
   const recommended = plan.recommended?.precision === option.precision;
   const fits = option.fit !== 'does-not-fit';
-  const parts = [option.precision, `${formatBytes(option.weightBytes)} (${formatBytes(option.memoryBytes)} in memory)`];
+  const parts = [precisionOptionName(option), `${formatBytes(option.weightBytes)} (${formatBytes(option.memoryBytes)} in memory)`];
   parts.push(fits ? FIT_BADGE_TEXT[option.fit] : `${FIT_BADGE_TEXT[option.fit]}: ${doesNotFitReason(option, plan)}`);
   parts.push(qualityText(option));
   const label = parts.join(' — ') + (recommended ? ' (recommended)' : '');
