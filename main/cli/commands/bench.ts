@@ -26,13 +26,14 @@ import { runTrainBench, TRAIN_JSON_KEYS } from './bench/bench-train-mode.ts';
 import { openBenchModel } from './bench/opened-bench-model.ts';
 
 const USAGE = [
-  'hearth bench --shape qwen2.5-0.5b|narrow-8k|<hf-dir> [--dtype fp32|fp16|int8|int4] [--threads N] [--prompt 512] [--gen 128]',
+  'hearth bench --shape qwen2.5-0.5b|narrow-8k|<hf-dir>|<FILE.gguf> [--dtype fp32|fp16|int8|int4] [--threads N] [--prompt 512] [--gen 128]',
   '             [--int8-kernel dynamic|blockwise] [--prefill-graph] [--attention fused|reference] [--cache shared-buffer|growing]',
   '             [--context N] [--seed N] [--json] [--second-turn [--turn2 32]] [--rebuild] [--build-only]',
   'hearth bench --train [--steps 60] [--batch 8] [--threads N] [--seed N] [--json]',
   '',
   '  --int8-kernel (int8 only): dynamic (integer GEMM, the default, for the CPU) or blockwise (MatMulNBits, for the GPU).',
   '  --prefill-graph (int4 only): also build the int8 graph that prompts of 16 tokens or more run on.',
+  '  A GGUF file is built as downloaded (its own ggml types kept) unless --dtype requantizes it.',
   '  Builds (once, cached under .cache/bench/ or $HEARTH_BENCH_CACHE) a model with random weights at the shape,',
   '  warms it up, then times a prefill of --prompt random tokens in one call and --gen greedy decode steps.',
   '  --gen 0 times the prefill alone. --second-turn times the first token of a second chat turn with KV reuse',
@@ -55,7 +56,7 @@ export const benchCommand: Command = {
       args,
       options: {
         shape: { type: 'string' },
-        dtype: { type: 'string', default: 'fp32' },
+        dtype: { type: 'string' },
         threads: { type: 'string' },
         prompt: { type: 'string', default: '512' },
         gen: { type: 'string', default: '128' },
@@ -86,7 +87,7 @@ export const benchCommand: Command = {
       });
     }
     if (!values.shape) throw new UsageError('--shape is required: a benchmark shape or a Hugging Face model folder');
-    const precision = PrecisionSchema.safeParse(values.dtype);
+    const precision = PrecisionSchema.safeParse(values.dtype ?? 'fp32');
     if (!precision.success) throw new UsageError(`--dtype must be one of ${PrecisionSchema.options.join(', ')}, not '${values.dtype}'`);
     const attention = AttentionModeSchema.safeParse(values.attention);
     if (!attention.success) throw new UsageError(`--attention must be fused or reference, not '${values.attention}'`);
@@ -117,6 +118,8 @@ export const benchCommand: Command = {
     }
     const request: BenchModelRequest = {
       source,
+      // A GGUF file without --dtype is measured as downloaded, as hearth run would build it.
+      asDownloaded: source.kind === 'gguf' && values.dtype === undefined,
       precision: precision.data,
       attention: attention.data,
       int8Kernel: precision.data === 'int8' ? int8Kernel.data : undefined,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readManifest } from '../runtime/model-session.ts';
@@ -45,4 +45,24 @@ test('the int8 kernel and the int4 prefill graph are part of the folder name and
 
 test('an unknown shape names the shapes there are', () => {
   assert.throws(() => resolveBenchModelSource('/no/such/folder'), (error: unknown) => error instanceof UnknownBenchShapeError && /qwen2\.5-0\.5b, narrow-8k/.test(error.message));
+});
+
+const GGUF_FIXTURE = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'gguf', 'shakespeare-5m-q4_k_m.gguf');
+
+test('a GGUF file is benchmarked as downloaded (its own types), or requantized when a precision is asked for', { skip: existsSync(GGUF_FIXTURE) ? false : `${GGUF_FIXTURE} is absent` }, async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'hearth-bench-cache-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const source = resolveBenchModelSource(GGUF_FIXTURE);
+  assert.deepEqual(source, { kind: 'gguf', file: GGUF_FIXTURE });
+  const asDownloaded: BenchModelRequest = { source, precision: 'fp32', attention: 'fused', asDownloaded: true };
+  const requantized: BenchModelRequest = { source, precision: 'int4', attention: 'fused' };
+  const dir = benchModelDir(root, asDownloaded);
+  assert.match(dir, /gguf-shakespeare-5m-q4_k_m\.gguf-[0-9a-f]{8}-as-downloaded-fused$/);
+  assert.notEqual(benchModelDir(root, requantized), dir);
+  await buildBenchModel(dir, asDownloaded);
+  assert.equal(await isBenchModelCurrent(dir, asDownloaded), true);
+  assert.equal(await isBenchModelCurrent(dir, requantized), false);
+  const manifest = await readManifest(dir);
+  assert.equal(manifest.sourceFormat?.fileType, 'Q4_K_M');
+  assert.equal(manifest.sourceFormat?.asDownloaded, true);
 });

@@ -4,19 +4,21 @@
 // something that shapes the graph changed. A stale build would silently measure old code, so
 // the cache key covers the builder's own source files, not just BUILDER_VERSION.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MANIFEST_FILE, type AttentionMode, type Int8Kernel, type ModelManifest, type Precision } from '../../common/model-manifest.ts';
 import type { ModelSpec } from '../../common/model-spec.ts';
 import { openModelSource } from '../architectures/model-source.ts';
-import { buildFromSource } from '../builder/build-model.ts';
+import { buildFromSource, buildModel } from '../builder/build-model.ts';
+import { readGgufHeaderBytes } from '../gguf/gguf-file.ts';
+import { isGgufPath } from '../gguf/gguf-model-source.ts';
 import { BENCHMARK_SHAPES } from './reference-model-shapes.ts';
 import { randomWeightSource } from './random-weights.ts';
 
-/** Where the weights come from: a named shape with random weights, or a checkpoint folder. */
-export type BenchModelSource = { kind: 'shape'; name: string; spec: ModelSpec } | { kind: 'hf-dir'; dir: string };
+/** Where the weights come from: a named shape with random weights, a checkpoint folder, or a GGUF file. */
+export type BenchModelSource = { kind: 'shape'; name: string; spec: ModelSpec } | { kind: 'hf-dir'; dir: string } | { kind: 'gguf'; file: string };
 
 export interface BenchModelRequest {
   source: BenchModelSource;
@@ -26,6 +28,8 @@ export interface BenchModelRequest {
   int8Kernel?: Int8Kernel;
   /** int4 only: also build the int8 prefill graph (BuildOptions.prefillGraph). */
   prefillGraph?: boolean;
+  /** GGUF files only: build the file's own types (BuildOptions.asDownloaded); `precision` is then ignored. */
+  asDownloaded?: boolean;
 }
 
 /** The build options a request really sets: the int8 kernel of an int8 build, the prefill graph of an int4 one. */
@@ -39,6 +43,7 @@ export function benchBuildVariant(request: BenchModelRequest): { int8Kernel: Int
 /** The precision as reports and folder names show it: int8 (dynamic), int8-blockwise, int4, int4-int8prefill. */
 export function benchPrecisionLabel(request: BenchModelRequest): string {
   const { int8Kernel, prefillGraph } = benchBuildVariant(request);
+  if (request.asDownloaded) return 'as-downloaded';
   if (int8Kernel === 'blockwise') return 'int8-blockwise';
   if (prefillGraph) return 'int4-int8prefill';
   return request.precision;
@@ -57,20 +62,21 @@ export class UnknownBenchShapeError extends Error {
   override name = 'UnknownBenchShapeError';
 }
 
-/** A shape name from BENCHMARK_SHAPES, or else an existing folder holding config.json. */
+/** A shape name from BENCHMARK_SHAPES, or else an existing folder holding config.json, or a GGUF file. */
 export function resolveBenchModelSource(shapeOrDir: string): BenchModelSource {
   const spec = BENCHMARK_SHAPES[shapeOrDir];
   if (spec) return { kind: 'shape', name: shapeOrDir, spec };
   const dir = resolve(shapeOrDir);
   if (existsSync(join(dir, 'config.json'))) return { kind: 'hf-dir', dir };
+  if (existsSync(dir) && statSync(dir).isFile() && isGgufPath(dir)) return { kind: 'gguf', file: dir };
   throw new UnknownBenchShapeError(
-    `'${shapeOrDir}' is neither a benchmark shape (${Object.keys(BENCHMARK_SHAPES).join(', ')}) nor a Hugging Face model folder with a config.json.`,
+    `'${shapeOrDir}' is neither a benchmark shape (${Object.keys(BENCHMARK_SHAPES).join(', ')}) nor a Hugging Face model folder with a config.json nor a GGUF file.`,
   );
 }
 
 /** A short name for reports: the shape name or the folder's name. */
 export function benchModelLabel(source: BenchModelSource): string {
-  return source.kind === 'shape' ? source.name : basename(source.dir);
+  return source.kind === 'shape' ? source.name : basename(source.kind === 'gguf' ? source.file : source.dir);
 }
 
 /**
@@ -79,10 +85,11 @@ export function benchModelLabel(source: BenchModelSource): string {
  */
 export function benchModelDir(cacheRoot: string, request: BenchModelRequest): string {
   const { source, attention } = request;
+  const path = source.kind === 'shape' ? null : source.kind === 'gguf' ? source.file : source.dir;
   const name =
-    source.kind === 'shape'
-      ? source.name
-      : `hf-${basename(source.dir).replace(/[^A-Za-z0-9._-]/g, '_')}-${createHash('sha256').update(source.dir).digest('hex').slice(0, 8)}`;
+    path === null
+      ? (source as { name: string }).name
+      : `${source.kind === 'gguf' ? 'gguf' : 'hf'}-${basename(path).replace(/[^A-Za-z0-9._-]/g, '_')}-${createHash('sha256').update(path).digest('hex').slice(0, 8)}`;
   return join(cacheRoot, `${name}-${benchPrecisionLabel(request)}-${attention}`);
 }
 
@@ -109,6 +116,8 @@ export async function buildBenchModel(
   let manifest: ModelManifest;
   if (request.source.kind === 'shape') {
     manifest = await buildFromSource(randomWeightSource(request.source.spec), dir, options);
+  } else if (request.source.kind === 'gguf') {
+    manifest = await buildModel(request.source.file, dir, { ...options, asDownloaded: request.asDownloaded === true });
   } else {
     const source = await openModelSource(request.source.dir);
     try {
@@ -123,9 +132,12 @@ export async function buildBenchModel(
 
 async function stampKey(request: BenchModelRequest): Promise<string> {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ precision: request.precision, attention: request.attention, ...benchBuildVariant(request) }));
+  hash.update(JSON.stringify({ precision: request.precision, attention: request.attention, asDownloaded: request.asDownloaded === true, ...benchBuildVariant(request) }));
   if (request.source.kind === 'shape') hash.update(JSON.stringify(request.source.spec));
-  else {
+  else if (request.source.kind === 'gguf') {
+    hash.update(request.source.file);
+    hash.update(await readGgufHeaderBytes(request.source.file));
+  } else {
     hash.update(request.source.dir);
     // A changed checkpoint shows in its config and in its file list and sizes.
     hash.update(await readFile(join(request.source.dir, 'config.json')));
@@ -135,6 +147,7 @@ async function stampKey(request: BenchModelRequest): Promise<string> {
   }
   hash.update(await sourcesHash(GRAPH_SOURCE_DIRS, GRAPH_SOURCE_FILES));
   if (request.source.kind === 'hf-dir') hash.update(await sourcesHash(CHECKPOINT_SOURCE_DIRS, []));
+  if (request.source.kind === 'gguf') hash.update(await sourcesHash([...CHECKPOINT_SOURCE_DIRS, 'gguf'], []));
   return hash.digest('hex');
 }
 

@@ -45,7 +45,8 @@ export async function openBenchModel(config: BenchModelConfig): Promise<OpenedBe
     loadMs,
     common: {
       shape: config.label,
-      dtype: config.precision,
+      // A GGUF file built as downloaded is its own type ("Q4_K_M (as downloaded)"), not a Hearth precision.
+      dtype: model.manifest.sourceFormat?.asDownloaded ? `${model.manifest.sourceFormat.fileType} (as downloaded)` : config.precision,
       int8_kernel: config.variant.int8Kernel,
       prefill_graph: config.variant.prefillGraph,
       attention: config.attention,
