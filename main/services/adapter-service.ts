@@ -25,7 +25,7 @@ import type { EventBus } from './event-bus.ts';
 import type { LibraryService } from './library-service.ts';
 import { isInside } from './model-folder-check.ts';
 import { adapterDataDir, adaptersRoot, adaptedVariantsDir, mergedModelSourceDir, modelDataDir, modelsRoot } from './model-paths.ts';
-import { requireModel, specOf } from './model-records.ts';
+import { requireHuggingFaceFolder, requireModel, specOf } from './model-records.ts';
 
 export interface AdapterDependencies {
   library: LibraryService;
@@ -105,6 +105,7 @@ export class AdapterService {
 
   private async add(fromDir: string, details: Pick<AdapterRecord, 'baseModelId' | 'name' | 'source' | 'jobId'>): Promise<AdapterRecord> {
     const model = requireModel(this.store, details.baseModelId);
+    requireHuggingFaceFolder(model, 'add an adapter to');
     let settings;
     try {
       checkLoraArchitecture(specOf(model));

@@ -9,6 +9,7 @@ import { copyFile, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError } from '../common/contracts/api-error.ts';
+import { DEFAULT_FINETUNE_CONFIG } from '../common/contracts/jobs.ts';
 import { readGgufHeader } from '../engine/gguf/gguf-file.ts';
 import { openTestServices, scratchDir, type TestServices } from './services-test-support.ts';
 
@@ -114,6 +115,24 @@ describe('GGUF import', { skip }, () => {
         assert.deepEqual(modelsFolder(), foldersBefore, 'nothing was copied into the data directory');
       }
     }
+  });
+
+  it('refuses to fine-tune a GGUF model or add an adapter to it, saying the Hugging Face folder is needed', async () => {
+    const model = await t.services.handlers['models.import']({ path: Q4_K_M });
+    const trainPath = join(scratch.dir, 'train.jsonl');
+    await writeFile(trainPath, '{"text": "To be, or not to be."}\n');
+    const jobError = await t.services.handlers['jobs.create']({ baseModelId: model.id, trainPath, config: DEFAULT_FINETUNE_CONFIG }).then(
+      () => assert.fail('a GGUF model was fine-tuned'),
+      (error: unknown) => error as ApiError,
+    );
+    assert.equal(jobError.code, 'invalid-input');
+    assert.match(jobError.message, /imported from a GGUF file \(Q4_K_M\), which Hearth chats with but cannot fine-tune: .*Hugging Face folder/);
+    const adapterError = await t.services.handlers['adapters.importPeft']({ path: scratch.dir, baseModelId: model.id }).then(
+      () => assert.fail('an adapter was added to a GGUF model'),
+      (error: unknown) => error as ApiError,
+    );
+    assert.match(adapterError.message, /cannot add an adapter to/);
+    assert.deepEqual(await t.services.handlers['jobs.list']({}), []);
   });
 
   it('refuses to copy a folder: only a GGUF file is copied in', async () => {

@@ -23,7 +23,7 @@ import type { EventBus } from './event-bus.ts';
 import { configOf, jobOf, lastCheckpointStep, metricOf, requireJob } from './job-records.ts';
 import { isInside } from './model-folder-check.ts';
 import { jobDataDir, jobsRoot } from './model-paths.ts';
-import { requireModel, specOf } from './model-records.ts';
+import { requireHuggingFaceFolder, requireModel, specOf } from './model-records.ts';
 import { TrainingRun, type TrainingOutcome, type TrainingProgress } from './training-run.ts';
 
 export const INTERRUPTED_BY_CLOSE = 'interrupted: the app closed';
@@ -85,6 +85,7 @@ export class JobsService {
 
   async create(input: z.infer<typeof CreateJobInputSchema>): Promise<Job> {
     const model = requireModel(this.store, input.baseModelId);
+    requireHuggingFaceFolder(model, 'fine-tune');
     try {
       checkLoraArchitecture(specOf(model));
     } catch (error) {

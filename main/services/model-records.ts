@@ -12,6 +12,20 @@ export function requireModel(store: Store, modelId: string): ModelRecord {
   return model;
 }
 
+/**
+ * Fine-tuning and adapters read the base model's Hugging Face folder (its float weights, its
+ * config); a model imported from a GGUF file has neither, so they are refused up front with what
+ * to do, not left to fail inside a training worker.
+ */
+export function requireHuggingFaceFolder(model: ModelRecord, action: string): void {
+  if (!model.gguf) return;
+  throw new ApiError(
+    'invalid-input',
+    `${model.name} was imported from a GGUF file (${model.gguf.fileType}), which Hearth chats with but cannot ${action}: that needs the model's Hugging Face ` +
+      'folder (config.json and the .safetensors weights). Import that folder, and use it as the base model.',
+  );
+}
+
 /** The spec stored at import, checked again: the column is JSON the store does not validate. */
 export function specOf(model: ModelRecord): ModelSpec {
   const parsed = ModelSpecSchema.safeParse(model.spec);
