@@ -63,4 +63,14 @@ describe('a GGUF model in the app', { skip }, () => {
     assert.equal(plan.options[0].asDownloaded, 'Q4_K_M');
     assert.equal(plan.options[0].weightBytes, manifest.weightBytes);
   });
+
+  it('builds int4 by quantizing the file\'s weights again, beside the variant as downloaded', async () => {
+    const mark = t.events.mark();
+    await t.services.handlers['models.buildVariant']({ modelId: model.id, precision: 'int4' });
+    const done = await t.events.next(mark, 'model.build', (e) => e.modelId === model.id && e.precision === 'int4' && e.state !== 'building');
+    assert.equal(done.state, 'ready', JSON.stringify(done.error));
+    const manifest = ModelManifestSchema.parse(JSON.parse(await readFile(join(t.dataDir, 'models', model.id, 'int4-fused', MANIFEST_FILE), 'utf8')));
+    assert.equal(manifest.precision, 'int4');
+    assert.equal(manifest.sourceFormat?.asDownloaded, false, 'requantized, not as downloaded');
+  });
 });
