@@ -114,3 +114,8 @@ export const ModelManifestSchema = z.object({
   sourceFormat: GgufSourceFormatSchema.optional(),
 });
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;
+
+/** How a build's precision is shown: a GGUF file built as downloaded by its own type ("Q4_K_M (as downloaded)"), else the precision. */
+export function builtPrecisionLabel(manifest: Pick<ModelManifest, 'precision' | 'sourceFormat'>): string {
+  return manifest.sourceFormat?.asDownloaded ? `${manifest.sourceFormat.fileType} (as downloaded)` : manifest.precision;
+}

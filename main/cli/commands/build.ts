@@ -1,7 +1,7 @@
 // hearth build <hf-dir | FILE.gguf> --out DIR [--dtype fp32|fp16|int8|int4] [--attention fused|reference]
 // A GGUF file builds as downloaded (its own types kept) unless --dtype asks to requantize it.
 import { parseArgs } from 'node:util';
-import { AttentionModeSchema, PrecisionSchema } from '../../common/model-manifest.ts';
+import { AttentionModeSchema, PrecisionSchema, builtPrecisionLabel } from '../../common/model-manifest.ts';
 import { buildModel } from '../../engine/builder/build-model.ts';
 import { isGgufPath } from '../../engine/gguf/gguf-model-source.ts';
 import { UsageError, type Command } from '../command.ts';
@@ -41,8 +41,7 @@ export const buildCommand: Command = {
       bar.stop();
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       const mb = (manifest.weightBytes / 1e6).toFixed(1);
-      const kept = manifest.sourceFormat?.asDownloaded ? `${manifest.sourceFormat.fileType} (as downloaded)` : manifest.precision;
-      console.error(`built ${manifest.spec.architecture} ${kept} (${manifest.attention} attention, ${mb} MB of weights) in ${seconds}s → ${values.out}`);
+      console.error(`built ${manifest.spec.architecture} ${builtPrecisionLabel(manifest)} (${manifest.attention} attention, ${mb} MB of weights) in ${seconds}s → ${values.out}`);
       return 0;
     } finally {
       bar.stop();

@@ -6,6 +6,7 @@
 import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { builtPrecisionLabel } from '../../common/model-manifest.ts';
 import { ChatSession, type ChatTurnResult } from '../../engine/runtime/chat-session.ts';
 import { contextLengthFor } from '../../engine/runtime/cached-sequence.ts';
 import { ContextOverflowError, OVERFLOW_POLICIES, type OverflowPolicy } from '../../engine/runtime/context-overflow.ts';
@@ -79,7 +80,7 @@ export const chatCommand: Command = {
       const name = basename(resolve(positionals[0]));
       console.error(
         dim(
-          `chatting with ${name} (${model.manifest.precision}, context ${contextLength} tokens, replies up to ${generation.maxNewTokens} tokens). ` +
+          `chatting with ${name} (${builtPrecisionLabel(model.manifest)}, context ${contextLength} tokens, replies up to ${generation.maxNewTokens} tokens). ` +
             '/reset starts over, /exit or Ctrl+D quits, Ctrl+C stops a reply.',
           process.stderr,
         ),

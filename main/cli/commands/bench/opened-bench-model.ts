@@ -2,7 +2,7 @@
 // opened in this process, with what every JSON line reports about it. The RSS before opening is
 // kept so the text can say how much of the peak the model itself added.
 import { env as ortEnv } from 'onnxruntime-node';
-import type { AttentionMode, Precision } from '../../../common/model-manifest.ts';
+import { builtPrecisionLabel, type AttentionMode, type Precision } from '../../../common/model-manifest.ts';
 import type { benchBuildVariant } from '../../../engine/bench/bench-model-cache.ts';
 import { openModel, type LoadedModel } from '../../../engine/runtime/model-session.ts';
 import { MIB, round } from './bench-figures.ts';
@@ -46,7 +46,7 @@ export async function openBenchModel(config: BenchModelConfig): Promise<OpenedBe
     common: {
       shape: config.label,
       // A GGUF file built as downloaded is its own type ("Q4_K_M (as downloaded)"), not a Hearth precision.
-      dtype: model.manifest.sourceFormat?.asDownloaded ? `${model.manifest.sourceFormat.fileType} (as downloaded)` : config.precision,
+      dtype: builtPrecisionLabel({ precision: config.precision, sourceFormat: model.manifest.sourceFormat }),
       int8_kernel: config.variant.int8Kernel,
       prefill_graph: config.variant.prefillGraph,
       attention: config.attention,
