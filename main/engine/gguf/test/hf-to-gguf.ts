@@ -98,6 +98,25 @@ function fusedFamilyMetadata(arch: ConvertedArchitecture, config: Record<string,
 export interface ConvertOptions {
   /** Store 2-D weights as F16 (their values must be float16 already to round-trip). Default F32. */
   f16?: boolean;
+  /** Store 2-D weights whose rows are whole blocks of 32 as Q8_0, quantized as ggml's reference quantizer does. */
+  q8_0?: boolean;
+}
+
+/** ggml's quantize_row_q8_0_ref: per 32 values d = max|x| / 127 (stored as float16), q = round(x / d). */
+export function quantizeQ8_0(values: Float32Array): Uint8Array {
+  const blocks = values.length / 32;
+  const out = new Uint8Array(blocks * 34);
+  for (let b = 0; b < blocks; b++) {
+    let amax = 0;
+    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(values[b * 32 + j]));
+    const d = amax / 127;
+    const id = d ? 1 / d : 0;
+    const half = float32ToFloat16Bits(new Float32Array([d]))[0];
+    out[b * 34] = half & 0xff;
+    out[b * 34 + 1] = half >> 8;
+    for (let j = 0; j < 32; j++) out[b * 34 + 2 + j] = Math.round(values[b * 32 + j] * id) & 0xff;
+  }
+  return out;
 }
 
 /** Writes `path` from the Hugging Face folder `dir` as llama.cpp's converter would for `arch`. */
@@ -124,6 +143,8 @@ export async function convertHfFolderToGguf(dir: string, path: string, arch: Con
     [`${arch}.vocab_size`]: meta.u32(num('vocab_size')),
     'tokenizer.ggml.model': meta.str('gpt2'),
     'tokenizer.ggml.tokens': meta.array(GgufValueType.STRING, Array.from({ length: num('vocab_size') }, (_, i) => `t${i}`)),
+    // A byte-level BPE vocabulary always comes with its merges (none here), so the file builds.
+    'tokenizer.ggml.merges': meta.array(GgufValueType.STRING, []),
   };
   for (const [key, field] of [['bos_token_id', 'bos_token_id'], ['eos_token_id', 'eos_token_id'], ['padding_token_id', 'pad_token_id']] as const) {
     if (typeof config[field] === 'number') metadata[`tokenizer.ggml.${key}`] = meta.u32(config[field]);
@@ -150,7 +171,9 @@ export async function convertHfFolderToGguf(dir: string, path: string, arch: Con
       if (arch === 'gpt2' && /\.(c_attn|c_proj|c_fc)\.weight$/.test(name)) tensor = transpose2d(tensor);
       if ((arch === 'gptneox' || arch === 'bloom') && /query_key_value\.(weight|bias)$/.test(name)) tensor = stackQkvHeads(tensor, numHeads);
       const dims = [...tensor.shape].reverse();
-      if (options.f16 && tensor.shape.length === 2) {
+      if (options.q8_0 && tensor.shape.length === 2 && tensor.shape[1] % 32 === 0) {
+        tensors.push({ name: ggmlName(name), dims, type: 8, data: quantizeQ8_0(tensor.data) });
+      } else if (options.f16 && tensor.shape.length === 2) {
         const bits = float32ToFloat16Bits(tensor.data);
         tensors.push({ name: ggmlName(name), dims, type: 1, data: new Uint8Array(bits.buffer) });
       } else {
