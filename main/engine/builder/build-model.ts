@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { F32Tensor } from '../../common/model-spec.ts';
 import { MANIFEST_FILE, MANIFEST_FORMAT, type AttentionMode, type Int8Kernel, type ModelManifest, type Precision } from '../../common/model-manifest.ts';
 import { openModelSource, type ModelSource } from '../architectures/model-source.ts';
-import { ggmlBlocksOf } from '../gguf/ggml-block-weight.ts';
+import { ggmlBlocksOf, isStoredAsF16 } from '../gguf/ggml-block-weight.ts';
 import { emitGgmlEmbedding, ggmlTableIn } from '../gguf/ggml-embedding.ts';
 import { emitGgmlMatMulNBits } from '../gguf/ggml-linear.ts';
 import { ggmlToMatMulNBits } from '../gguf/ggml-matmul-nbits.ts';
@@ -29,7 +29,7 @@ import {
 } from '../graph-io.ts';
 import { emitAttention } from './attention.ts';
 import { BuildContext } from './build-context.ts';
-import { CPU_ACCURACY_LEVEL, emitLinear, QUANT_BLOCK_SIZE } from './linear.ts';
+import { CPU_ACCURACY_LEVEL, emitLinear, keptFloatInitializer, QUANT_BLOCK_SIZE } from './linear.ts';
 import { quantizeMatMulNBits } from '../quant/matmul-nbits.ts';
 import { emitMlp } from './mlp.ts';
 import { emitNorm, loadNorm } from './norm.ts';
@@ -250,7 +250,7 @@ function emitTokenEmbedding(ctx: BuildContext, embed: F32Tensor): string {
       { domain: 'com.microsoft', name: '/model/embed_tokens/GatherBlockQuantized' },
     );
   }
-  const table = ctx.floatInitializer(TOKEN_EMBEDDING, embed.shape, embed.data);
+  const table = ctx.keepGgmlBlocks ? keptFloatInitializer(ctx, TOKEN_EMBEDDING, embed.shape, embed.data, isStoredAsF16(embed)) : ctx.floatInitializer(TOKEN_EMBEDDING, embed.shape, embed.data);
   return g.op('Gather', [table, INPUT_IDS], { axis: attr.int(0) }, { name: '/model/embed_tokens/Gather' });
 }
 

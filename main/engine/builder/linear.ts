@@ -8,9 +8,10 @@
 //   GFLOP/s against 218 for MatMulNBits, and the whole 0.5B model prefilled at 643 tok/s
 //   against 350. The WebGPU provider has no such kernels, so GPU builds keep 'blockwise'.
 import type { F32Tensor } from '../../common/model-spec.ts';
-import { ggmlBlocksOf } from '../gguf/ggml-block-weight.ts';
+import { ggmlBlocksOf, isStoredAsF16 } from '../gguf/ggml-block-weight.ts';
 import { emitGgmlMatMulNBits } from '../gguf/ggml-linear.ts';
 import { ggmlToMatMulNBits } from '../gguf/ggml-matmul-nbits.ts';
+import { float32ToFloat16Bits } from '../checkpoint/float16.ts';
 import { attr, DataType } from '../onnx/graph.ts';
 import { quantizeMatMulNBits } from '../quant/matmul-nbits.ts';
 import { quantizePerChannelInt8 } from '../quant/per-channel-int8.ts';
@@ -52,12 +53,25 @@ export function emitLinear(ctx: BuildContext, x: string, name: string, { weight,
     y = emitMatMulNBits(ctx, x, name, weight, ctx.precision === 'int8' ? 8 : 4);
   } else {
     const [outFeatures, inFeatures] = weight.shape;
-    const w = ctx.floatInitializer(`${name}.weight`, [inFeatures, outFeatures], transpose(weight.data, outFeatures, inFeatures));
+    const w = ctx.keepGgmlBlocks
+      ? keptFloatInitializer(ctx, `${name}.weight`, [inFeatures, outFeatures], transpose(weight.data, outFeatures, inFeatures), isStoredAsF16(weight))
+      : ctx.floatInitializer(`${name}.weight`, [inFeatures, outFeatures], transpose(weight.data, outFeatures, inFeatures));
     y = ctx.g.op('MatMul', [x, w], {}, { name: `${name}/MatMul` });
   }
   if (bias) y = ctx.g.op('Add', [y, ctx.floatInitializer(`${name}.bias`, [weight.shape[0]], bias.data)], {}, { name: `${name}/Add` });
   if (ctx.linearExtension) y = ctx.linearExtension(x, name, y, weight.shape);
   return y;
+}
+
+/**
+ * A float weight of a GGUF file built as downloaded: an F16 tensor stays float16 on disk, cast to
+ * the graph's float32 by a node onnxruntime folds when the session loads (exact: every value is a
+ * float16); the rest as the graph's floats. `output` names the float32 value.
+ */
+export function keptFloatInitializer(ctx: BuildContext, output: string, dims: number[], data: Float32Array, f16: boolean): string {
+  if (!f16 || ctx.floatType !== DataType.FLOAT) return ctx.floatInitializer(output, dims, data);
+  const half = ctx.g.initializer(`${output}_f16`, DataType.FLOAT16, dims, float32ToFloat16Bits(data));
+  return ctx.g.op('Cast', [half], { to: attr.int(DataType.FLOAT) }, { name: `${output}/from_f16`, outputs: [output] });
 }
 
 function emitMatMulNBits(ctx: BuildContext, x: string, name: string, weight: F32Tensor, bits: 4 | 8): string {

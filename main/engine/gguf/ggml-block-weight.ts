@@ -16,12 +16,15 @@ export interface GgmlBlocks {
 }
 
 const blocksByTensor = new WeakMap<F32Tensor, GgmlBlocks>();
+/** Tensors stored as F16 in the file: every value is a float16, so a build may store them so again. */
+const storedAsF16 = new WeakSet<F32Tensor>();
 
 /**
  * Records that `tensor` ([rows, cols] float32) holds exactly the values of `bytes` in ggml type
- * `type`, and returns it. Float types have no blocks to keep and are not recorded.
+ * `type`, and returns it. Float types have no blocks to keep; F16 is remembered (isStoredAsF16).
  */
 export function attachGgmlBlocks(tensor: F32Tensor, type: GgmlType, bytes: Uint8Array): F32Tensor {
+  if (type === 1) storedAsF16.add(tensor);
   if (!isGgmlBlockType(type)) return tensor;
   const expected = ggmlByteLength(type, tensor.data.length);
   if (bytes.length !== expected) {
@@ -29,6 +32,11 @@ export function attachGgmlBlocks(tensor: F32Tensor, type: GgmlType, bytes: Uint8
   }
   blocksByTensor.set(tensor, { type, bytes });
   return tensor;
+}
+
+/** Whether `tensor` was decoded from an F16 tensor (and not made anew since): its values are all float16. */
+export function isStoredAsF16(tensor: F32Tensor): boolean {
+  return storedAsF16.has(tensor);
 }
 
 /** The ggml blocks `tensor` was decoded from, or null when it has none (or was made anew since). */

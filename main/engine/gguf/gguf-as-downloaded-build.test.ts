@@ -85,3 +85,21 @@ describe('a Q8_0 GGUF file of every family builds as downloaded and gives the lo
     });
   }
 });
+
+describe('an F16 GGUF file builds as downloaded', () => {
+  const folder = join(REPO, 'resources', 'models', 'shakespeare-5m');
+  it('keeps its float16 weights as float16 on disk (cast when the session loads) and gives exactly the logits of the float32 build', { skip: existsSync(folder) ? false : `${folder} is absent` }, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'hearth-gguf-f16-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'model.gguf');
+    await convertHfFolderToGguf(folder, path, 'llama', { f16: true });
+    const kept = await buildModel(path, join(dir, 'kept'), { precision: 'fp32', asDownloaded: true });
+    const decoded = await buildModel(path, join(dir, 'fp32'), { precision: 'fp32' });
+    assert.equal(kept.sourceFormat?.fileType, 'F16');
+    assert.equal(kept.precision, 'fp32');
+    t.diagnostic(`${kept.weightBytes} bytes kept, ${decoded.weightBytes} as float32`);
+    assert.ok(kept.weightBytes < 0.55 * decoded.weightBytes, `${kept.weightBytes} bytes is not about half of ${decoded.weightBytes}`);
+    const ids = [5, 17, 42, 99, 3];
+    assert.deepEqual(await logitsOf(join(dir, 'kept'), ids), await logitsOf(join(dir, 'fp32'), ids));
+  });
+});
