@@ -143,20 +143,30 @@ function decodeKQuant(bytes: Uint8Array, out: Float32Array, blocks: number, five
   }
 }
 
+/**
+ * The 256 unsigned 6-bit levels (0..63, zero at 32) of the Q6_K block at `o`: the low four bits
+ * from ql (two halves of 64 bytes, low nibbles then high), the top two from qh.
+ */
+export function q6kLevels(bytes: Uint8Array, o: number, levels: Uint8Array): void {
+  for (let h = 0; h < 2; h++) {
+    for (let i = 0; i < 4; i++) {
+      for (let j = 0; j < 32; j++) {
+        const low = bytes[o + 64 * h + 32 * (i & 1) + j];
+        levels[128 * h + 32 * i + j] = (i < 2 ? low & 0x0f : low >> 4) | (((bytes[o + 128 + 32 * h + j] >> (2 * i)) & 3) << 4);
+      }
+    }
+  }
+}
+
 function decodeQ6_K(bytes: Uint8Array, out: Float32Array, blocks: number): void {
+  const levels = new Uint8Array(256);
   for (let b = 0; b < blocks; b++) {
     const o = b * 210;
     const d = half(bytes, o + 208);
-    for (let h = 0; h < 2; h++) {
-      for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 32; j++) {
-          const low = bytes[o + 64 * h + 32 * (i & 1) + j];
-          const q = ((i < 2 ? low & 0x0f : low >> 4) | (((bytes[o + 128 + 32 * h + j] >> (2 * i)) & 3) << 4)) - 32;
-          const index = 128 * h + 32 * i + j;
-          const scale = (bytes[o + 192 + (index >> 4)] << 24) >> 24;
-          out[b * 256 + index] = fround(d * scale) * q;
-        }
-      }
+    q6kLevels(bytes, o, levels);
+    for (let index = 0; index < 256; index++) {
+      const scale = (bytes[o + 192 + (index >> 4)] << 24) >> 24;
+      out[b * 256 + index] = fround(d * scale) * (levels[index] - 32);
     }
   }
 }

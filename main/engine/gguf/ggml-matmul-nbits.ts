@@ -37,7 +37,7 @@
 // The scales are float32. A graph that runs with float16 scales would round d·sc, which is exact
 // only for Q4_0, Q8_0 and Q5_0 (whose scale is the file's own half).
 
-import { half, scaleAndMin } from './ggml-dequantize.ts';
+import { half, q6kLevels, scaleAndMin } from './ggml-dequantize.ts';
 import { GGML_TYPES, ggmlByteLength } from './ggml-type.ts';
 import type { GgmlType } from './ggml-type.ts';
 
@@ -290,14 +290,7 @@ function convertQ6K(bytes: Uint8Array, blocks: number, w: Writer, factors: Facto
   for (let b = 0; b < blocks; b++) {
     const o = b * 210;
     const d = half(bytes, o + 208);
-    for (let h = 0; h < 2; h++) {
-      for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 32; j++) {
-          const low = bytes[o + 64 * h + 32 * (i & 1) + j];
-          levels[128 * h + 32 * i + j] = (i < 2 ? low & 0x0f : low >> 4) | (((bytes[o + 128 + 32 * h + j] >> (2 * i)) & 3) << 4);
-        }
-      }
-    }
+    q6kLevels(bytes, o, levels);
     for (let sub = 0; sub < 16; sub++) {
       const sc = (bytes[o + 192 + sub] << 24) >> 24;
       factors.record(b, sub, d, sc, 0, 0);
