@@ -1,5 +1,5 @@
 // A GGUF file chats in the app: imported through the library, planned with the file's own
-// quantization first ("Q4_K_M (as downloaded)") at its weights' stored size (their built size once
+// quantization first ("Q4_K_M (as downloaded)") at its build's weights as planned from the tensor table (as built once
 // built), built as downloaded
 // (its quantized weights kept in their ggml blocks) by the variant builds, and answered by the
 // real inference worker over a real SQLite store.
@@ -24,14 +24,17 @@ after(() => t?.cleanup());
 
 describe('a GGUF model in the app', { skip }, () => {
   let model: ModelSummary;
+  /** The as-downloaded weights planned from the file before the first build. */
+  let plannedBytes: number;
 
-  it('plans the file as downloaded first, at its weights as stored, beside the precisions Hearth builds', async () => {
+  it('plans the file as downloaded first, at the weights its build will store (planned from the tensor table), beside the precisions Hearth builds', async () => {
     model = await t.services.handlers['models.import']({ path: Q4_K_M });
     const { plan } = await t.services.handlers['models.plan']({ modelId: model.id, contextTokens: 256 });
     const [first, ...rest] = plan.options;
     assert.equal(first.asDownloaded, 'Q4_K_M');
     assert.equal(first.precision, 'fp32');
     assert.equal(first.weightBytes, model.gguf?.weightBytes);
+    plannedBytes = first.weightBytes;
     assert.deepEqual(rest.map((o) => o.precision), ['fp16', 'int8', 'int4']);
     assert.ok(rest.every((o) => !o.asDownloaded));
     assert.deepEqual(plan.recommended, { precision: 'fp32', device: 'cpu' });
@@ -57,6 +60,7 @@ describe('a GGUF model in the app', { skip }, () => {
     const file = (await stat(Q4_K_M)).size;
     assert.ok(manifest.weightBytes <= 1.25 * file + 1e6, `${manifest.weightBytes} bytes built from a ${file}-byte file`);
     assert.equal(variant.weightBytes, manifest.weightBytes);
+    assert.equal(manifest.weightBytes, plannedBytes, 'the plan before the build was the build (gguf-as-downloaded-plan.ts)');
 
     // Once built, the plan shows the weights as built, not the file's estimate.
     const { plan } = await t.services.handlers['models.plan']({ modelId: model.id, contextTokens: 256 });

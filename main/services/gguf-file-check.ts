@@ -5,13 +5,13 @@
 // and it has a chat template. Every failure is an ApiError 'model-invalid' whose message names
 // the file and the problem (the engine's GgufError messages start with the path); nothing is
 // written. It also says what the dropdown shows for the file: its own quantization, by
-// llama.cpp's name, and the bytes its weights take as stored.
+// llama.cpp's name, and the bytes its weights take built as downloaded.
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { ModelSpec } from '../common/model-spec.ts';
 import { readGgufHeader, type GgufHeader } from '../engine/gguf/gguf-file.ts';
-import { openGgufModelSource } from '../engine/gguf/gguf-model-source.ts';
+import { planGgufAsDownloaded } from '../engine/gguf/gguf-as-downloaded-plan.ts';
 import { ggufFileTypeName } from '../engine/gguf/gguf-source-format.ts';
 import { tokenizerFromGgufMetadata } from '../engine/gguf/gguf-tokenizer.ts';
 
@@ -23,19 +23,12 @@ export interface CheckedGgufFile {
   sizeBytes: number;
   /** The file's own quantization as llama.cpp names it: "Q4_K_M", "Q8_0", "F32". */
   fileType: string;
-  /** Bytes the tensors take as stored in the file. */
+  /** Bytes the weights of its build as downloaded take (planned from the tensor table: gguf-as-downloaded-plan.ts). */
   weightBytes: number;
 }
 
 function invalid(message: string): ApiError {
   return new ApiError('model-invalid', message);
-}
-
-/** Bytes the tensors take as stored (their ggml blocks), which is what a build that keeps them holds. */
-export function ggufWeightBytes(header: GgufHeader): number {
-  let bytes = 0;
-  for (const tensor of header.tensors.values()) bytes += tensor.byteLength;
-  return bytes;
 }
 
 /** The file's real path, refusing relative paths, '..' segments and anything that is not a file. */
@@ -57,10 +50,11 @@ export async function checkGgufFile(path: string): Promise<CheckedGgufFile> {
   const { file, sizeBytes } = await resolveFile(path);
   let spec: ModelSpec;
   let header: GgufHeader;
+  let weightBytes: number;
   try {
-    const source = await openGgufModelSource(file);
-    spec = source.spec;
-    await source.close();
+    const planned = await planGgufAsDownloaded(file, 1);
+    spec = planned.spec;
+    weightBytes = planned.weightBytes;
     header = readGgufHeader(file);
   } catch (error) {
     const message = messageOf(error);
@@ -80,5 +74,5 @@ export async function checkGgufFile(path: string): Promise<CheckedGgufFile> {
         'Download the chat (instruct) version of the model as GGUF.',
     );
   }
-  return { file, spec, sizeBytes, fileType: ggufFileTypeName(header), weightBytes: ggufWeightBytes(header) };
+  return { file, spec, sizeBytes, fileType: ggufFileTypeName(header), weightBytes };
 }

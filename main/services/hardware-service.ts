@@ -5,6 +5,7 @@
 import { DEFAULT_CHAT_PARAMS } from '../common/contracts/chat.ts';
 import type { ModelPlan } from '../common/contracts/models.ts';
 import type { HardwareSummary } from '../common/hardware-contract.ts';
+import { planGgufAsDownloaded } from '../engine/gguf/gguf-as-downloaded-plan.ts';
 import { planPrecisions } from '../engine/memory-plan/precision-plan.ts';
 import type { Store } from '../store/store.ts';
 import { measuredPerplexityIncrease } from './measured-perplexity-increase.ts';
@@ -41,12 +42,16 @@ export class HardwareService {
     const context = Math.max(1, Math.min(contextTokens, spec.contextLength));
     // A precision measured on this model (models.measureQuality) shows its own cost, not the typical one.
     const perplexityIncrease = measuredPerplexityIncrease(this.store.models.listVariants(modelId));
-    // A GGUF model's fp32 option is the file as downloaded, planned with its weights as the file
-    // stores them until it is built, then as built (MatMulNBits' layout holds a little more: 8-bit
-    // slots for 5- and 6-bit levels, float32 scales and block offsets).
+    // A GGUF model's fp32 option is the file as downloaded: its build's weights planned from the
+    // file's tensor table (gguf-as-downloaded-plan.ts: MatMulNBits' layout holds more than the file,
+    // 8-bit slots for 5- and 6-bit levels, scales and block offsets), as built once built; the
+    // recorded bytes where the file cannot be read now.
     const built = model.gguf ? this.store.models.findVariant(modelId, 'fp32', VARIANT_ATTENTION) : undefined;
-    const weightBytes = built?.status === 'ready' && built.weightBytes !== null ? built.weightBytes : model.gguf?.weightBytes;
-    const asDownloaded = model.gguf && weightBytes !== undefined ? { fileType: model.gguf.fileType, weightBytes } : undefined;
+    const builtBytes = built?.status === 'ready' && built.weightBytes !== null ? built.weightBytes : undefined;
+    const planned = model.gguf ? await planGgufAsDownloaded(model.sourceDir, context).catch(() => null) : null;
+    const weightBytes = builtBytes ?? planned?.weightBytes ?? model.gguf?.weightBytes;
+    const asDownloaded =
+      model.gguf && weightBytes !== undefined ? { fileType: model.gguf.fileType, weightBytes, residentWeightBytes: planned?.residentWeightBytes } : undefined;
     return { modelId, plan: planPrecisions(spec, context, await this.get(), { perplexityIncrease, asDownloaded }) };
   }
 }

@@ -1,7 +1,9 @@
-// `hearth plan`: the memory table per precision, its JSON form, and size parsing errors.
+// `hearth plan`: the memory table per precision, its JSON form, size parsing errors, and a GGUF file's as-downloaded row.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildModel } from '../../engine/builder/build-model.ts';
 import { planMemory } from '../../engine/memory-plan/memory-plan.ts';
 import { openModelSource } from '../../engine/architectures/model-source.ts';
 import { HF_TINY_DIR, fixturesMissing } from '../../engine/runtime/test/reference-fixtures.ts';
@@ -52,5 +54,28 @@ describe('hearth plan', { skip: fixturesMissing(HF_TINY_DIR) }, () => {
     const context = await scratch.hearth(['plan', LLAMA, '--context', '100000']);
     assert.equal(context.code, 2);
     assert.match(context.stderr, /--context 100000 is longer than the 256 tokens/);
+  });
+});
+
+const Q4_K_M = join(HF_TINY_DIR, '..', 'gguf', 'shakespeare-5m-q4_k_m.gguf');
+
+describe('hearth plan FILE.gguf', { skip: existsSync(Q4_K_M) ? false : `${Q4_K_M} is absent` }, () => {
+  it('lists the file as downloaded first, at the weight bytes its build stores, in text and --json', async () => {
+    const text = await scratch.hearth(['plan', Q4_K_M, '--context', '256', '--ram', '16GiB']);
+    assert.equal(text.code, 0, text.stderr);
+    const lines = text.stdout.trim().split('\n');
+    assert.match(lines[3], /^Q4_K_M \(as downloaded\) +\d.* MiB +yes +-$/);
+    assert.match(lines[4], /^fp32 /);
+
+    const json = await scratch.hearth(['plan', Q4_K_M, '--context', '256', '--ram', '16GiB', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const { asDownloaded, plans } = JSON.parse(lastLine(json.stdout));
+    assert.equal(asDownloaded.name, 'Q4_K_M (as downloaded)');
+    const built = await buildModel(Q4_K_M, join(await scratch.dir(), 'q4_k_m'), { precision: 'fp32', asDownloaded: true });
+    assert.equal(asDownloaded.weightBytes, built.weightBytes, 'planned from the tensor table, stored by the build');
+    const fp32 = plans.find((p: { precision: string }) => p.precision === 'fp32');
+    assert.equal(asDownloaded.kvCacheBytes, fp32.kvCacheBytes);
+    assert.equal(asDownloaded.totalBytes, fp32.totalBytes - fp32.residentWeightBytes + asDownloaded.residentWeightBytes);
+    assert.ok(asDownloaded.residentWeightBytes < fp32.residentWeightBytes);
   });
 });

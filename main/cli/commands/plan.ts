@@ -11,6 +11,10 @@ import type { ModelSpec } from '../../common/model-spec.ts';
 import { countParameters, fitsIn, planMemory } from '../../engine/memory-plan/memory-plan.ts';
 import { CONFIG_FILE, openModelSource } from '../../engine/architectures/model-source.ts';
 import { isGgufPath, openGgufModelSource } from '../../engine/gguf/gguf-model-source.ts';
+import { planGgufAsDownloaded } from '../../engine/gguf/gguf-as-downloaded-plan.ts';
+import { readGgufHeader } from '../../engine/gguf/gguf-file.ts';
+import { ggufFileTypeName } from '../../engine/gguf/gguf-source-format.ts';
+import { precisionOptionName } from '../../common/precision-plan-contract.ts';
 import { ModelFolderError } from '../../engine/built-model-cache.ts';
 import { DEFAULT_CONTEXT_LENGTH } from '../../engine/runtime/cached-sequence.ts';
 import { readManifest } from '../../engine/runtime/model-session.ts';
@@ -28,7 +32,7 @@ export const planCommand: Command = {
   summary: 'memory a model needs at each precision, and whether it fits',
   usage:
     'hearth plan <hf-dir or built DIR> [--context N] [--vram SIZE] [--ram SIZE] [--json]\n\n' +
-    `For fp32, fp16, int8 and int4: weights, KV cache, workspace and total, and whether the total fits in RAM\n` +
+    `For fp32, fp16, int8 and int4 (and a GGUF file as downloaded, first): weights, KV cache, workspace and total, and whether the total fits in RAM\n` +
     `(default: this machine's ${formatBytes(totalmem())}) and, for the GPU precisions fp16/int8/int4, in --vram,\n` +
     `leaving ${HEADROOM * 100}% free. --context defaults to min(model context, ${DEFAULT_CONTEXT_LENGTH}).\n` +
     'Sizes: 8GiB, 8GB, 512MiB, or bytes. --json prints one JSON line.',
@@ -61,16 +65,22 @@ export const planCommand: Command = {
         fitsVram: gpuPlan && vramBytes !== null ? fitsIn(gpuPlan, vramBytes, HEADROOM) : null,
       };
     });
+    // A GGUF file: first, the file built as downloaded (a float32 graph keeping its blocks; CPU only),
+    // planned from its tensor table, with fp32's KV cache and workspace.
+    const asDownloaded = isGgufPath(dir) && !existsSync(join(dir, MANIFEST_FILE)) ? await planAsDownloaded(dir, context, ramBytes) : null;
     const name = basename(resolve(dir));
     const parameters = countParameters(spec);
 
     if (values.json) {
-      console.log(JSON.stringify({ model: name, architecture: spec.architecture, parameters, context, ramBytes, vramBytes, headroom: HEADROOM, plans }));
+      console.log(JSON.stringify({ model: name, architecture: spec.architecture, parameters, context, ramBytes, vramBytes, headroom: HEADROOM, plans, ...(asDownloaded ? { asDownloaded } : {}) }));
       return 0;
     }
     const yesNo = (fits: boolean | null, gpu: boolean) => (fits === null ? (gpu ? '?' : '-') : fits ? 'yes' : 'no');
     const rows = [
       ['precision', 'weights', 'KV cache', 'workspace', 'total', 'RAM', 'VRAM'],
+      ...(asDownloaded
+        ? [[asDownloaded.name, ...[asDownloaded.weightBytes, asDownloaded.kvCacheBytes, asDownloaded.workspaceBytes, asDownloaded.totalBytes].map(formatBytes), yesNo(asDownloaded.fitsRam, false), '-']]
+        : []),
       ...plans.map((p) => [
         p.precision,
         formatBytes(p.weightBytes),
@@ -89,6 +99,15 @@ export const planCommand: Command = {
     return 0;
   },
 };
+
+/** The memory of a GGUF file built as downloaded (gguf-as-downloaded-plan.ts), as a plan row. */
+async function planAsDownloaded(path: string, context: number, ramBytes: number) {
+  const planned = await planGgufAsDownloaded(path, context);
+  const fp32 = planMemory(planned.spec, 'fp32', context, { device: 'cpu' });
+  const plan = { ...fp32, weightBytes: planned.weightBytes, residentWeightBytes: planned.residentWeightBytes, totalBytes: fp32.totalBytes - fp32.residentWeightBytes + planned.residentWeightBytes };
+  const fileType = ggufFileTypeName(readGgufHeader(path));
+  return { name: precisionOptionName({ precision: 'fp32', asDownloaded: fileType }), fileType, ...plan, fitsRam: fitsIn(plan, ramBytes, HEADROOM) };
+}
 
 /** The spec of a built folder (from hearth.json), a Hugging Face folder (from config.json) or a GGUF file (from its metadata). */
 async function readSpec(dir: string): Promise<ModelSpec> {

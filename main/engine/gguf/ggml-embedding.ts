@@ -7,8 +7,9 @@
 import { attr, DataType } from '../onnx/graph.ts';
 import type { Graph } from '../onnx/graph.ts';
 import { GgmlMatMulNBitsError } from './ggml-matmul-nbits.ts';
-import type { GgmlMatMulNBits } from './ggml-matmul-nbits.ts';
-import { emitGgmlBlockOffsets, emitGgmlScales } from './ggml-scales.ts';
+import type { GgmlMatMulNBits, GgmlMatMulNBitsShape } from './ggml-matmul-nbits.ts';
+import { emitGgmlBlockOffsets, emitGgmlScales, ggmlScaleStorage } from './ggml-scales.ts';
+import type { Int64Constant } from './ggml-scales.ts';
 
 /**
  * The graph tensors of a table kept in ggml blocks: a tied output head reads the same ones
@@ -61,4 +62,17 @@ export function emitGgmlEmbedding(g: Graph, ids: string, name: string, m: GgmlMa
   const expanded = g.op('Expand', [offsets, g.op('Concat', [idsShape, g.int64s([m.kBlocks, m.blockSize])], { axis: attr.int(0) })]);
   const flat = g.op('Reshape', [expanded, g.op('Concat', [idsShape, g.int64s([hidden])], { axis: attr.int(0) })]);
   return g.op('Sub', [rows, flat], {}, { name: `${name}/SubtractBlockOffsets` });
+}
+
+/**
+ * What emitGgmlEmbedding stores for a [vocab, hidden] table of this shape, without its blocks (the
+ * memory planner's view): levels, scales, zero points and block offsets, and the int64 constants
+ * of its nodes.
+ */
+export function ggmlEmbeddingStorage(shape: GgmlMatMulNBitsShape, vocab: number, hidden: number): { bytes: number; int64Constants: Int64Constant[] } {
+  const scales = ggmlScaleStorage(shape, vocab);
+  const int64Constants = [...scales.int64Constants];
+  // The offsets' Unsqueeze [-1], Expand to [.., kBlocks, blockSize], Reshape to [.., hidden].
+  if (shape.blockOffsets) int64Constants.push([[1], [-1]], [[2], [shape.kBlocks, shape.blockSize]], [[1], [hidden]]);
+  return { bytes: (vocab * hidden * shape.bits) / 8 + scales.bytes + shape.zeroPointBytes, int64Constants };
 }

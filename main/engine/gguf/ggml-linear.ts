@@ -6,8 +6,9 @@
 // of one input are computed once however many layers read it (q/k/v, gate/up).
 import { attr, DataType } from '../onnx/graph.ts';
 import type { Graph } from '../onnx/graph.ts';
-import type { GgmlMatMulNBits } from './ggml-matmul-nbits.ts';
-import { emitGgmlBlockOffsets, emitGgmlScales } from './ggml-scales.ts';
+import type { GgmlMatMulNBits, GgmlMatMulNBitsShape } from './ggml-matmul-nbits.ts';
+import { emitGgmlBlockOffsets, emitGgmlScales, ggmlScaleStorage } from './ggml-scales.ts';
+import type { Int64Constant } from './ggml-scales.ts';
 import type { GgmlTableTensors } from './ggml-embedding.ts';
 
 /** Per graph: the block sums already emitted, by input name and block size. */
@@ -59,4 +60,26 @@ export function emitGgmlMatMulNBits(
   const offsets = g.op('Transpose', [table?.blockOffsets ?? emitGgmlBlockOffsets(g, name, m, N)], { perm: attr.ints([1, 0]) });
   const correction = g.op('MatMul', [blockSums(g, x, m.kBlocks, m.blockSize), offsets], {}, { name: `${name}/BlockOffsets` });
   return g.op('Sub', [y, correction], {}, { name: `${name}/SubtractBlockOffsets` });
+}
+
+/**
+ * What emitGgmlMatMulNBits stores for a [N, K] weight of this shape, without its blocks (the memory
+ * planner's view): the packed levels, scales, zero points and block offsets, or, reading a
+ * GatherBlockQuantized `table` (a tied head), only the shape constant of its Reshape; and the int64
+ * constants of its nodes, the block sums' among them.
+ */
+export function ggmlLinearStorage(shape: GgmlMatMulNBitsShape, N: number, { table = false }: { table?: boolean } = {}): { bytes: number; int64Constants: Int64Constant[] } {
+  const { kBlocks, blockSize, blobSize } = shape;
+  const int64Constants: Int64Constant[] = [];
+  let bytes = 0;
+  if (table) {
+    int64Constants.push([[3], [N, kBlocks, blobSize]]);
+  } else {
+    const scales = ggmlScaleStorage(shape, N);
+    bytes = N * kBlocks * blobSize + scales.bytes + shape.zeroPointBytes + (shape.floatZeroPoints ? 4 * N * kBlocks : 0);
+    int64Constants.push(...scales.int64Constants);
+  }
+  // blockSums: Slice(Shape(x), [0], [-1]), Concat(.., [kBlocks, blockSize]), ReduceSum over [-1].
+  if (shape.blockOffsets) int64Constants.push([[1], [0]], [[1], [-1]], [[2], [kBlocks, blockSize]]);
+  return { bytes, int64Constants };
 }

@@ -126,7 +126,7 @@ class Writer {
           ? new Uint8Array(blocks)
           : zeroPointLayout === 'float'
             ? new Float32Array(blocks)
-            : new Uint8Array(bits === 4 ? rows * Math.ceil(kBlocks / 2) : blocks);
+            : new Uint8Array(zeroPointLength(zeroPointLayout, bits, rows, kBlocks));
     this.blockOffsets = zeroPointLayout === 'zero' ? new Float32Array(blocks) : null;
   }
 
@@ -161,6 +161,13 @@ class Writer {
       this.write(levels, scale, zeroPointFor(scale, subtrahend));
     }
   }
+}
+
+/** Bytes of a layout's uint8 zero points ('zero': all zeros, packed two to a byte at 4 bits); 0 where there are none or they are float. */
+function zeroPointLength(layout: ZeroPointLayout, bits: 4 | 8, rows: number, kBlocks: number): number {
+  if (layout === 'uint8') return rows * kBlocks;
+  if (layout === 'zero') return bits === 4 ? rows * Math.ceil(kBlocks / 2) : rows * kBlocks;
+  return 0;
 }
 
 /** Collects a k-quant's super-block factors and block multipliers, in the blocks' order. */
@@ -318,6 +325,52 @@ export function isGgmlBlockType(type: GgmlType): type is GgmlBlockType {
   return Object.hasOwn(LAYOUTS, type);
 }
 
+/** The zero points a type gets in a route: an offset format's float zero point becomes all-zero uint8 ones beside block offsets. */
+function zeroPointLayoutOf(type: GgmlBlockType, offsets: GgmlOffsetRoute): ZeroPointLayout {
+  const { zeroPoints } = LAYOUTS[type];
+  return zeroPoints === 'float' && offsets === 'block-offsets' ? 'zero' : zeroPoints;
+}
+
+/** Factors only where every scale is the product (the float-zero-point route rewrites zero-scale blocks). */
+function hasFactoredScales(type: GgmlBlockType, offsets: GgmlOffsetRoute): boolean {
+  return type === 14 || ((type === 12 || type === 13) && offsets === 'block-offsets');
+}
+
+/**
+ * The sizes of the arrays ggmlToMatMulNBits returns for a type and shape, from the same layout
+ * rules, without reading any blocks: what the memory planner needs of a weight kept as downloaded.
+ */
+export interface GgmlMatMulNBitsShape {
+  bits: 4 | 8;
+  blockSize: 16 | 32;
+  kBlocks: number;
+  blobSize: number;
+  /** Bytes of the uint8 zero points (0 where there are none). */
+  zeroPointBytes: number;
+  /** Whether there are float zero points ([N, kBlocks] in the scales' type). */
+  floatZeroPoints: boolean;
+  /** Whether `blockOffsets` is set. */
+  blockOffsets: boolean;
+  /** Blocks per super-block where `factored` is set, else null. */
+  factoredGroup: number | null;
+}
+
+export function ggmlMatMulNBitsShape(type: GgmlBlockType, rows: number, cols: number, { offsets = 'block-offsets' }: { offsets?: GgmlOffsetRoute } = {}): GgmlMatMulNBitsShape {
+  const { bits, blockSize } = LAYOUTS[type];
+  const kBlocks = cols / blockSize;
+  const layout = zeroPointLayoutOf(type, offsets);
+  return {
+    bits,
+    blockSize,
+    kBlocks,
+    blobSize: (blockSize * bits) / 8,
+    zeroPointBytes: zeroPointLength(layout, bits, rows, kBlocks),
+    floatZeroPoints: layout === 'float',
+    blockOffsets: layout === 'zero',
+    factoredGroup: hasFactoredScales(type, offsets) ? 256 / blockSize : null,
+  };
+}
+
 /**
  * The MatMulNBits inputs for a ggml weight of `rows` outputs × `cols` inputs.
  * F32, F16 and BF16 have no blocks to keep: read them with dequantizeGgml.
@@ -343,12 +396,11 @@ export function ggmlToMatMulNBits(
   if (bytes.length < length) {
     throw new GgmlMatMulNBitsError(`${rows} × ${cols} ${name} values need ${length} bytes, got ${bytes.length}.`);
   }
-  const { bits, blockSize, zeroPoints } = LAYOUTS[type];
+  const { bits, blockSize } = LAYOUTS[type];
   const kBlocks = cols / blockSize;
-  const w = new Writer(bits, blockSize, rows, kBlocks, zeroPoints === 'float' && offsets === 'block-offsets' ? 'zero' : zeroPoints);
+  const w = new Writer(bits, blockSize, rows, kBlocks, zeroPointLayoutOf(type, offsets));
   const ggmlBlocks = (rows * cols) / blockValues;
-  // Factors only where every scale is the product (the float-zero-point route rewrites zero-scale blocks).
-  const factors = type === 14 || ((type === 12 || type === 13) && w.blockOffsets) ? new FactorWriter(ggmlBlocks, 256 / blockSize, type !== 14) : null;
+  const factors = hasFactoredScales(type, offsets) ? new FactorWriter(ggmlBlocks, 256 / blockSize, type !== 14) : null;
   if (type === 12 || type === 13) convertKQuant(bytes, ggmlBlocks, type === 13, w, factors);
   else if (type === 14) convertQ6K(bytes, ggmlBlocks, w, factors!);
   else convertLegacy(type, bytes, ggmlBlocks, w);

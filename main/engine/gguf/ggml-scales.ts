@@ -11,7 +11,24 @@
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../checkpoint/float16.ts';
 import { attr, DataType } from '../onnx/graph.ts';
 import type { Graph } from '../onnx/graph.ts';
-import type { GgmlMatMulNBits } from './ggml-matmul-nbits.ts';
+import type { GgmlMatMulNBits, GgmlMatMulNBitsShape } from './ggml-matmul-nbits.ts';
+
+/** An int64 constant a graph stores (GraphBuilder.int64s, deduplicated by shape and values): [dims, values]. */
+export type Int64Constant = [dims: number[], values: number[]];
+
+/**
+ * What emitGgmlScales and emitGgmlBlockOffsets store for a weight of `rows` rows, from its shape
+ * alone (the default 'block-offsets' route): the k-quants' float16 factors and int8 multipliers,
+ * each with a [rows, kBlocks] shape constant; the other types' scales and offsets are the file's
+ * own halves, which emitFloats always stores as float16.
+ */
+export function ggmlScaleStorage(shape: GgmlMatMulNBitsShape, rows: number): { bytes: number; int64Constants: Int64Constant[] } {
+  const arrays = shape.blockOffsets ? 2 : 1;
+  const blocks = rows * shape.kBlocks;
+  if (shape.factoredGroup === null) return { bytes: arrays * 2 * blocks, int64Constants: [] };
+  const factored = 2 * (blocks / shape.factoredGroup) + blocks;
+  return { bytes: arrays * factored, int64Constants: [[[2], [rows, shape.kBlocks]]] };
+}
 
 /** [rows, kBlocks] float32: the blocks' scales. */
 export function emitGgmlScales(g: Graph, name: string, m: GgmlMatMulNBits, rows: number): string {

@@ -49,6 +49,11 @@ export class GgufCheckpoint implements Checkpoint {
     return this.tensors.has(name);
   }
 
+  /** Whether the family's restore transposes this tensor (a new tensor, so its blocks are not kept). */
+  transposed(name: string): boolean {
+    return this.options.architecture.transposed?.(name) ?? false;
+  }
+
   /** The ggml tensor behind a Hugging Face name (for its type), or undefined. */
   ggmlTensor(name: string): GgufTensorInfo | undefined {
     return this.ggml.get(name);

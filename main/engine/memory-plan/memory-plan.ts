@@ -191,10 +191,34 @@ export function rotaryTableBytes(spec: ModelSpec, precision: Precision): number 
  * but it keeps weightBytes exact.
  */
 export function graphConstantBytes(spec: ModelSpec, precision: Precision, variant: BuildVariant = {}): number {
+  return constantBytes(graphConstants(spec, precision, variant));
+}
+
+/** The key under which graphConstants keeps an int64 constant: equal keys are one constant. */
+export function int64ConstantKey(dims: readonly number[], values: readonly number[]): string {
+  return `int64[${dims.join(',')}]:${values.join(',')}`;
+}
+
+/** Bytes of a set of graph constants (graphConstants' values). */
+export function constantBytes(constants: ReadonlyMap<string, number>): number {
+  return [...constants.values()].reduce((a, b) => a + b, 0);
+}
+
+/**
+ * graphConstantBytes' constants by key, so a caller can add those of other emitters (a GGUF build
+ * kept as downloaded). `tiedFloatHead`: whether the tied head is a Gemm over a float table (it is
+ * not when that table is kept in ggml blocks).
+ */
+export function graphConstants(
+  spec: ModelSpec,
+  precision: Precision,
+  variant: BuildVariant = {},
+  { tiedFloatHead = spec.tiedEmbeddings && (precision === 'fp32' || precision === 'fp16') }: { tiedFloatHead?: boolean } = {},
+): Map<string, number> {
   const { attention, hiddenSize, vocabSize } = spec;
   const { numHeads, numKvHeads, headDim } = attention;
   const constants = new Map<string, number>();
-  const int64s = (dims: number[], ...values: number[]) => constants.set(`int64[${dims.join(',')}]:${values.join(',')}`, 8 * values.length);
+  const int64s = (dims: number[], ...values: number[]) => constants.set(int64ConstantKey(dims, values), 8 * values.length);
   const floats = (dims: number[], ...values: number[]) => constants.set(`float[${dims.join(',')}]:${values.map(Math.fround).join(',')}`, 4 * values.length);
   const int8Kernel = variant.int8Kernel ?? DEFAULT_INT8_KERNEL;
   const reference = (variant.attention ?? 'fused') === 'reference';
@@ -204,7 +228,6 @@ export function graphConstantBytes(spec: ModelSpec, precision: Precision, varian
   int64s([1], 1);
   int64s([1], 0);
   int64s([1], Number.MAX_SAFE_INTEGER);
-  const tiedFloatHead = spec.tiedEmbeddings && (precision === 'fp32' || precision === 'fp16');
   if (tiedFloatHead) {
     int64s([2], -1, hiddenSize);
     int64s([1], vocabSize);
@@ -241,7 +264,7 @@ export function graphConstantBytes(spec: ModelSpec, precision: Precision, varian
     int64s([1], 0);
     // ALiBi goes in as an attention bias expanded to [1, heads, new, total].
     if (alibi) int64s([1], numHeads);
-    return [...constants.values()].reduce((a, b) => a + b, 0);
+    return constants;
   }
   toHeads(numHeads);
   toHeads(numKvHeads);
@@ -264,7 +287,7 @@ export function graphConstantBytes(spec: ModelSpec, precision: Precision, varian
   int64s([2], 0, 1);
   floats([], 0);
   floats([], precision === 'fp16' ? -65000 : -1e9);
-  return [...constants.values()].reduce((a, b) => a + b, 0);
+  return constants;
 }
 
 /** The stored weights by what they are; total is what hearth.json's weightBytes holds. */

@@ -258,4 +258,9 @@ test('a GGUF model: the fp32 option is the file as downloaded, planned with its 
   assert.equal(plan.recommended?.precision, 'fp32');
   assert.match(plan.message, /^Q4_K_M \(as downloaded\) on the CPU: /);
   assert.match(first.cpuReason ?? '', /no GPU found/);
+  // With the resident bytes of its kept blocks (gguf-as-downloaded-plan.ts), RAM is planned with those.
+  const resident = 1.6 * stored;
+  const withResident = planPrecisions(spec, CONTEXT, cpuOnly, { asDownloaded: { fileType: 'Q4_K_M', weightBytes: stored, residentWeightBytes: resident } });
+  assert.equal(withResident.options[0].weightBytes, stored);
+  assert.equal(withResident.options[0].memoryBytes, first.memoryBytes - stored + resident);
 });

@@ -45,7 +45,15 @@ export interface PrecisionPlanOptions {
    * quantized weights keep their ggml blocks), so it is planned with those bytes and named after
    * the file's type: decoding a quantized file to full float32 would cost 4–8× the memory for the same values.
    */
-  asDownloaded?: { fileType: string; weightBytes: number };
+  asDownloaded?: {
+    fileType: string;
+    weightBytes: number;
+    /**
+     * The weights resident once loaded, as memory-plan.ts models them (gguf-as-downloaded-plan.ts:
+     * MLAS's layout of the kept blocks, touched table pages); the stored bytes when absent.
+     */
+    residentWeightBytes?: number;
+  };
 }
 
 
@@ -137,7 +145,8 @@ export function planPrecisions(
     // As downloaded: the weights stay as the file stores them, resident as stored (MatMulNBits and
     // GatherBlockQuantized read their blocks in place); the KV cache and workspace are fp32's.
     const stored = options.asDownloaded.weightBytes;
-    const asStored = { ...cpuMemory, weightBytes: stored, residentWeightBytes: stored, totalBytes: cpuMemory.totalBytes - cpuMemory.residentWeightBytes + stored };
+    const resident = options.asDownloaded.residentWeightBytes ?? stored;
+    const asStored = { ...cpuMemory, weightBytes: stored, residentWeightBytes: resident, totalBytes: cpuMemory.totalBytes - cpuMemory.residentWeightBytes + resident };
     return { precision, gpuMemory: asStored, cpuMemory: asStored };
   });
   const entries: PrecisionOption[] = planned.map(({ precision, gpuMemory, cpuMemory }) => {
