@@ -73,6 +73,9 @@ export class VariantBuilds {
     const key = `${modelId}/${precision}`;
     const running = this.running.get(key);
     if (running) return running;
+    // A GGUF model's fp32 slot holds its build as downloaded (the file's own types, kept exactly,
+    // float tensors as float): the precision set has no value of its own for it, and a decoded
+    // fp32 copy would only be larger with the same values. fp16/int8/int4 requantize.
     const asDownloaded = model.gguf !== null && precision === 'fp32';
     const build = this.build(key, model.id, model.sourceDir, precision, asDownloaded).finally(() => this.running.delete(key));
     this.running.set(key, build);
