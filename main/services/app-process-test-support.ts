@@ -90,6 +90,8 @@ export interface ServeProcess {
   exited: Promise<number | null>;
   /** What it wrote on stderr so far (its start-up notices, the workers' own output). */
   stderr(): string;
+  /** What it wrote on stdout so far (the address line, and nothing else). */
+  stdout(): string;
 }
 
 /**
@@ -125,7 +127,7 @@ export async function spawnServe(dataDir: string): Promise<ServeProcess> {
     child.kill('SIGKILL');
     throw error;
   });
-  return { child, url, exited, stderr: () => stderr };
+  return { child, url, exited, stderr: () => stderr, stdout: () => stdout };
 }
 
 /** Starts `hearth serve --data-dir <dataDir>` and waits for its address. */

@@ -2,12 +2,12 @@
 // stops cleanly on SIGTERM.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnServe } from '../../services/app-process-test-support.ts';
 import { REPO_ROOT } from '../cli-test-support.ts';
 
 const SERVICES = join(REPO_ROOT, 'main', 'services', 'create-services.ts');
@@ -29,24 +29,12 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
 describe('hearth serve', { skip }, () => {
   it('prints the address with its token, answers it, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'hearth-serve-'));
-    const child = spawn(process.execPath, ['bin/hearth.mjs', 'serve', '--data-dir', dataDir, '--port', '0'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const serve = await spawnServe(dataDir).catch(async (error: unknown) => {
+      await rm(dataDir, { recursive: true, force: true });
+      throw error;
     });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          stdout += chunk;
-          const match = /^listening on .*$/m.exec(stdout);
-          if (match) resolve(match[0]);
-        });
-        exited.then((code) => reject(new Error(`hearth serve exited with ${code} before printing its address:\n${stderr}`)));
-      });
+      const line = serve.stdout().trim();
       const match = /^listening on (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]{43}))$/.exec(line);
       assert.ok(match, `unexpected line: ${line}`);
       const [, url, port] = match;
@@ -60,11 +48,11 @@ describe('hearth serve', { skip }, () => {
       assert.match(String(page.headers['content-type']), /^text\/html/);
       assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
 
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0, stderr);
-      assert.equal(stdout.trim(), line, 'stdout holds only the address line');
+      serve.child.kill('SIGTERM');
+      assert.equal(await serve.exited, 0, serve.stderr());
+      assert.equal(serve.stdout().trim(), line, 'stdout holds only the address line');
     } finally {
-      child.kill('SIGKILL');
+      serve.child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });
     }
   });
