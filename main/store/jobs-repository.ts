@@ -1,4 +1,5 @@
-// Fine-tune jobs and the metrics they report per training step.
+// Fine-tune jobs and the metrics they report per training step. The jobs table also holds downloads
+// (kind 'download', downloads-repository.ts); this repository sees only the fine-tunes.
 import { randomUUID } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { StoreDatabase } from './database.ts';
@@ -136,16 +137,16 @@ export class JobsRepository {
     this.insertJob = c.prepare(`
       INSERT INTO jobs (id, base_model_id, config_json, state, output_dir, train_path, eval_path, created_at, queued_at)
       VALUES (@id, @base_model_id, @config_json, 'queued', @output_dir, @train_path, @eval_path, @now, @now)`);
-    this.selectJob = c.prepare('SELECT * FROM jobs WHERE id = ?');
-    this.selectJobs = c.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC');
+    this.selectJob = c.prepare("SELECT * FROM jobs WHERE id = ? AND kind = 'finetune'");
+    this.selectJobs = c.prepare("SELECT * FROM jobs WHERE kind = 'finetune' ORDER BY created_at DESC, rowid DESC");
     this.updateJob = c.prepare(`
       UPDATE jobs SET state = @state, error = @error, output_dir = @output_dir, queued_at = @queued_at, started_at = @started_at,
         finished_at = @finished_at
       WHERE id = @id`);
     this.updateProgressStatement = c.prepare('UPDATE jobs SET step = @step, total_steps = coalesce(@total_steps, total_steps) WHERE id = @id');
-    this.selectNextQueued = c.prepare("SELECT * FROM jobs WHERE state = 'queued' ORDER BY queued_at, created_at, rowid LIMIT 1");
+    this.selectNextQueued = c.prepare("SELECT * FROM jobs WHERE kind = 'finetune' AND state = 'queued' ORDER BY queued_at, created_at, rowid LIMIT 1");
     this.deleteMetricsAfterStatement = c.prepare('DELETE FROM job_metrics WHERE job_id = ? AND step > ?');
-    this.deleteJob = c.prepare('DELETE FROM jobs WHERE id = ?');
+    this.deleteJob = c.prepare("DELETE FROM jobs WHERE id = ? AND kind = 'finetune'");
     this.upsertMetric = c.prepare(`
       INSERT INTO job_metrics (job_id, step, train_loss, eval_loss, lr, tokens_per_second, created_at)
       VALUES (@job_id, @step, @train_loss, @eval_loss, @lr, @tokens_per_second, @now)

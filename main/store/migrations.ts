@@ -230,7 +230,46 @@ const ggufModels: Migration = {
   `,
 };
 
-export const MIGRATIONS: readonly Migration[] = [coreTables, fineTuneJobs, conversationSearch, fineTuneInTheApp, variantQuality, ggufModels];
+// A download from the Hugging Face Hub is a job too, so it survives a restart and resumes from its
+// .part files: `kind` tells it from a fine-tune (every existing row is one), a download has no
+// base model (its model exists only once it is imported), and it may be 'paused'. SQLite cannot
+// change a CHECK or a NOT NULL in place, so the table is rebuilt as its ALTER TABLE documentation
+// describes (foreign keys are off while migrations run; job_metrics and adapters name the table,
+// which keeps its name). For a download, config_json holds the repo, revision, file and pinned
+// commit, output_dir its folder, and step/total_steps the bytes fetched and to fetch.
+const downloadJobs: Migration = {
+  description: 'download jobs beside fine-tune jobs',
+  up: `
+    CREATE TABLE jobs_with_kinds (
+      id TEXT PRIMARY KEY,
+      kind TEXT NOT NULL DEFAULT 'finetune' CHECK (kind IN ('finetune', 'download')),
+      -- No foreign key: a job's history outlives the model it was trained from.
+      base_model_id TEXT CHECK (kind = 'download' OR base_model_id IS NOT NULL),
+      config_json TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'paused', 'completed', 'failed', 'cancelled')),
+      error TEXT,
+      output_dir TEXT,
+      created_at INTEGER NOT NULL,
+      started_at INTEGER,
+      finished_at INTEGER,
+      train_path TEXT,
+      eval_path TEXT,
+      step INTEGER NOT NULL DEFAULT 0,
+      total_steps INTEGER,
+      queued_at INTEGER
+    );
+    INSERT INTO jobs_with_kinds (id, kind, base_model_id, config_json, state, error, output_dir, created_at, started_at, finished_at,
+        train_path, eval_path, step, total_steps, queued_at)
+      SELECT id, 'finetune', base_model_id, config_json, state, error, output_dir, created_at, started_at, finished_at,
+        train_path, eval_path, step, total_steps, queued_at FROM jobs;
+    DROP TABLE jobs;
+    ALTER TABLE jobs_with_kinds RENAME TO jobs;
+    CREATE INDEX jobs_by_created_at ON jobs (created_at DESC);
+    CREATE INDEX jobs_by_kind_and_state ON jobs (kind, state);
+  `,
+};
+
+export const MIGRATIONS: readonly Migration[] = [coreTables, fineTuneJobs, conversationSearch, fineTuneInTheApp, variantQuality, ggufModels, downloadJobs];
 
 /** The schema version this Hearth writes; a file with a higher one came from a newer Hearth. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

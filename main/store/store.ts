@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AdaptersRepository } from './adapters-repository.ts';
 import { ConversationsRepository } from './conversations-repository.ts';
 import { openDatabase, type OpenDatabaseOptions, type StoreDatabase } from './database.ts';
+import { DownloadsRepository } from './downloads-repository.ts';
 import { JobsRepository } from './jobs-repository.ts';
 import { MessagesRepository } from './messages-repository.ts';
 import { ModelsRepository } from './models-repository.ts';
@@ -32,6 +33,8 @@ export interface Store {
   readonly messages: MessagesRepository;
   readonly settings: SettingsRepository;
   readonly jobs: JobsRepository;
+  /** Downloads from the Hugging Face Hub: jobs of their own kind in the same table. */
+  readonly downloads: DownloadsRepository;
   readonly adapters: AdaptersRepository;
   /** How many answers were found still 'streaming' at open and marked 'interrupted'. */
   readonly interruptedAtOpen: number;
@@ -55,6 +58,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
       messages,
       settings: new SettingsRepository(database),
       jobs: new JobsRepository(database),
+      downloads: new DownloadsRepository(database),
       adapters: new AdaptersRepository(database),
       interruptedAtOpen,
       close: () => database.close(),
