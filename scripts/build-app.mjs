@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Builds what electron-builder packages into app/: the renderer (vite, through
-// `npm run build:renderer`), then five esbuild bundles:
+// `npm run build:renderer`), then six esbuild bundles:
 //   app/main.js     Electron main process   (ESM; Electron 40 loads an ESM main)
 //   app/preload.cjs the window's preload    (CommonJS: sandboxed preloads may only require 'electron')
 //   app/worker.js   the inference worker    (ESM; an Electron utilityProcess or a Node child)
 //   app/training-worker.js the training worker (ESM; likewise, one per fine-tune job run)
+//   app/build-worker.js the build worker    (ESM; likewise, one per variant build, so quantizing never freezes the app)
 //   app/webgpu-probe.js the WebGPU probe    (ESM; likewise, once, so a crashing GPU driver takes down only it)
 // Native and Electron modules stay external: onnxruntime-node and better-sqlite3 load their .node
 // binaries from node_modules (unpacked from the asar), and 'electron' is provided at run time.
@@ -33,6 +34,7 @@ const bundles = [
   { name: 'preload', entry: 'main/electron/preload.ts', outfile: 'app/preload.cjs', format: 'cjs' },
   { name: 'worker', entry: 'main/worker/worker-main.ts', outfile: 'app/worker.js', format: 'esm' },
   { name: 'training-worker', entry: 'main/worker/training-worker-main.ts', outfile: 'app/training-worker.js', format: 'esm' },
+  { name: 'build-worker', entry: 'main/worker/build-worker-main.ts', outfile: 'app/build-worker.js', format: 'esm' },
   { name: 'webgpu-probe', entry: 'main/worker/webgpu-probe-main.ts', outfile: 'app/webgpu-probe.js', format: 'esm' },
 ];
 

@@ -96,7 +96,7 @@ test('the package holds the built app and package.json, not sources or source ma
     }
     return inside;
   };
-  for (const path of ['package.json', 'app/main.js', 'app/preload.cjs', 'app/worker.js', 'app/training-worker.js', 'app/webgpu-probe.js', 'app/renderer/index.html', 'app/renderer/assets/index-x1.js']) {
+  for (const path of ['package.json', 'app/main.js', 'app/preload.cjs', 'app/worker.js', 'app/training-worker.js', 'app/build-worker.js', 'app/webgpu-probe.js', 'app/renderer/index.html', 'app/renderer/assets/index-x1.js']) {
     assert.equal(included(path), true, `${path} must be packaged`);
   }
   for (const path of ['main/electron/main.ts', 'renderer/main.tsx', 'app/main.js.map', 'scripts/build-app.mjs', 'e2e/web.test.ts']) {

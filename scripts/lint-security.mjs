@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run lint:security`: Electronegativity over the Electron sources (main/electron/) and the
-// built app (app/: main.js, preload.cjs, worker.js, training-worker.js, webgpu-probe.js, renderer/), failing on any finding at MEDIUM
+// built app (app/: main.js, preload.cjs, worker.js, training-worker.js, build-worker.js, webgpu-probe.js, renderer/), failing on any finding at MEDIUM
 // severity or above. Electronegativity's own CLI prints a table and always exits 0, so this runs
 // its scanner as a library and decides the exit code here. A finding that was reviewed and is
 // safe is silenced at its line with `/* eng-disable CHECK_ID */` and a comment saying why.

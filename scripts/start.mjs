@@ -19,7 +19,7 @@ const args = process.argv.slice(2);
 const forceWeb = args.includes('--web') || process.env.HEARTH_WEB === '1';
 const serveArgs = args.filter((a) => a !== '--web');
 
-const OUTPUTS = ['app/main.js', 'app/preload.cjs', 'app/worker.js', 'app/training-worker.js', 'app/webgpu-probe.js', 'app/renderer/index.html'];
+const OUTPUTS = ['app/main.js', 'app/preload.cjs', 'app/worker.js', 'app/training-worker.js', 'app/build-worker.js', 'app/webgpu-probe.js', 'app/renderer/index.html'];
 const SOURCES = ['main', 'renderer', 'package.json', 'scripts/build-app.mjs'];
 
 /** The newest modification time under a file or folder (tests excluded: they are not built). */

@@ -3,7 +3,7 @@
 // worker's host) is main/services, the same code the web shell runs.
 //
 // Files, relative to app.getAppPath() (the repository in development, app.asar when packaged):
-//   app/main.js (this bundle), app/preload.cjs, app/worker.js, app/training-worker.js, app/webgpu-probe.js,
+//   app/main.js (this bundle), app/preload.cjs, app/worker.js, app/training-worker.js, app/build-worker.js, app/webgpu-probe.js,
 //   app/renderer/ (the UI).
 // The bundled demo model is under <resourcesDir>/models: process.resourcesPath when packaged
 // (electron-builder's extraResources), the repository's resources/ otherwise.

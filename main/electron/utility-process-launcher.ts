@@ -1,5 +1,5 @@
-// The Electron flavour of the worker launcher (main/worker/worker-launcher.ts): the inference
-// and training workers run as Electron utilityProcesses, not child_process.fork, because the packaged app's
+// The Electron flavour of the worker launcher (main/worker/worker-launcher.ts): the inference,
+// training and build workers run as Electron utilityProcesses, not child_process.fork, because the packaged app's
 // RunAsNode fuse is off (fork needs ELECTRON_RUN_AS_NODE) and native modules such as
 // onnxruntime-node are not safe in worker threads. Inside the worker, messages arrive on
 // process.parentPort ('message' events carrying { data }) and go back with parentPort.postMessage.
@@ -9,10 +9,15 @@ import { join } from 'node:path';
 import { BUNDLED_WORKER_FILES, type WorkerExit, type WorkerHandle, type WorkerKind, type WorkerLauncher, type WorkerMessage } from '../worker/worker-launcher.ts';
 
 /** Matches the process in crash reports and in app.on('child-process-gone'). */
-const SERVICE_NAMES: Record<WorkerKind, string> = { inference: 'Hearth inference worker', training: 'Hearth training worker', 'webgpu-probe': 'Hearth WebGPU probe' };
+const SERVICE_NAMES: Record<WorkerKind, string> = {
+  inference: 'Hearth inference worker',
+  training: 'Hearth training worker',
+  build: 'Hearth build worker',
+  'webgpu-probe': 'Hearth WebGPU probe',
+};
 
 export class UtilityProcessLauncher implements WorkerLauncher {
-  /** `bundleDir` holds the bundled workers (app/worker.js, app/training-worker.js, app/webgpu-probe.js). */
+  /** `bundleDir` holds the bundled workers (app/worker.js, app/training-worker.js, app/build-worker.js, app/webgpu-probe.js). */
   constructor(private readonly bundleDir: string) {}
 
   launch(kind: WorkerKind = 'inference'): WorkerHandle {

@@ -3,7 +3,8 @@
 // corrupt database is moved to a backup and replaced, with a notice the user sees), marks answers
 // a crash left 'streaming' as 'interrupted' (and fine-tune jobs it left running as resumable),
 // and registers the bundled demo model. The inference worker starts at the first reply, a
-// training worker for each fine-tune job run, through the launcher the shell provides.
+// training worker for each fine-tune job run and a build worker for each variant build, through
+// the launcher the shell provides.
 import { resolve } from 'node:path';
 import type { ApiHandlers } from '../common/contracts/api.ts';
 import { ApiError } from '../common/contracts/api-error.ts';
@@ -87,7 +88,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   const bus = new EventBus();
   const launcher = options.launcher ?? new NodeWorkerLauncher();
   const hardware = new HardwareService(store, options.detectHardware ?? (() => detectHardware({ probeWebGpu: () => probeWebGpuInProcess(launcher) })));
-  const builds = new VariantBuilds(store, dataDir, bus, hardware);
+  const builds = new VariantBuilds(store, dataDir, bus, hardware, launcher);
   const engine = new EngineHost(launcher, bus);
   const chat = new ChatService({ store, bus, engine, builds, hardware });
   const conversations = new ConversationService(store, bus, { stopReply: (id) => chat.stop(id) });
@@ -135,6 +136,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       builds.start(modelId, precision);
       return done;
     },
+    'models.cancelBuild': async ({ modelId, precision }) => ({ cancelled: await builds.cancel(modelId, precision) }),
     'models.mergeAdapter': ({ adapterId, name }) => adapters.mergeIntoModel(adapterId, name),
     'models.measureQuality': ({ modelId, precision, contextTokens }) => quality.measure(modelId, precision, contextTokens),
     'models.unload': async () => {
@@ -197,6 +199,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     close: () =>
       (closing ??= (async () => {
         await chat.stopAll();
+        await builds.close();
         await jobs.close();
         await engine.close();
         store.close();

@@ -36,11 +36,13 @@ export class RecordingLauncher implements WorkerLauncher {
   readonly handles: WorkerHandle[] = [];
   /** The training workers launched, in order. */
   readonly trainingHandles: WorkerHandle[] = [];
+  /** The build workers launched (one per variant build), in order. */
+  readonly buildHandles: WorkerHandle[] = [];
   private readonly inner = new NodeWorkerLauncher();
 
   launch(kind: WorkerKind = 'inference'): WorkerHandle {
     const handle = this.inner.launch(kind);
-    (kind === 'training' ? this.trainingHandles : this.handles).push(handle);
+    (kind === 'training' ? this.trainingHandles : kind === 'build' ? this.buildHandles : this.handles).push(handle);
     return handle;
   }
 
@@ -49,10 +51,13 @@ export class RecordingLauncher implements WorkerLauncher {
   }
 }
 
-/** A launcher for tests that must not start a worker at all. */
+const buildWorkers = new NodeWorkerLauncher();
+
+/** A launcher for tests that must not start the inference worker (nor train); variant builds run in real build workers. */
 export const NO_WORKER: WorkerLauncher = {
-  launch() {
-    throw new Error('This test must not start the inference worker.');
+  launch(kind: WorkerKind = 'inference') {
+    if (kind === 'build') return buildWorkers.launch('build');
+    throw new Error(`This test must not start the ${kind} worker.`);
   },
 };
 

@@ -1,7 +1,8 @@
 // Starts the worker processes as Node children (child_process.fork), for the web shell and the
 // CLI. From the TypeScript sources a child runs worker-main.ts (or training-worker-main.ts,
-// webgpu-probe-main.ts) through tsx; from the bundle (app/worker.js, app/training-worker.js,
-// app/webgpu-probe.js beside app/main.js) it runs the plain JavaScript file.
+// build-worker-main.ts, webgpu-probe-main.ts) through tsx; from the bundle (app/worker.js,
+// app/training-worker.js, app/build-worker.js, app/webgpu-probe.js beside app/main.js) it runs the
+// plain JavaScript file.
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -13,6 +14,8 @@ export interface NodeWorkerLauncherOptions {
   entry?: string;
   /** The training worker's entry file; default: training-worker-main.ts beside this file, or training-worker.js beside the bundle. */
   trainingEntry?: string;
+  /** The build worker's entry file; default: build-worker-main.ts beside this file, or build-worker.js beside the bundle. */
+  buildEntry?: string;
   /** The WebGPU probe's entry file; default: webgpu-probe-main.ts beside this file, or webgpu-probe.js beside the bundle. */
   webgpuProbeEntry?: string;
   /** Node flags for the child; default ['--import', tsx] for a .ts entry, none for a .js one. */
@@ -27,6 +30,7 @@ export const BUNDLED_WORKER_FILE = BUNDLED_WORKER_FILES.inference;
 const SOURCE_ENTRIES: Readonly<Record<WorkerKind, string>> = {
   inference: './worker-main.ts',
   training: './training-worker-main.ts',
+  build: './build-worker-main.ts',
   'webgpu-probe': './webgpu-probe-main.ts',
 };
 
@@ -57,6 +61,7 @@ export class NodeWorkerLauncher implements WorkerLauncher {
     this.entries = {
       inference: options.entry ?? defaultWorkerEntry('inference'),
       training: options.trainingEntry ?? defaultWorkerEntry('training'),
+      build: options.buildEntry ?? defaultWorkerEntry('build'),
       'webgpu-probe': options.webgpuProbeEntry ?? defaultWorkerEntry('webgpu-probe'),
     };
     this.execArgv = options.execArgv;

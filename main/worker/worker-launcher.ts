@@ -1,8 +1,9 @@
 // How the main side starts its worker processes: the inference worker (the engine host restarts
-// it when it exits) and the training worker (one per fine-tune job run). The web shell and the
-// CLI fork a Node child (node-worker-launcher.ts); the Electron app starts an Electron
-// utilityProcess (main/electron provides that launcher). The hosts see only this interface and
-// validate every message they receive (worker-protocol.ts, training-protocol.ts).
+// it when it exits), the training worker (one per fine-tune job run) and the build worker (one per
+// variant build). The web shell and the CLI fork a Node child (node-worker-launcher.ts); the
+// Electron app starts an Electron utilityProcess (main/electron provides that launcher). The hosts see only this interface and
+// validate every message they receive (worker-protocol.ts, training-protocol.ts, build-protocol.ts).
+import type { BuildRequest } from './build-protocol.ts';
 import type { TrainingRequest } from './training-protocol.ts';
 import type { WorkerRequest } from './worker-protocol.ts';
 
@@ -11,13 +12,18 @@ import type { WorkerRequest } from './worker-protocol.ts';
  * whether onnxruntime's WebGPU provider starts, in a process of its own, so that a GPU driver that
  * crashes or hangs takes down only the probe (webgpu-probe-protocol.ts).
  */
-export type WorkerKind = 'inference' | 'training' | 'webgpu-probe';
+export type WorkerKind = 'inference' | 'training' | 'build' | 'webgpu-probe';
 
 /** The bundled entry of each worker, written by the build beside the main bundle (app/). */
-export const BUNDLED_WORKER_FILES: Readonly<Record<WorkerKind, string>> = { inference: 'worker.js', training: 'training-worker.js', 'webgpu-probe': 'webgpu-probe.js' };
+export const BUNDLED_WORKER_FILES: Readonly<Record<WorkerKind, string>> = {
+  inference: 'worker.js',
+  training: 'training-worker.js',
+  build: 'build-worker.js',
+  'webgpu-probe': 'webgpu-probe.js',
+};
 
-/** A request to either worker (each validates what it receives against its own protocol). */
-export type WorkerMessage = WorkerRequest | TrainingRequest;
+/** A request to any worker (each validates what it receives against its own protocol). */
+export type WorkerMessage = WorkerRequest | TrainingRequest | BuildRequest;
 
 export interface WorkerExit {
   /** The exit code, or null when a signal ended the process. */

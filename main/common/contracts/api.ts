@@ -58,6 +58,11 @@ export const API = {
   /** Starts building a precision variant (progress arrives as model.build events). */
   'models.buildVariant': { input: BuildVariantInputSchema, output: Done },
   /**
+   * Stops a variant's build: its process is ended, what it wrote removed, and the variant left not
+   * built (a 'cancelled' model.build event). `cancelled` is false when no build of it was running.
+   */
+  'models.cancelBuild': { input: BuildVariantInputSchema, output: z.object({ cancelled: z.boolean() }) },
+  /**
    * Measures what a precision costs this model: its build's perplexity over the fp32 build's on the
    * quality text shipped with Hearth (either built first when needed), once per build. Answers the
    * plan, whose quality note for that precision is then "measured on this model".

@@ -28,15 +28,25 @@ export const ChatNoticeEventSchema = z.object({
   text: z.string(),
 });
 
+/**
+ * A variant build moved: the builder's step (`done` of `total`, named by `label`), or how it ended
+ * ('cancelled': stopped by models.cancelBuild or a quit, the variant left not built). The build
+ * runs in a process of its own, which also reports the bytes it has written, the planner's figure
+ * for the whole (null when unknown) and the milliseconds left (null until it can tell); these are
+ * absent from events that are not about a build in progress.
+ */
 export const BuildProgressEventSchema = z.object({
   type: z.literal('model.build'),
   modelId: z.string(),
   precision: PrecisionSchema,
-  state: z.enum(['building', 'ready', 'failed']),
+  state: z.enum(['building', 'ready', 'failed', 'cancelled']),
   done: z.number(),
   total: z.number(),
   label: z.string(),
   error: ApiErrorSchema.nullable(),
+  bytesWritten: z.number().nonnegative().optional(),
+  expectedBytes: z.number().positive().nullable().optional(),
+  etaMs: z.number().nonnegative().nullable().optional(),
 });
 
 /** A fine-tune job moved: a step, an evaluation, or a new state. */

@@ -6,7 +6,7 @@ import type { ApiEvent } from '../../../main/common/contracts/events.ts';
 import type { ModelSummary } from '../../../main/common/contracts/models.ts';
 
 export interface BuildProgress {
-  state: 'building' | 'ready' | 'failed';
+  state: 'building' | 'ready' | 'failed' | 'cancelled';
   done: number;
   total: number;
   label: string;
