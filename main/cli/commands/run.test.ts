@@ -20,7 +20,8 @@ describe('hearth run on hf-tiny llama', { skip: fixturesMissing(HF_TINY_DIR) }, 
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.trim().split('\n').length, 1, 'with --json stdout holds only the JSON line');
     const line = JSON.parse(lastLine(result.stdout));
-    assert.deepEqual(Object.keys(line), ['ids', 'text', 'ttft_ms', 'tok_s']);
+    assert.deepEqual(Object.keys(line), ['prompt_ids', 'ids', 'text', 'ttft_ms', 'tok_s']);
+    assert.deepEqual(line.prompt_ids, prompt.split(',').map(Number));
     assert.deepEqual(line.ids, reference.ints('greedy_ids').data);
     assert.equal(line.text, '', 'no tokenizer, no text');
     assert.equal(typeof line.ttft_ms, 'number');

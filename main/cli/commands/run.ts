@@ -1,6 +1,6 @@
 // hearth run DIR (--prompt TEXT | --ids CSV) [sampling options] [--json]
 // Generates after a prompt, streaming the text to stdout. With --json, stdout holds only one
-// line, written at the end: {"ids":[...],"text":"...","ttft_ms":...,"tok_s":...}.
+// line, written at the end: {"prompt_ids":[...],"ids":[...],"text":"...","ttft_ms":...,"tok_s":...}.
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_NEW_TOKENS, collectGeneration, generate } from '../../engine/runtime/generate.ts';
 import { UsageError, type Command } from '../command.ts';
@@ -18,7 +18,7 @@ export const runCommand: Command = {
     `--max-new-tokens defaults to ${DEFAULT_MAX_NEW_TOKENS}; --top-k 50, --top-p 1, --min-p 0 and --repetition-penalty 1 apply when sampling.\n` +
     '--prompt is encoded with the model\'s tokenizer (adding special tokens as its config says); --ids needs no tokenizer.\n' +
     'Text streams to stdout and a summary goes to stderr. With --json stdout holds only the line\n' +
-    '{"ids":[generated ids],"text":"...","ttft_ms":N,"tok_s":N}. Ctrl+C stops the generation early.\n' +
+    '{"prompt_ids":[prompt ids],"ids":[generated ids],"text":"...","ttft_ms":N,"tok_s":N}. Ctrl+C stops the generation early.\n' +
     'DIR is a built folder or a Hugging Face folder (built once into the cache; --dtype picks the precision, default fp32).',
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -67,7 +67,7 @@ export const runCommand: Command = {
       }
 
       if (values.json) {
-        const line = { ids: result.ids, text: result.text, ttft_ms: round(result.ttftMs), tok_s: round(result.tokensPerSecond) };
+        const line = { prompt_ids: promptIds, ids: result.ids, text: result.text, ttft_ms: round(result.ttftMs), tok_s: round(result.tokensPerSecond) };
         process.stdout.write(JSON.stringify(line) + '\n');
       } else if (tokenizer !== null) {
         process.stdout.write('\n');
