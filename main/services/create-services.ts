@@ -30,6 +30,9 @@ import { JobsService } from './jobs-service.ts';
 import { adaptedVariantsDir } from './model-paths.ts';
 import { OpenConversationSetting } from './open-conversation-setting.ts';
 import { QualityMeasurements } from './quality-measurements.ts';
+import { DownloadsService } from './downloads-service.ts';
+import { HubService } from './hub-service.ts';
+import { HubSettingsService } from './hub-settings.ts';
 
 export interface CreateServicesOptions {
   /** Holds hearth.sqlite and models/<id>/<precision>-fused/ (Electron's userData, or --data-dir). */
@@ -46,6 +49,8 @@ export interface CreateServicesOptions {
   version?: string;
   /** better-sqlite3's native build to open the store with (the Electron app from a checkout); default its own build/. */
   sqliteNativeBinding?: string;
+  /** Where HF_ENDPOINT and HF_TOKEN are read (the Hugging Face Hub); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Services {
@@ -106,6 +111,12 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   const jobs: JobsService = new JobsService(store, dataDir, bus, launcher, adapters);
   if (jobs.interruptedAtStart > 0) {
     notices.push(`${jobs.interruptedAtStart === 1 ? 'A fine-tune job was' : `${jobs.interruptedAtStart} fine-tune jobs were`} cut off when Hearth last stopped; resume on the Fine-tune page continues from the last checkpoint.`);
+  }
+  const hubSettings = new HubSettingsService(store, options.env);
+  const hub = new HubService(hubSettings, hardware);
+  const downloads = new DownloadsService({ store, dataDir, bus, importModel: (input) => library.importModel(input), endpoint: () => hubSettings.endpoint() });
+  if (downloads.interruptedAtStart > 0) {
+    notices.push(`${downloads.interruptedAtStart === 1 ? 'A download was' : `${downloads.interruptedAtStart} downloads were`} cut off when Hearth last stopped; resume on the Discover page continues from what was already downloaded.`);
   }
   try {
     const bundledNotice = await library.registerBundled(resolve(options.resourcesDir));
@@ -187,6 +198,16 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       await adapters.delete(adapterId);
       return done;
     },
+
+    'hub.search': (input) => hub.search(input),
+    'hub.modelInfo': (input) => hub.modelInfo(input),
+    'hub.settings': async () => hubSettings.get(),
+    'hub.setSettings': async (input) => hubSettings.set(input),
+    'downloads.start': async (input) => downloads.start(input),
+    'downloads.pause': ({ jobId }) => downloads.pause(jobId),
+    'downloads.resume': async ({ jobId }) => downloads.resume(jobId),
+    'downloads.cancel': ({ jobId }) => downloads.cancel(jobId),
+    'downloads.list': async () => downloads.list(),
   });
   // Jobs queued when Hearth last closed start now (one at a time).
   jobs.startQueued();
@@ -201,6 +222,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
         await chat.stopAll();
         await builds.close();
         await jobs.close();
+        await downloads.close();
         await engine.close();
         store.close();
       })()),

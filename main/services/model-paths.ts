@@ -5,6 +5,7 @@
 //   models/<modelId>/gguf/<file>                        a GGUF file copied in at import (on request)
 //   adapters/<adapterId>/                               adapters (PEFT files)
 //   jobs/<jobId>/                                       fine-tune jobs' checkpoints and metrics
+//   downloads/<owner>/<name>/                           files downloaded from the Hugging Face Hub (read where they are once imported)
 // Imported models stay in the user's folder (read-only), so deleting a model removes
 // <dataDir>/models/<modelId> and never touches the user's files.
 import { join } from 'node:path';
@@ -66,4 +67,13 @@ export function jobsRoot(dataDir: string): string {
 
 export function jobDataDir(dataDir: string, jobId: string): string {
   return join(jobsRoot(dataDir), jobId);
+}
+
+/** Downloads from the Hugging Face Hub: <dataDir>/downloads/<owner>/<name>/ (the repo id is checked to be owner/name). */
+export function downloadsRoot(dataDir: string): string {
+  return join(dataDir, 'downloads');
+}
+
+export function downloadDir(dataDir: string, repo: string): string {
+  return join(downloadsRoot(dataDir), ...repo.split('/'));
 }

@@ -12,6 +12,8 @@ export const ApiErrorCodeSchema = z.enum([
   'busy', // something already runs where only one may (a reply in this conversation, a job)
   'context-overflow', // the conversation does not fit and the policy is 'stop'
   'store', // the database failed (corrupt, locked, too new)
+  'needs-token', // a gated or private Hugging Face repo: a token (and, gated, its licence accepted on its page)
+  'network', // the Hugging Face Hub could not be reached, or kept failing after the retries
   'internal',
 ]);
 export type ApiErrorCode = z.infer<typeof ApiErrorCodeSchema>;

@@ -28,6 +28,17 @@ import {
 } from './models.ts';
 import { WorkerStatusEventSchema } from './events.ts';
 import {
+  DownloadIdInputSchema,
+  DownloadSchema,
+  HubModelInfoInputSchema,
+  HubModelInfoSchema,
+  HubSearchInputSchema,
+  HubSearchResultSchema,
+  HubSettingsSchema,
+  SetHubSettingsInputSchema,
+  StartDownloadInputSchema,
+} from './hub.ts';
+import {
   AdapterIdInputSchema,
   AdapterSchema,
   CreateJobInputSchema,
@@ -109,6 +120,24 @@ export const API = {
   'adapters.importPeft': { input: ImportAdapterInputSchema, output: AdapterSchema },
   /** Deletes an adapter; conversations that used it go back to the model alone. */
   'adapters.delete': { input: AdapterIdInputSchema, output: Done },
+
+  /** Text-generation models on the Hugging Face Hub (HF_ENDPOINT or the Hub setting) whose id matches. */
+  'hub.search': { input: HubSearchInputSchema, output: HubSearchResultSchema },
+  /** A repo's files to download, and its size per precision with the fit badge on this machine (from its config.json), or its GGUF files to pick from. */
+  'hub.modelInfo': { input: HubModelInfoInputSchema, output: HubModelInfoSchema },
+  /** The Hub endpoint and token (masked) in use, and where each comes from. */
+  'hub.settings': { input: Empty, output: HubSettingsSchema },
+  'hub.setSettings': { input: SetHubSettingsInputSchema, output: HubSettingsSchema },
+
+  /** Starts downloading a repo (or one of its GGUF files) pinned to its commit; progress arrives as download.progress events, and the model then joins the library. */
+  'downloads.start': { input: StartDownloadInputSchema, output: DownloadSchema },
+  /** Stops a download, keeping its .part files to resume from. */
+  'downloads.pause': { input: DownloadIdInputSchema, output: DownloadSchema },
+  /** Continues a paused or failed download from its .part files (Range requests). */
+  'downloads.resume': { input: DownloadIdInputSchema, output: DownloadSchema },
+  /** Stops a download and removes its files. */
+  'downloads.cancel': { input: DownloadIdInputSchema, output: DownloadSchema },
+  'downloads.list': { input: Empty, output: z.array(DownloadSchema) },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export type ApiMethod = keyof typeof API;

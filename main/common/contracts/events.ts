@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PrecisionSchema } from '../model-manifest.ts';
 import { ApiErrorSchema } from './api-error.ts';
 import { MessageSchema } from './chat.ts';
+import { DownloadProgressSchema, DownloadStateSchema } from './hub.ts';
 import { JobStateSchema } from './jobs.ts';
 
 export const TokenEventSchema = z.object({
@@ -69,6 +70,18 @@ export const JobProgressEventSchema = z.object({
 export const JobsChangedEventSchema = z.object({ type: z.literal('jobs.changed') });
 export const AdaptersChangedEventSchema = z.object({ type: z.literal('adapters.changed') });
 
+/** A download moved: bytes (total and per file), speed and ETA, or a new state. */
+export const DownloadProgressEventSchema = z.object({
+  type: z.literal('download.progress'),
+  jobId: z.string(),
+  state: DownloadStateSchema,
+  progress: DownloadProgressSchema,
+  error: z.string().nullable(),
+});
+
+/** A download was started, finished, paused, resumed or cancelled: lists reload. */
+export const DownloadsChangedEventSchema = z.object({ type: z.literal('downloads.changed') });
+
 export const LibraryChangedEventSchema = z.object({ type: z.literal('library.changed') });
 export const ConversationsChangedEventSchema = z.object({ type: z.literal('conversations.changed') });
 
@@ -97,5 +110,7 @@ export const ApiEventSchema = z.discriminatedUnion('type', [
   JobProgressEventSchema,
   JobsChangedEventSchema,
   AdaptersChangedEventSchema,
+  DownloadProgressEventSchema,
+  DownloadsChangedEventSchema,
 ]);
 export type ApiEvent = z.infer<typeof ApiEventSchema>;

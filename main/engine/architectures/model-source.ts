@@ -72,6 +72,14 @@ export async function openModelSource(dir: string, options: OpenModelSourceOptio
   return { spec, checkpoint, config, architecture, weight, close: () => checkpoint.close() };
 }
 
+/**
+ * The ModelSpec config.json implies, without any weight: what the memory planner needs to size a
+ * model before it is downloaded (the Discover page). `configPath` names the file in errors.
+ */
+export function specFromConfigJson(configPath: string, config: unknown): ModelSpec {
+  return specFromConfig(configPath, pickArchitecture(configPath, config), config, {});
+}
+
 async function readGenerationConfig(path: string): Promise<GenerationConfig> {
   const json = await readJsonFile(path, { optional: true });
   if (json === null) return {};
