@@ -103,6 +103,7 @@ export default tseslint.config(
         '**/worker/*',
         '!**/worker/worker-protocol.ts',
         '!**/worker/training-protocol.ts',
+        '!**/worker/build-protocol.ts',
         '!**/worker/worker-launcher.ts',
         '!**/worker/node-worker-launcher.ts',
         '!**/worker/webgpu-probe-protocol.ts',
@@ -122,6 +123,14 @@ export default tseslint.config(
     rules: layer('The training worker is plain Node: it imports only main/common, main/engine and main/train.', {
       paths: ['electron', 'better-sqlite3'],
       patterns: ['**/cli/**', '**/store/**', '**/hardware/**', '**/services/**', '**/server/**', '**/electron/**'],
+    }),
+  },
+  {
+    // The build worker builds a model with an adapter folded in too (main/train's adapted build).
+    files: ['main/worker/build-worker.ts'],
+    rules: layer('The build worker is plain Node: it imports only main/common, main/engine and main/train\'s adapted build.', {
+      paths: ['electron', 'better-sqlite3'],
+      patterns: ['**/cli/**', '**/store/**', '**/hardware/**', '**/services/**', '**/server/**', '**/electron/**', '**/train/*', '!**/train/adapted-build.ts'],
     }),
   },
   {

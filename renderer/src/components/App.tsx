@@ -90,6 +90,9 @@ export function App({ client }: { client: ApiClient }) {
           onPrecision={(p) => void selection.choosePrecision(p)}
           onMeasureQuality={selection.measureQuality}
           build={build}
+          onCancelBuild={() => {
+            if (selection.selection.modelId && precision) void library.cancelBuild(selection.selection.modelId, precision);
+          }}
           worker={worker}
           workerModelName={worker?.modelId ? (library.modelNames.get(worker.modelId) ?? null) : null}
           unloading={modelProcess.unloading}
@@ -115,7 +118,15 @@ export function App({ client }: { client: ApiClient }) {
               onSaveSettings={chatPage.saveSettings}
             />
           )}
-          {page === 'models' && <ModelLibrary client={client} models={library.models} onChanged={() => void library.reloadModels()} />}
+          {page === 'models' && (
+            <ModelLibrary
+              client={client}
+              models={library.models}
+              builds={library.builds}
+              onCancelBuild={(modelId, p) => void library.cancelBuild(modelId, p)}
+              onChanged={() => void library.reloadModels()}
+            />
+          )}
           {page === 'finetune' && (
             <FineTunePage
               client={client}

@@ -1,9 +1,25 @@
-// The progress of building the chosen precision's variant, from model.build events.
+// The progress of building a precision's variant, from model.build events: the builder's step,
+// the bytes written, the time left, and Cancel (the build stops and the variant stays not built).
+import { buildProgressText } from '../format/build-progress-text.ts';
 import { buildFraction } from '../state/build-progress.ts';
 import type { BuildProgress } from '../state/build-progress.ts';
 
-export function BuildProgressBar({ precision, progress }: { precision: string; progress: BuildProgress }) {
+export interface BuildProgressBarProps {
+  precision: string;
+  progress: BuildProgress;
+  /** Stops the build; the button is left out without it. */
+  onCancel?: () => void;
+}
+
+export function BuildProgressBar({ precision, progress, onCancel }: BuildProgressBarProps) {
   if (progress.state === 'ready') return null;
+  if (progress.state === 'cancelled') {
+    return (
+      <p className="build-cancelled" role="status">
+        The {precision} build was cancelled; choose {precision} again to build it.
+      </p>
+    );
+  }
   if (progress.state === 'failed') {
     return (
       <p className="build-failed" role="alert">
@@ -16,11 +32,16 @@ export function BuildProgressBar({ precision, progress }: { precision: string; p
     <div className="build-progress" role="status">
       <label>
         <span>
-          Building {precision}: {progress.label}
+          Building {precision}: {buildProgressText(progress)}
         </span>
         <progress aria-label={`Building ${precision}`} max={1} value={fraction ?? undefined} />
       </label>
       {fraction !== null && <span>{Math.round(fraction * 100)} %</span>}
+      {onCancel && (
+        <button type="button" aria-label={`Cancel the ${precision} build`} onClick={onCancel}>
+          Cancel
+        </button>
+      )}
     </div>
   );
 }

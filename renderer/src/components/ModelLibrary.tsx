@@ -1,19 +1,40 @@
-// The model library: every model with its architecture, size and built variants; import a local
+// The model library: every model with its architecture, size, built variants and the builds in
+// progress (step, bytes, time left, Cancel); import a local
 // Hugging Face folder or GGUF file by its path (typed, or chosen in the system's dialog in the
 // desktop app; a GGUF file is read where it is, or copied into Hearth's data folder when asked);
 // delete a model (not the bundled demo) after a confirmation.
 import { useState } from 'react';
 import type { ModelSummary, ModelVariant } from '../../../main/common/contracts/models.ts';
+import { PRECISIONS, type Precision } from '../../../main/common/model-manifest.ts';
 import type { ApiClient } from '../api/api-client.ts';
 import { errorMessage } from '../api/api-client.ts';
 import { formatBytes, formatCount } from '../format/format-bytes.ts';
+import { buildKey, type BuildMap } from '../state/build-progress.ts';
+import { BuildProgressBar } from './BuildProgressBar.tsx';
 import { PathPickButton } from './PathPickButton.tsx';
 import './ModelLibrary.css';
 
 export interface ModelLibraryProps {
   client: ApiClient;
   models: ModelSummary[];
+  /** The variant builds this window follows, from model.build events. */
+  builds: BuildMap;
+  onCancelBuild: (modelId: string, precision: Precision) => void;
   onChanged: () => void;
+}
+
+/** The model's variants in words, a variant being built shown as its progress (with Cancel) instead. */
+function VariantsCell({ model, builds, onCancelBuild }: { model: ModelSummary; builds: BuildMap; onCancelBuild: (precision: Precision) => void }) {
+  const building = PRECISIONS.filter((p) => builds[buildKey(model.id, p)]?.state === 'building');
+  const listed = model.variants.filter((v) => !(v.status === 'building' && building.includes(v.precision)));
+  return (
+    <>
+      {listed.length > 0 ? listed.map((v) => variantText(model, v)).join('; ') : building.length === 0 && 'none yet'}
+      {building.map((p) => (
+        <BuildProgressBar key={p} precision={p} progress={builds[buildKey(model.id, p)]} onCancel={() => onCancelBuild(p)} />
+      ))}
+    </>
+  );
 }
 
 /** A GGUF model's fp32 variant is the file as downloaded (see main/services/variant-builds.ts). */
@@ -25,7 +46,7 @@ function variantText(m: ModelSummary, v: ModelVariant): string {
   return `${name}${size}${measured}${state}`;
 }
 
-export function ModelLibrary({ client, models, onChanged }: ModelLibraryProps) {
+export function ModelLibrary({ client, models, builds, onCancelBuild, onChanged }: ModelLibraryProps) {
   const [path, setPath] = useState('');
   const [name, setName] = useState('');
   const [copy, setCopy] = useState(false);
@@ -151,7 +172,9 @@ export function ModelLibrary({ client, models, onChanged }: ModelLibraryProps) {
               <td>{formatCount(m.parameters)}</td>
               <td>{m.contextLength} tokens</td>
               <td>{formatBytes(m.sizeOnDiskBytes)}</td>
-              <td>{m.variants.length ? m.variants.map((v) => variantText(m, v)).join('; ') : 'none yet'}</td>
+              <td>
+                <VariantsCell model={m} builds={builds} onCancelBuild={(p) => onCancelBuild(m.id, p)} />
+              </td>
               <td>
                 {m.bundled ? (
                   <span className="muted">bundled</span>

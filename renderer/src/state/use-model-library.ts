@@ -17,6 +17,8 @@ export interface ModelLibraryState {
   reloadModels: () => Promise<void>;
   /** Starts building the variant unless it is ready or already building. */
   ensureVariant: (modelId: string, wanted: Precision) => Promise<void>;
+  /** Stops the variant's build (it is left not built); the 'cancelled' event settles its progress. */
+  cancelBuild: (modelId: string, precision: Precision) => Promise<void>;
   handleEvent: (event: ApiEvent) => void;
 }
 
@@ -55,6 +57,18 @@ export function useModelLibrary(client: ApiClient, report: (error: unknown) => v
     [builds, client, models, reloadModels, report],
   );
 
+  const cancelBuild = useCallback(
+    async (modelId: string, precision: Precision) => {
+      try {
+        await client.call('models.cancelBuild', { modelId, precision });
+        await reloadModels();
+      } catch (e) {
+        report(e);
+      }
+    },
+    [client, reloadModels, report],
+  );
+
   const handleEvent = useCallback(
     (event: ApiEvent) => {
       if (event.type === 'model.build') {
@@ -68,5 +82,5 @@ export function useModelLibrary(client: ApiClient, report: (error: unknown) => v
   );
 
   const modelNames = useMemo(() => new Map(models.map((m) => [m.id, m.name])), [models]);
-  return { models, modelNames, builds, reloadModels, ensureVariant, handleEvent };
+  return { models, modelNames, builds, reloadModels, ensureVariant, cancelBuild, handleEvent };
 }
