@@ -1,5 +1,5 @@
-// The host's side of the workers' protocols under random input: the engine host and a training
-// run receive 10,000 seeded malformed replies each from their worker, every one of which must
+// The host's side of the workers' protocols under random input: the engine host, a training run
+// and a variant build run receive 10,000 seeded malformed replies each from their worker, every one of which must
 // be refused (logged, dropped) without a crash, and none may settle a request or a run, even
 // one carrying the id of the request waiting; then each still completes a valid exchange. The
 // worker process is replaced by a scripted handle, so that the test decides what "the worker"
@@ -10,12 +10,14 @@ import assert from 'node:assert/strict';
 import type { z } from 'zod';
 import { malformed, pickOne, type RandomSource } from '../common/test/malformed-values.ts';
 import { SeededRandom } from '../engine/runtime/seeded-random.ts';
+import { BuildReplySchema, type BuildProgress } from '../worker/build-protocol.ts';
 import { TrainingReplySchema } from '../worker/training-protocol.ts';
 import type { WorkerExit, WorkerHandle, WorkerKind, WorkerLauncher, WorkerMessage } from '../worker/worker-launcher.ts';
 import { WorkerReplySchema } from '../worker/worker-protocol.ts';
 import { EngineHost, type LoadOutcome } from './engine-host.ts';
 import { EventBus } from './event-bus.ts';
 import { TrainingRun, type TrainingOutcome, type TrainingProgress } from './training-run.ts';
+import { VariantBuildRun } from './variant-build-run.ts';
 
 const SEED = Number(process.env.HEARTH_FUZZ_SEED ?? 20_261_206);
 const MESSAGES = 10_000;
@@ -174,6 +176,39 @@ describe(`the hosts' side of the workers' protocols, fuzzed (seed ${SEED}; rerun
       ['step'],
       'the valid step was relayed, the one with a NaN loss refused',
     );
+    worker.kill();
+  });
+  it(`a variant build run refuses ${MESSAGES.toLocaleString('en')} malformed replies, ends on none of them, then builds`, async (t) => {
+    const refusals = countLoggedRefusals(t, /ignored a malformed message from the build worker/);
+    const launcher = new ScriptedLauncher();
+    const progress: BuildProgress[] = [];
+    const run = VariantBuildRun.start(
+      launcher,
+      { sourceDir: '/models/demo', adapterDir: null, outDir: '/data/models/demo/int4-fused.partial-1-2', precision: 'int4', attention: 'fused', int8Kernel: null, asDownloaded: false, expectedWeightBytes: 3_000_000 },
+      (reply) => progress.push(reply),
+    );
+    const worker = launcher.last;
+    assert.equal(launcher.launched[0].kind, 'build');
+    const examples = [
+      { type: 'ready', pid: 4242 },
+      { type: 'progress', done: 2, total: 8, label: 'layer 1 of 6', bytesWritten: 1_000_000, etaMs: 2_000 },
+      { type: 'built', weightBytes: 3_082_296 },
+      { type: 'failed', message: 'The checkpoint lacks model.safetensors.', code: null },
+    ];
+    for (const reply of malformedReplies(new SeededRandom(SEED + 5), examples, BuildReplySchema, MESSAGES)) worker.say(reply);
+    assert.equal(refusals(), MESSAGES, 'each malformed reply was logged once');
+    assert.equal(progress.length, 0, 'no malformed reply was relayed as progress');
+    assert.equal(worker.sent.length, 0, 'nothing was started before a valid ready');
+    assert.equal(await settledState(run.done), 'pending', 'a malformed reply ended the build');
+
+    worker.say({ type: 'ready', pid: 4242 });
+    assert.equal(worker.sent[0]?.type, 'start');
+    worker.say({ type: 'progress', done: 2, total: 8, label: 'layer 1 of 6', bytesWritten: -1, etaMs: null }); // malformed: bytes are never negative
+    worker.say({ type: 'progress', done: 2, total: 8, label: 'layer 1 of 6', bytesWritten: 1_000_000, etaMs: 2_000 });
+    worker.say({ type: 'built', weightBytes: 3_082_296 });
+    assert.deepEqual(await run.done, { kind: 'built', weightBytes: 3_082_296 });
+    assert.deepEqual(progress.map((p) => p.bytesWritten), [1_000_000], 'the valid progress was relayed, the malformed one refused');
+    assert.equal(worker.sent.at(-1)?.type, 'shutdown', 'the finished worker is told to exit');
     worker.kill();
   });
 });
