@@ -1,6 +1,9 @@
 // Symmetric int8 weights with one scale per output channel, laid out [in, out] as
-// DynamicQuantizeMatMul and MatMulInteger take them.
+// DynamicQuantizeMatMul and MatMulInteger take them. The loop is in quantize-kernels.ts, so that
+// worker threads can run it.
 import type { F32Tensor } from '../../common/model-spec.ts';
+import { PER_CHANNEL_TILE, type KernelJob } from './quantize-kernels.ts';
+import { defaultQuantizeThreads, runKernelOnThreads, sharedArray, THREADED_MIN_VALUES, unshared } from './quantize-threads.ts';
 
 export interface PerChannelInt8 {
   /** [inFeatures, outFeatures], row-major. */
@@ -11,18 +14,23 @@ export interface PerChannelInt8 {
   outFeatures: number;
 }
 
-/** Quantizes an HF Linear weight [out, in]: scale = max|w| / 127 per output row, q = round(w / scale). */
-export function quantizePerChannelInt8(weight: F32Tensor): PerChannelInt8 {
+/**
+ * Quantizes an HF Linear weight [out, in]: scale = max|w| / 127 per output row, q = round(w / scale),
+ * on up to `threads` threads (default: every core); the bytes do not depend on their number.
+ */
+export function quantizePerChannelInt8(weight: F32Tensor, threads = defaultQuantizeThreads()): PerChannelInt8 {
   const [outFeatures, inFeatures] = weight.shape;
-  const quantized = new Int8Array(inFeatures * outFeatures);
-  const scales = new Float32Array(outFeatures);
-  for (let n = 0; n < outFeatures; n++) {
-    const row = weight.data.subarray(n * inFeatures, (n + 1) * inFeatures);
-    let max = 0;
-    for (let k = 0; k < inFeatures; k++) max = Math.max(max, Math.abs(row[k]));
-    const scale = max / 127 || 1; // an all-zero row: any scale reproduces it
-    scales[n] = scale;
-    for (let k = 0; k < inFeatures; k++) quantized[k * outFeatures + n] = Math.round(row[k] / scale);
-  }
-  return { quantized, scales, inFeatures, outFeatures };
+  const shared = threads > 1 && weight.data.length >= THREADED_MIN_VALUES;
+  const job: KernelJob = {
+    kernel: 'perChannelInt8',
+    weight: weight.data,
+    weightFirstRow: 0,
+    inFeatures,
+    outFeatures,
+    quantized: sharedArray(Int8Array, inFeatures * outFeatures, shared),
+    scales: sharedArray(Float32Array, outFeatures, shared),
+    tile: PER_CHANNEL_TILE,
+  };
+  runKernelOnThreads(job, outFeatures, inFeatures, shared ? threads : 1);
+  return { quantized: unshared(job.quantized), scales: unshared(job.scales), inFeatures, outFeatures };
 }

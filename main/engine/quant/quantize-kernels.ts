@@ -1,0 +1,248 @@
+// The quantizer's inner loops, written to run on any thread: quantize-threads.ts starts worker
+// threads from these functions' source text, so each one may call only Math, typed arrays and the
+// other functions of KERNEL_FUNCTIONS; none defines a closure (a compiler may wrap closures in
+// helpers the workers lack) or reads a module constant (pass it as an argument instead), and none
+// allocates per value. Every kernel quantizes a range of rows into arrays that hold the whole
+// tensor, and rows are independent: any split of the rows gives the same bytes.
+
+/**
+ * MatMulNBits (see matmul-nbits.ts for the layout and why each step is rounded to float32 as it
+ * is): rows [rowStart, rowEnd) of a [N, K] weight into `packed`, `scales` and `zeroPoints`.
+ * `weight` holds the rows from `weightFirstRow` on (the whole tensor when 0, or a slice of it).
+ * `clipFactors` null: onnxruntime's round-to-nearest, byte-exact. Else, per block, the error-minimizing
+ * search of searchBlockParams over the ranges shrunk by those factors.
+ */
+export function quantizeMatMulNBitsRows(
+  weight: Float32Array,
+  weightFirstRow: number,
+  K: number,
+  bits: number,
+  blockSize: number,
+  symmetric: boolean,
+  clipFactors: readonly number[] | null,
+  rowStart: number,
+  rowEnd: number,
+  packed: Uint8Array,
+  scales: Float32Array,
+  zeroPoints: Uint8Array | null,
+): void {
+  const maxQ = bits === 4 ? 15 : 255;
+  const mid = bits === 4 ? 8 : 128;
+  const kBlocks = Math.ceil(K / blockSize);
+  const blobSize = (blockSize * bits) / 8;
+  const zpRow = bits === 4 ? Math.ceil(kBlocks / 2) : kBlocks;
+  const levels = new Uint8Array(blockSize);
+  // The block's scale and zero point, as blockRangeParams and searchBlockParams leave them.
+  const params = new Float64Array(2);
+  for (let n = rowStart; n < rowEnd; n++) {
+    // 4-bit: a missing odd nibble reads as 8, as onnxruntime writes it.
+    if (zeroPoints && bits === 4) zeroPoints.fill(0x88, n * zpRow, (n + 1) * zpRow);
+    for (let b = 0; b < kBlocks; b++) {
+      const start = (n - weightFirstRow) * K + b * blockSize;
+      const end = (n - weightFirstRow) * K + Math.min((b + 1) * blockSize, K);
+      let min = Infinity;
+      let max = -Infinity;
+      for (let k = start; k < end; k++) {
+        const v = weight[k];
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      blockRangeParams(min, max, 1, symmetric, maxQ, mid, params);
+      if (clipFactors) searchBlockParams(weight, start, end, min, max, symmetric, maxQ, mid, clipFactors, params);
+      const scale = params[0];
+      const zeroPoint = params[1];
+      // MLAS: q = roundf(fround(v * fround(1 / scale)) + zp) clamped; for t > 0, roundf(t) = floor(t + 0.5).
+      const reciprocal = scale !== 0 ? Math.fround(1 / scale) : 0;
+      if (end - start < blockSize) levels.fill(0); // positions past K stay 0, not the zero point
+      for (let k = start; k < end; k++) {
+        const t = Math.fround(Math.fround(weight[k] * reciprocal) + zeroPoint);
+        levels[k - start] = t <= 0 ? 0 : t >= maxQ ? maxQ : (t + 0.5) | 0;
+      }
+      const blob = (n * kBlocks + b) * blobSize;
+      if (bits === 4) {
+        for (let i = 0; i < blobSize; i++) packed[blob + i] = levels[2 * i] | (levels[2 * i + 1] << 4);
+      } else {
+        packed.set(levels, blob);
+      }
+      scales[n * kBlocks + b] = scale;
+      if (zeroPoints) {
+        if (bits === 4) {
+          const byte = n * zpRow + (b >> 1);
+          zeroPoints[byte] = b % 2 === 0 ? (zeroPoints[byte] & 0xf0) | zeroPoint : (zeroPoints[byte] & 0x0f) | (zeroPoint << 4);
+        } else {
+          zeroPoints[n * zpRow + b] = zeroPoint;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * onnxruntime's (MLAS's) scale and zero point for a block spanning [min, max], that range first
+ * shrunk by `factor` (1: as onnxruntime computes them), into out[0] and out[1]. Symmetric
+ * (range2scale): scale = the value of largest magnitude / -mid, sign kept, zero point mid.
+ * Asymmetric (range2scalezp): the range widened to hold 0, scale = range / maxQ, zero point
+ * roundf(-min / scale) clamped.
+ */
+export function blockRangeParams(min: number, max: number, factor: number, symmetric: boolean, maxQ: number, mid: number, out: Float64Array): void {
+  const lo = Math.fround(min * factor);
+  const hi = Math.fround(max * factor);
+  if (symmetric) {
+    out[0] = Math.fround((Math.abs(hi) > Math.abs(lo) ? hi : lo) / -mid);
+    out[1] = mid;
+    return;
+  }
+  const low = Math.min(lo, 0);
+  const high = Math.max(hi, 0);
+  const scale = Math.fround(Math.fround(high - low) / maxQ);
+  let zeroPoint = 0;
+  if (scale !== 0) {
+    const zeroPointFloat = Math.fround(0 - Math.fround(low / scale));
+    zeroPoint = zeroPointFloat < 0 ? 0 : zeroPointFloat > maxQ ? maxQ : Math.floor(zeroPointFloat + 0.5);
+  }
+  out[0] = scale;
+  out[1] = zeroPoint;
+}
+
+/**
+ * The error-minimizing search, in the manner of llama.cpp's make_qkx2_quants: a few candidate
+ * ranges (shrunk by each of `clipFactors`: clipping a few outliers buys finer steps for everything
+ * else), each ranked by its error with the scale refitted by least squares. With the levels
+ * l = q - zp fixed, sum (v - l s)^2 is smallest at s = sum(v l) / sum(l^2), where it equals
+ * sum(v^2) - sum(v l)^2 / sum(l^2): ranking needs only those two sums, one pass per candidate.
+ * The best candidate then takes one more step (levels again at its refitted scale, scale refitted
+ * again), which can only lower the error. Sums in double precision are enough to rank; the caller
+ * quantizes at the chosen scale exactly. Leaves out[] (round-to-nearest's parameters) as it is
+ * for a block of zeros. The zero point stays an integer, as MatMulNBits needs.
+ */
+export function searchBlockParams(
+  weight: Float32Array,
+  start: number,
+  end: number,
+  min: number,
+  max: number,
+  symmetric: boolean,
+  maxQ: number,
+  mid: number,
+  clipFactors: readonly number[],
+  out: Float64Array,
+): void {
+  let bestScore = -1;
+  let bestScale = 0;
+  let bestZero = 0;
+  // Two candidates per pass over the block (fewer loads, two independent sums in flight).
+  for (let c = 0; c < clipFactors.length; c += 2) {
+    const d = Math.min(c + 1, clipFactors.length - 1);
+    blockRangeParams(min, max, clipFactors[c], symmetric, maxQ, mid, out);
+    const zeroA = out[1];
+    const inverseA = out[0] !== 0 ? 1 / out[0] : 0;
+    blockRangeParams(min, max, clipFactors[d], symmetric, maxQ, mid, out);
+    const zeroB = out[1];
+    const inverseB = out[0] !== 0 ? 1 / out[0] : 0;
+    let dotA = 0;
+    let normA = 0;
+    let dotB = 0;
+    let normB = 0;
+    for (let k = start; k < end; k++) {
+      const v = weight[k];
+      const levelA = Math.min(maxQ, Math.max(0, (v * inverseA + zeroA + 0.5) | 0)) - zeroA;
+      const levelB = Math.min(maxQ, Math.max(0, (v * inverseB + zeroB + 0.5) | 0)) - zeroB;
+      dotA += v * levelA;
+      normA += levelA * levelA;
+      dotB += v * levelB;
+      normB += levelB * levelB;
+    }
+    // Strictly better only, so that a tie keeps the wider range.
+    if (normA > 0 && (dotA * dotA) / normA > bestScore) {
+      bestScore = (dotA * dotA) / normA;
+      bestScale = dotA / normA;
+      bestZero = zeroA;
+    }
+    if (normB > 0 && (dotB * dotB) / normB > bestScore) {
+      bestScore = (dotB * dotB) / normB;
+      bestScale = dotB / normB;
+      bestZero = zeroB;
+    }
+  }
+  if (bestScore < 0) {
+    blockRangeParams(min, max, 1, symmetric, maxQ, mid, out);
+    return;
+  }
+  const inverse = 1 / bestScale;
+  let dot = 0;
+  let norm = 0;
+  for (let k = start; k < end; k++) {
+    const v = weight[k];
+    const level = Math.min(maxQ, Math.max(0, (v * inverse + bestZero + 0.5) | 0)) - bestZero;
+    dot += v * level;
+    norm += level * level;
+  }
+  out[0] = Math.fround(norm > 0 ? dot / norm : bestScale);
+  out[1] = bestZero;
+}
+
+/** Output channels handled together by quantizePerChannelInt8Rows, so that its transposed writes fill whole cache lines. */
+export const PER_CHANNEL_TILE = 16;
+
+/**
+ * Symmetric int8 per output channel (see per-channel-int8.ts): rows [rowStart, rowEnd) of an HF
+ * [out, in] weight into `quantized` ([in, out]) and `scales`; `weight` holds the rows from
+ * `weightFirstRow` on. Channels go in tiles of `tile`.
+ */
+export function quantizePerChannelInt8Rows(
+  weight: Float32Array,
+  weightFirstRow: number,
+  inFeatures: number,
+  outFeatures: number,
+  rowStart: number,
+  rowEnd: number,
+  quantized: Int8Array,
+  scales: Float32Array,
+  tile: number,
+): void {
+  const divisors = new Float64Array(tile);
+  for (let first = rowStart; first < rowEnd; first += tile) {
+    const last = Math.min(first + tile, rowEnd);
+    for (let n = first; n < last; n++) {
+      let max = 0;
+      const base = (n - weightFirstRow) * inFeatures;
+      for (let k = base; k < base + inFeatures; k++) max = Math.max(max, Math.abs(weight[k]));
+      const scale = max / 127 || 1; // an all-zero row: any scale reproduces it
+      divisors[n - first] = scale;
+      scales[n] = scale;
+    }
+    for (let k = 0; k < inFeatures; k++) {
+      const row = k * outFeatures;
+      for (let n = first; n < last; n++) quantized[row + n] = Math.round(weight[(n - weightFirstRow) * inFeatures + k] / divisors[n - first]);
+    }
+  }
+}
+
+/** One kernel call over rows [rowStart, rowEnd), as quantize-threads.ts hands it to a thread. */
+export type KernelJob =
+  | {
+      kernel: 'matMulNBits';
+      weight: Float32Array;
+      /** The row that weight[0] belongs to. */
+      weightFirstRow: number;
+      K: number;
+      bits: number;
+      blockSize: number;
+      symmetric: boolean;
+      clipFactors: readonly number[] | null;
+      packed: Uint8Array;
+      scales: Float32Array;
+      zeroPoints: Uint8Array | null;
+    }
+  | { kernel: 'perChannelInt8'; weight: Float32Array; weightFirstRow: number; inFeatures: number; outFeatures: number; quantized: Int8Array; scales: Float32Array; tile: number };
+
+export function runKernel(job: KernelJob, rowStart: number, rowEnd: number): void {
+  if (job.kernel === 'matMulNBits') {
+    quantizeMatMulNBitsRows(job.weight, job.weightFirstRow, job.K, job.bits, job.blockSize, job.symmetric, job.clipFactors, rowStart, rowEnd, job.packed, job.scales, job.zeroPoints);
+  } else {
+    quantizePerChannelInt8Rows(job.weight, job.weightFirstRow, job.inFeatures, job.outFeatures, rowStart, rowEnd, job.quantized, job.scales, job.tile);
+  }
+}
+
+/** Every function a worker thread needs, for quantize-threads.ts to send as source text. */
+export const KERNEL_FUNCTIONS = [quantizeMatMulNBitsRows, blockRangeParams, searchBlockParams, quantizePerChannelInt8Rows, runKernel] as const;

@@ -1,0 +1,131 @@
+// Runs a quantizer kernel (quantize-kernels.ts) over a tensor's rows on every core, behind the
+// quantizer's synchronous API: the rows are cut into chunks that the calling thread and worker
+// threads claim from a shared counter, and the caller, having run out of chunks, waits
+// (Atomics.wait) until every chunk is done. The weight is copied into shared memory a slice of
+// rows at a time (at most SHARED_SLICE_VALUES, so a large embedding table is not held twice);
+// the outputs sit in shared memory and are copied out into ordinary arrays. Rows are
+// independent, so the bytes do not depend on the split (tested). A build runs in a process of
+// its own, where blocking its thread while the cores work is what is wanted.
+//
+// The workers run the kernels from their source text (new Worker(source, { eval: true })), so
+// no separate worker file has to be found at run time: from a checkout (tsx) and from the
+// bundled app alike, the functions' compiled text is what runs.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { KERNEL_FUNCTIONS, runKernel, type KernelJob } from './quantize-kernels.ts';
+
+/** Below this many weights a tensor is quantized on the calling thread: handing it out would cost more than it saves. */
+export const THREADED_MIN_VALUES = 1 << 18;
+/** The most weights copied into shared memory at once (32 MiB). */
+const SHARED_SLICE_VALUES = 1 << 23;
+/** Chunks per thread: enough that threads slowed by other work on the machine share the rest. */
+const CHUNKS_PER_THREAD = 8;
+/** A chunk takes well under a second; if no chunk finishes for this long, a worker is gone and the caller does the whole tensor itself. */
+const STALL_MS = 60_000;
+
+/** The chunk loop every thread runs; the control block is [next chunk, chunks done, failed]. */
+function claimChunks(job: KernelJob, control: Int32Array, firstRow: number, endRow: number, chunkRows: number, chunks: number): void {
+  for (let chunk = Atomics.add(control, 0, 1); chunk < chunks; chunk = Atomics.add(control, 0, 1)) {
+    const rowStart = firstRow + chunk * chunkRows;
+    try {
+      runKernel(job, rowStart, Math.min(endRow, rowStart + chunkRows));
+    } catch {
+      Atomics.store(control, 2, 1);
+    }
+    if (Atomics.add(control, 1, 1) + 1 === chunks) Atomics.notify(control, 1);
+  }
+}
+
+interface ThreadedJob {
+  job: KernelJob;
+  control: Int32Array;
+  firstRow: number;
+  endRow: number;
+  chunkRows: number;
+  chunks: number;
+}
+
+const WORKER_SOURCE = `
+'use strict';
+// Compilers that keep function names (tsx) may wrap functions in __name(fn, name).
+var __name = (fn) => fn;
+${KERNEL_FUNCTIONS.map((fn) => fn.toString()).join('\n')}
+${claimChunks.toString()}
+require('node:worker_threads').parentPort.on('message', (m) => claimChunks(m.job, m.control, m.firstRow, m.endRow, m.chunkRows, m.chunks));
+`;
+
+let workers: Worker[] = [];
+let workersFailed = false;
+
+/** Up to `count` started workers (fewer, or none, where worker threads cannot start). */
+function workerPool(count: number): Worker[] {
+  while (!workersFailed && workers.length < count) {
+    try {
+      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      worker.unref(); // idle workers never keep the process alive
+      worker.on('error', () => {
+        workers = workers.filter((w) => w !== worker);
+      });
+      workers.push(worker);
+    } catch {
+      workersFailed = true;
+    }
+  }
+  return workers.slice(0, count);
+}
+
+/** Threads the quantizer uses by default: every core. */
+export function defaultQuantizeThreads(): number {
+  return availableParallelism();
+}
+
+/**
+ * Runs `job` over all `rows` rows of its weight (`rowLength` values each; job.weight is the whole
+ * tensor, in ordinary memory) on up to `threads` threads, this one included. With more than one,
+ * the job's outputs must be in shared memory (sharedArray).
+ */
+export function runKernelOnThreads(job: KernelJob, rows: number, rowLength: number, threads: number, sliceValues = SHARED_SLICE_VALUES): void {
+  const pool = threads > 1 && rows > 1 ? workerPool(threads - 1) : [];
+  if (pool.length === 0) {
+    runKernel(job, 0, rows);
+    return;
+  }
+  const sliceRows = Math.max(1, Math.min(rows, Math.floor(sliceValues / rowLength)));
+  const slice = new Float32Array(new SharedArrayBuffer(sliceRows * rowLength * Float32Array.BYTES_PER_ELEMENT));
+  for (let firstRow = 0; firstRow < rows; firstRow += sliceRows) {
+    const endRow = Math.min(rows, firstRow + sliceRows);
+    slice.set(job.weight.subarray(firstRow * rowLength, endRow * rowLength));
+    runSlice({ ...job, weight: slice, weightFirstRow: firstRow }, firstRow, endRow, pool);
+  }
+}
+
+/** Rows [firstRow, endRow) of a job whose arrays are all shared, on this thread and `pool`. */
+function runSlice(job: KernelJob, firstRow: number, endRow: number, pool: Worker[]): void {
+  const chunkRows = Math.max(1, Math.ceil((endRow - firstRow) / ((pool.length + 1) * CHUNKS_PER_THREAD)));
+  const chunks = Math.ceil((endRow - firstRow) / chunkRows);
+  const control = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
+  const message: ThreadedJob = { job, control, firstRow, endRow, chunkRows, chunks };
+  for (const worker of pool) worker.postMessage(message);
+  claimChunks(job, control, firstRow, endRow, chunkRows, chunks);
+  let done = Atomics.load(control, 1);
+  while (done < chunks) {
+    if (Atomics.wait(control, 1, done, STALL_MS) === 'timed-out' && Atomics.load(control, 1) === done) {
+      // A worker died holding a chunk: redo the slice here (the same bytes; a late worker writes them again).
+      runKernel(job, firstRow, endRow);
+      return;
+    }
+    done = Atomics.load(control, 1);
+  }
+  if (Atomics.load(control, 2) !== 0) runKernel(job, firstRow, endRow); // rethrows here what failed on a worker
+}
+
+/** A zeroed typed array of `length` elements, in shared memory when `shared`. */
+export function sharedArray<T extends Uint8Array | Int8Array | Float32Array>(kind: { new (buffer: ArrayBufferLike): T; BYTES_PER_ELEMENT: number }, length: number, shared: boolean): T {
+  const bytes = length * kind.BYTES_PER_ELEMENT;
+  return new kind(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+}
+
+/** An ordinary (unshared) copy of an output, so callers never hold shared memory. */
+export function unshared<T extends Uint8Array | Int8Array | Float32Array>(data: T): T {
+  return data.buffer instanceof SharedArrayBuffer ? (data.slice() as T) : data;
+}
