@@ -6,6 +6,8 @@
 // reply, edit-and-resend rewrites a user message): whatever changed is simply not shared, so the
 // cache is truncated to the common prefix instead of being thrown away.
 import type { ChatMessage } from '../tokenizer/chat-template.ts';
+import { templateEndOfTurnTokenId } from '../tokenizer/end-of-turn-token.ts';
+import { encodeChatFoldingSystem } from '../tokenizer/system-message-folding.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { CachedSequence } from './cached-sequence.ts';
 import { commonPrefixLength, groupIntoTurns, replyStopTokenIds } from './chat-turns.ts';
@@ -61,6 +63,8 @@ export class ChatSession {
   private readonly history: ChatMessage[];
   private readonly defaults: GenerationOptions;
   private readonly templateVariables: Record<string, unknown> | undefined;
+  /** The token the template ends an assistant turn with, which also ends a reply. */
+  private readonly endOfTurnTokenId: number | null;
   private firstKeptTurn = 0;
   private busy = false;
 
@@ -76,6 +80,7 @@ export class ChatSession {
     this.history = [...(options.history ?? [])];
     this.defaults = options.generation ?? {};
     this.templateVariables = options.templateVariables;
+    this.endOfTurnTokenId = templateEndOfTurnTokenId(tokenizer);
   }
 
   get messages(): readonly ChatMessage[] {
@@ -111,7 +116,7 @@ export class ChatSession {
     try {
       const { overflow, ...generation } = options;
       const merged: GenerationOptions = { ...this.defaults, ...generation };
-      const eosTokenIds = replyStopTokenIds(merged.eosTokenIds ?? this.model.spec.eosTokenIds, this.tokenizer.eosTokenId);
+      const eosTokenIds = replyStopTokenIds(merged.eosTokenIds ?? this.model.spec.eosTokenIds, this.tokenizer.eosTokenId, this.endOfTurnTokenId);
       const firstKeptTurn = extendsHistory(messages, this.history) ? this.firstKeptTurn : 0;
       const fitted = fitConversation({
         policy: overflow ?? this.overflow,
@@ -137,7 +142,7 @@ export class ChatSession {
   }
 
   private render(messages: readonly ChatMessage[], addGenerationPrompt: boolean): number[] {
-    return this.tokenizer.encodeChat(messages, { addGenerationPrompt, systemPrompt: this.systemPrompt, variables: this.templateVariables });
+    return encodeChatFoldingSystem(this.tokenizer, messages, { addGenerationPrompt, systemPrompt: this.systemPrompt, variables: this.templateVariables });
   }
 
   dispose(): void {

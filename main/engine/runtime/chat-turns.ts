@@ -21,7 +21,12 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
   return i;
 }
 
-/** Chat templates end a turn with the tokenizer's EOS (e.g. <|im_end|>), which generation_config may not list. */
-export function replyStopTokenIds(modelEos: readonly number[], tokenizerEos: number | null): number[] {
-  return tokenizerEos === null || modelEos.includes(tokenizerEos) ? [...modelEos] : [...modelEos, tokenizerEos];
+/**
+ * Chat templates end a turn with the tokenizer's EOS (e.g. <|im_end|>) or a token of their own
+ * (<|eot_id|>, <end_of_turn>: see templateEndOfTurnTokenId), which generation_config may not list.
+ */
+export function replyStopTokenIds(modelEos: readonly number[], tokenizerEos: number | null, endOfTurn: number | null = null): number[] {
+  const ids = [...modelEos];
+  for (const id of [tokenizerEos, endOfTurn]) if (id !== null && !ids.includes(id)) ids.push(id);
+  return ids;
 }

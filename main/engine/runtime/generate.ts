@@ -11,6 +11,7 @@ import type { LoadedModel } from './model-session.ts';
 import { sampleNextToken } from './sampler.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { StopStringMatcher } from './stop-strings.ts';
+import { tokenLogprobs, type TokenLogprobs } from './token-logprobs.ts';
 
 export interface GenerationOptions {
   /** Default 256. */
@@ -25,6 +26,11 @@ export interface GenerationOptions {
   minP?: number;
   /** 1 is off. Default 1. */
   repetitionPenalty?: number;
+  /** OpenAI's penalties over the generated tokens (see SamplingParams); 0 is off. Default 0. */
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** When set, each token event carries its log-probability and this many most likely alternatives (0: none). */
+  logprobs?: number;
   /** Same seed, same prompt, same options: same tokens. Default: a random seed (reported in the result). */
   seed?: number;
   /** Text that ends the reply; it is not part of the returned text. */
@@ -48,6 +54,8 @@ export interface TokenEvent {
   id: number;
   /** Text this token completes; '' while a character or a possible stop string is unfinished. */
   text: string;
+  /** Present when the options asked for logprobs. */
+  logprobs?: TokenLogprobs;
 }
 
 export type StopReason = 'eos' | 'stop-string' | 'max-tokens' | 'aborted' | 'context-full';
@@ -112,6 +120,8 @@ export async function* generateInSequence(
     topP: options.topP ?? 1,
     minP: options.minP ?? 0,
     repetitionPenalty: options.repetitionPenalty ?? 1,
+    frequencyPenalty: options.frequencyPenalty ?? 0,
+    presencePenalty: options.presencePenalty ?? 0,
   };
   const detokenizer = tokenizer ? new StreamingDetokenizer(tokenizer) : null;
   const stopMatcher = new StopStringMatcher(options.stop ?? []);
@@ -156,7 +166,8 @@ export async function* generateInSequence(
   let stepStarted = started;
   while (logits !== null && ids.length < maxNewTokens) {
     const recentIds = sampling.repetitionPenalty === 1 ? [] : sequence.tokens;
-    const id = sampleNextToken(logits, { ...sampling, recentIds }, random);
+    const id = sampleNextToken(logits, { ...sampling, recentIds, generatedIds: ids }, random);
+    const logprobs = options.logprobs === undefined ? undefined : tokenLogprobs(logits, id, options.logprobs);
     ids.push(id);
     const now = performance.now();
     perTokenMs.push(now - stepStarted);
@@ -166,7 +177,7 @@ export async function* generateInSequence(
     const isLast = isEos || ids.length === maxNewTokens || sequence.length >= sequence.capacity;
     const piece = textOf(id, isLast);
     text += piece.text;
-    yield { id, text: piece.text };
+    yield logprobs ? { id, text: piece.text, logprobs } : { id, text: piece.text };
     if (piece.stopped) return finish('stop-string');
     if (isEos) return finish('eos');
     if (ids.length === maxNewTokens) return finish('max-tokens');

@@ -18,6 +18,14 @@ export interface SamplingParams {
   repetitionPenalty: number;
   /** Token ids the repetition penalty applies to (typically the prompt and what was generated). */
   recentIds: readonly number[];
+  /**
+   * OpenAI's penalties, over the tokens generated so far (`generatedIds`), as OpenAI defines
+   * them: logit[j] -= frequencyPenalty * count[j] + presencePenalty * (count[j] > 0). Each lies
+   * in [-2, 2]; 0 (the default) is off. Applied after the repetition penalty, before temperature.
+   */
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  generatedIds?: readonly number[];
 }
 
 function validate(params: SamplingParams, vocabSize: number): void {
@@ -30,11 +38,20 @@ function validate(params: SamplingParams, vocabSize: number): void {
   if (!(repetitionPenalty > 0) || !Number.isFinite(repetitionPenalty)) {
     throw new RangeError(`repetitionPenalty must be above 0 (1 is off), got ${repetitionPenalty}.`);
   }
+  for (const [name, value] of [['frequencyPenalty', params.frequencyPenalty ?? 0], ['presencePenalty', params.presencePenalty ?? 0]] as const) {
+    if (!(value >= -2 && value <= 2)) throw new RangeError(`${name} must lie in [-2, 2] (0 is off), got ${value}.`);
+  }
 }
 
 export function sampleNextToken(logits: Float32Array, params: SamplingParams, random: RandomSource): number {
   validate(params, logits.length);
-  const scores = applyRepetitionPenalty(logits, params.repetitionPenalty, params.recentIds);
+  const scores = applyCountPenalties(
+    applyRepetitionPenalty(logits, params.repetitionPenalty, params.recentIds),
+    params.frequencyPenalty ?? 0,
+    params.presencePenalty ?? 0,
+    params.generatedIds ?? [],
+    logits,
+  );
   if (params.temperature === 0 || params.topK === 1) return argmax(scores);
 
   if (params.topK > 0 && params.topK < scores.length) {
@@ -54,6 +71,23 @@ function applyRepetitionPenalty(logits: Float32Array, penalty: number, recentIds
     scores[id] = score < 0 ? score * penalty : score / penalty;
   }
   return scores;
+}
+
+/**
+ * OpenAI's frequency and presence penalties: each generated token's logit goes down by
+ * frequencyPenalty per time it was generated, and by presencePenalty once if it was at all.
+ * Writes into a copy: the one the repetition penalty made, or a new one (the caller's logits never change).
+ */
+function applyCountPenalties(scores: Float32Array, frequencyPenalty: number, presencePenalty: number, generatedIds: readonly number[], original: Float32Array): Float32Array {
+  if ((frequencyPenalty === 0 && presencePenalty === 0) || generatedIds.length === 0) return scores;
+  const counts = new Map<number, number>();
+  for (const id of generatedIds) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const out = scores === original ? scores.slice() : scores;
+  for (const [id, count] of counts) {
+    if (id < 0 || id >= out.length) continue;
+    out[id] -= frequencyPenalty * count + presencePenalty;
+  }
+  return out;
 }
 
 /** The first index of the largest score, as torch.argmax returns. */
