@@ -242,7 +242,8 @@ function targetPath(destDir: string, path: string): string {
   return target;
 }
 
-async function checkDiskSpace(dir: string, bytesLeft: number): Promise<void> {
+/** Refuses to start (a HubError naming the sizes) when the disk has less free than what is left plus a margin. */
+export async function checkDiskSpace(dir: string, bytesLeft: number): Promise<void> {
   if (bytesLeft <= 0) return;
   const info = await statfs(dir).catch(() => null);
   if (!info) return; // a file system that cannot say: the write itself will fail clearly
