@@ -93,6 +93,9 @@ export function App({ client }: { client: ApiClient }) {
           onCancelBuild={() => {
             if (selection.selection.modelId && precision) void library.cancelBuild(selection.selection.modelId, precision);
           }}
+          onBuild={() => {
+            if (selection.selection.modelId && precision) void library.ensureVariant(selection.selection.modelId, precision);
+          }}
           worker={worker}
           workerModelName={worker?.modelId ? (library.modelNames.get(worker.modelId) ?? null) : null}
           unloading={modelProcess.unloading}

@@ -1,5 +1,6 @@
 // The progress of building a precision's variant, from model.build events: the builder's step,
-// the bytes written, the time left, and Cancel (the build stops and the variant stays not built).
+// the bytes written, the time left, and Cancel (the build stops and the variant stays not built;
+// "Build" starts it again).
 import { buildProgressText } from '../format/build-progress-text.ts';
 import { buildFraction } from '../state/build-progress.ts';
 import type { BuildProgress } from '../state/build-progress.ts';
@@ -9,14 +10,21 @@ export interface BuildProgressBarProps {
   progress: BuildProgress;
   /** Stops the build; the button is left out without it. */
   onCancel?: () => void;
+  /** Starts a cancelled build again; the button is left out without it. */
+  onBuild?: () => void;
 }
 
-export function BuildProgressBar({ precision, progress, onCancel }: BuildProgressBarProps) {
+export function BuildProgressBar({ precision, progress, onCancel, onBuild }: BuildProgressBarProps) {
   if (progress.state === 'ready') return null;
   if (progress.state === 'cancelled') {
     return (
       <p className="build-cancelled" role="status">
-        The {precision} build was cancelled; choose {precision} again to build it.
+        The {precision} build was cancelled; {precision} is not built.
+        {onBuild && (
+          <button type="button" onClick={onBuild}>
+            Build {precision}
+          </button>
+        )}
       </p>
     );
   }

@@ -23,8 +23,9 @@ export interface TopBarProps {
   /** "Measure quality": this model's own cost of a precision instead of the typical figure. */
   onMeasureQuality: (precision: Precision) => Promise<void>;
   build: BuildProgress | null;
-  /** Stops the build in progress of the chosen precision. */
+  /** Stops the build in progress of the chosen precision, and starts it again once cancelled. */
   onCancelBuild: () => void;
+  onBuild: () => void;
   worker: WorkerStatus | null;
   workerModelName: string | null;
   /** True while an unload is on its way. */
@@ -59,7 +60,7 @@ export function TopBar(props: TopBarProps) {
           </button>
         </div>
       )}
-      {props.build && props.precision && <BuildProgressBar precision={props.precision} progress={props.build} onCancel={props.onCancelBuild} />}
+      {props.build && props.precision && <BuildProgressBar precision={props.precision} progress={props.build} onCancel={props.onCancelBuild} onBuild={props.onBuild} />}
       {props.worker && <WorkerStatusView status={props.worker} modelName={props.workerModelName} unloading={props.unloading} onUnload={props.onUnload} />}
     </header>
   );

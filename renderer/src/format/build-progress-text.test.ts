@@ -10,4 +10,5 @@ test('a build reads as its step, the bytes written of the planned whole, and the
   assert.equal(buildProgressText({ ...building, bytesWritten: 120 * 1024 ** 2, expectedBytes: 350 * 1024 ** 2, etaMs: 70_000 }), 'layer 3 of 24 · 120 MB of about 350 MB · about 1 min 10 s left');
   assert.equal(buildProgressText({ ...building, bytesWritten: 5 * 1024 ** 2 }), 'layer 3 of 24 · 5 MB written', 'no planned figure: the bytes alone');
   assert.equal(buildProgressText({ ...building, bytesWritten: 0, etaMs: null }), 'layer 3 of 24', 'nothing written yet is not said');
+  assert.equal(buildProgressText({ ...building, etaMs: 400 }), 'layer 3 of 24 · almost done', 'not "about 0 s left"');
 });

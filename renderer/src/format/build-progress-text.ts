@@ -10,6 +10,6 @@ export function buildProgressText(progress: BuildProgress): string {
   if (progress.bytesWritten !== null && progress.bytesWritten > 0) {
     parts.push(progress.expectedBytes !== null ? `${formatBytes(progress.bytesWritten)} of about ${formatBytes(progress.expectedBytes)}` : `${formatBytes(progress.bytesWritten)} written`);
   }
-  if (progress.etaMs !== null) parts.push(`about ${formatDuration(progress.etaMs)} left`);
+  if (progress.etaMs !== null) parts.push(progress.etaMs < 1000 ? 'almost done' : `about ${formatDuration(progress.etaMs)} left`);
   return parts.join(' · ');
 }
