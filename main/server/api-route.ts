@@ -117,7 +117,7 @@ function refuseTooLarge(request: IncomingMessage, response: ServerResponse): voi
 }
 
 /** The whole body, or 'too-large' as soon as it passes `limit` (the rest is left unread, paused). */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+export function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too-large');
   return new Promise((resolve, reject) => {

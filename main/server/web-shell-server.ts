@@ -25,6 +25,9 @@
 //   page reloads what it shows.
 // - Any other GET/HEAD: a file of the renderer bundle (staticDir); "/" is index.html, or a page
 //   saying the renderer is not built.
+// - /v1/...: the OpenAI-compatible API (main/server/openai/), when the shell is given one: its own
+//   access rules (the persistent API key as `Authorization: Bearer`, no cookie, CORS only for
+//   listed origins) and OpenAI's error shape instead of the envelope.
 // Every response carries a strict Content-Security-Policy and the other security headers
 // (security-headers.ts); API answers are never cached.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -38,6 +41,7 @@ import { openEventStream } from './event-stream.ts';
 import { guardRequest, splitRequestTarget } from './request-guard.ts';
 import { sendText, setSecurityHeaders } from './security-headers.ts';
 import { serveStaticFile } from './static-files.ts';
+import { handleOpenAiRequest, isOpenAiPath, OPENAI_PATH_PREFIX, type OpenAiEndpoint } from './openai/openai-routes.ts';
 
 /** Loopback only: the web shell is for the person at this machine, never the network. */
 export const WEB_SHELL_HOST = '127.0.0.1';
@@ -56,6 +60,8 @@ export interface WebShellOptions {
   log?: ApiLog;
   /** How long a request (headers and body) may take to arrive before a 408; 30 s unless a test needs it shorter. */
   requestTimeoutMs?: number;
+  /** Serves the OpenAI-compatible API under /v1 when given. */
+  openai?: OpenAiEndpoint;
 }
 
 export interface WebShell {
@@ -65,6 +71,8 @@ export interface WebShell {
   origin: string;
   port: number;
   token: string;
+  /** http://127.0.0.1:PORT/v1 when the OpenAI-compatible API is served, else null. */
+  apiBaseUrl: string | null;
   /** The listening socket's address, as the OS reports it (always 127.0.0.1). */
   address: AddressInfo;
   /** Ends the event streams and open connections and stops listening. Does not close the backend. */
@@ -104,6 +112,8 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
 
   async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     setSecurityHeaders(response);
+    const target = splitRequestTarget(request.url ?? '/').path;
+    if (options.openai && isOpenAiPath(target)) return handleOpenAiRequest(request, response, target, options.openai, port, log);
     const verdict = guardRequest(request, { port, token });
     if (verdict.kind === 'deny') {
       return isApiPath(request) ? sendApiFailure(response, verdict.status, verdict.reason) : sendText(response, verdict.status, verdict.reason);
@@ -133,6 +143,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     origin,
     port,
     token,
+    apiBaseUrl: options.openai ? `${origin}${OPENAI_PATH_PREFIX}` : null,
     address,
     async close() {
       for (const stop of openStreams) stop();

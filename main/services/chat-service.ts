@@ -11,17 +11,16 @@ import type { z } from 'zod';
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { MessageStats, ReplyStarted } from '../common/contracts/chat.ts';
 import { DEFAULT_CONVERSATION_TITLE, conversationTitleFrom } from '../common/conversation-title.ts';
-import type { Precision } from '../common/model-manifest.ts';
 import type { MessageRecord } from '../store/messages-repository.ts';
 import type { Store } from '../store/store.ts';
 import { StreamingMessageWriter, type FinalMessageStatus } from '../store/streaming-message-writer.ts';
 import type { WorkerChatMessage } from '../worker/worker-protocol.ts';
-import { requireAdapter } from './adapter-records.ts';
 import { messageOf, paramsOf, requireConversation } from './conversation-records.ts';
 import type { EngineGeneration, EngineHost } from './engine-host.ts';
 import type { EventBus } from './event-bus.ts';
 import { toApiError } from './handler-guard.ts';
 import type { HardwareService } from './hardware-service.ts';
+import { loadModelForReply } from './model-loader.ts';
 import { requireModel } from './model-records.ts';
 import type { VariantBuilds } from './variant-builds.ts';
 
@@ -58,6 +57,8 @@ export class ChatService {
   private readonly active = new Map<string, ActiveReply>();
   /** Conversations already told that the loaded model runs on the CPU (cleared at each load). */
   private readonly toldAboutCpu = new Set<string>();
+  /** Why the worker is taken by something other than the app's chat (the /v1 API answering), or null. */
+  otherWorkReason: (() => string | null) | null = null;
 
   constructor(dependencies: ChatDependencies) {
     this.store = dependencies.store;
@@ -71,6 +72,11 @@ export class ChatService {
   busyReason(modelId: string): string | null {
     for (const reply of this.active.values()) if (reply.modelId === modelId) return 'a reply is being written with it';
     return null;
+  }
+
+  /** Settles once no reply is being written (at once when none is). */
+  async whenIdle(): Promise<void> {
+    while (this.active.size > 0) await Promise.all([...this.active.values()].map((reply) => reply.finished.catch(() => {})));
   }
 
   /** Why an adapter cannot go away now (a reply uses it), or null. */
@@ -128,6 +134,8 @@ export class ChatService {
     const conversation = requireConversation(this.store, conversationId);
     if (this.active.has(conversationId)) throw new ApiError('busy', 'A reply is still being written in this conversation; wait for it or stop it first.');
     if (this.active.size > 0) throw new ApiError('busy', 'Hearth is answering in another conversation; wait for that reply or stop it first.');
+    const otherWork = this.otherWorkReason?.();
+    if (otherWork) throw new ApiError('busy', `Hearth is ${otherWork}; wait for it to finish.`);
     if (conversation.modelId === null) throw new ApiError('invalid-input', 'Choose a model for this conversation first.');
     requireModel(this.store, conversation.modelId);
     return conversation.modelId;
@@ -156,34 +164,13 @@ export class ChatService {
     try {
       const conversation = requireConversation(this.store, conversationId);
       const params = paramsOf(conversation);
-      const { plan } = await this.hardware.plan(reply.modelId, params.contextLength);
-      const precision: Precision = conversation.precision ?? plan.recommended?.precision ?? 'int8';
-      const option = plan.options.find((o) => o.precision === precision);
-      const device = option?.device === 'gpu' ? 'gpu' : 'cpu';
-      const cpuReason =
-        device === 'gpu' ? null : (option?.cpuReason ?? plan.cpuReason ?? `the plan finds no room for ${precision} at this context length; trying it on the CPU anyway`);
-
-      // With an adapter: the model built with it folded in (same precision and speed as the model alone).
-      const adapter = reply.adapterId ? requireAdapter(this.store, reply.adapterId) : null;
-      if (adapter && adapter.baseModelId !== reply.modelId) throw new ApiError('invalid-input', `The adapter ${adapter.name} was made for another model; choose its model or no adapter.`);
-      const variant = adapter ? null : await this.builds.ensure(reply.modelId, precision);
-      const dir = adapter ? await this.builds.ensureAdapted(adapter, precision) : variant!.dir;
-      if (reply.stopRequested) return this.finish(reply, 'stopped', {});
-      const loaded = await this.engine.load({
-        modelId: reply.modelId,
-        precision,
-        dir,
-        device,
-        cpuReason,
-        estimatedBytes: option?.memoryBytes ?? null,
-      });
-      if (loaded.loadedNow) {
-        this.toldAboutCpu.clear();
-        if (variant) {
-          this.store.models.updateVariant(variant.id, { measuredPeakBytes: loaded.memoryBytes });
-          this.bus.emit({ type: 'library.changed' });
-        }
-      }
+      const ready = await loadModelForReply(
+        { store: this.store, bus: this.bus, engine: this.engine, builds: this.builds, hardware: this.hardware },
+        { modelId: reply.modelId, precision: conversation.precision, contextLength: params.contextLength, adapterId: reply.adapterId, cancelled: () => reply.stopRequested },
+      );
+      if (!ready) return this.finish(reply, 'stopped', {});
+      const { precision, outcome: loaded } = ready;
+      if (loaded.loadedNow) this.toldAboutCpu.clear();
       if (loaded.device === 'cpu' && !this.toldAboutCpu.has(conversationId)) {
         this.toldAboutCpu.add(conversationId);
         this.notice(conversationId, 'cpu-fallback', `Running ${precision} on the CPU: ${loaded.cpuReason ?? 'the CPU was chosen'}.`);

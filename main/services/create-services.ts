@@ -15,6 +15,7 @@ import { databaseFileIn, openStore, type Store } from '../store/store.ts';
 import { StoreError } from '../store/store-error.ts';
 import type { WorkerLauncher } from '../worker/worker-launcher.ts';
 import { NodeWorkerLauncher } from '../worker/node-worker-launcher.ts';
+import { ApiCompletions } from './api-completions.ts';
 import { ChatService } from './chat-service.ts';
 import { ConversationService } from './conversation-service.ts';
 import { EngineHost } from './engine-host.ts';
@@ -28,6 +29,7 @@ import { AdapterService } from './adapter-service.ts';
 import { previewDataset } from './dataset-file.ts';
 import { JobsService } from './jobs-service.ts';
 import { adaptedVariantsDir } from './model-paths.ts';
+import { LocalServerSettings } from './local-server-settings.ts';
 import { OpenConversationSetting } from './open-conversation-setting.ts';
 import { QualityMeasurements } from './quality-measurements.ts';
 import { DownloadsService } from './downloads-service.ts';
@@ -62,6 +64,10 @@ export interface Services {
    * any subscriber would be lost, so the shell shows these itself.
    */
   startupNotices: readonly string[];
+  /** Completions for the OpenAI-compatible API (/v1 on the web shell's server). */
+  openai: ApiCompletions;
+  /** The API key, the allowed browser origins and the address the shell announces. */
+  localServer: LocalServerSettings;
   /** Stops any reply (kept as 'stopped'), ends the worker, closes the store. */
   close(): Promise<void>;
 }
@@ -96,9 +102,12 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   const builds = new VariantBuilds(store, dataDir, bus, hardware, launcher);
   const engine = new EngineHost(launcher, bus);
   const chat = new ChatService({ store, bus, engine, builds, hardware });
+  const openai = new ApiCompletions({ store, bus, engine, builds, hardware, chat });
+  chat.otherWorkReason = () => openai.busyReason();
+  const localServer = new LocalServerSettings(store);
   const conversations = new ConversationService(store, bus, { stopReply: (id) => chat.stop(id) });
   const library = new LibraryService(store, dataDir, bus, {
-    busyReason: (modelId): string | null => (builds.isBuilding(modelId) ? 'a variant of it is being built' : (chat.busyReason(modelId) ?? jobs.busyReason(modelId))),
+    busyReason: (modelId): string | null => (builds.isBuilding(modelId) ? 'a variant of it is being built' : (chat.busyReason(modelId) ?? openai.busyReason(modelId) ?? jobs.busyReason(modelId))),
     release: (modelId) => engine.release(modelId),
   });
   const adapters = new AdapterService(store, dataDir, bus, {
@@ -208,6 +217,16 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     'downloads.resume': async ({ jobId }) => downloads.resume(jobId),
     'downloads.cancel': ({ jobId }) => downloads.cancel(jobId),
     'downloads.list': async () => downloads.list(),
+
+    'server.info': async () => localServer.info(),
+    'server.newApiKey': async () => {
+      localServer.newApiKey();
+      return localServer.info();
+    },
+    'server.setCorsOrigins': async ({ origins }) => {
+      localServer.setCorsOrigins(origins);
+      return localServer.info();
+    },
   });
   // Jobs queued when Hearth last closed start now (one at a time).
   jobs.startQueued();
@@ -217,6 +236,8 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     handlers,
     events: { subscribe: (listener) => bus.subscribe(listener) },
     startupNotices: notices,
+    openai,
+    localServer,
     close: () =>
       (closing ??= (async () => {
         await chat.stopAll();

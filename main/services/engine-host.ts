@@ -14,10 +14,12 @@ import type { WorkerExit, WorkerHandle, WorkerLauncher } from '../worker/worker-
 import {
   describeIssues,
   WorkerReplySchema,
+  type CompleteRequest,
   type GenerateRequest,
   type GenerationDone,
   type ModelLoaded,
   type PerplexityMeasured,
+  type TokenLogprobsData,
   type WorkerDevice,
   type WorkerError,
   type WorkerRequest,
@@ -55,6 +57,9 @@ export interface LoadOutcome {
 }
 
 export type GenerationInput = Omit<GenerateRequest, 'type' | 'requestId'>;
+export type CompletionInput = Omit<CompleteRequest, 'type' | 'requestId'>;
+/** A token's text (and, for completions that asked, its logprobs). */
+export type TokenListener = (text: string, logprobs: TokenLogprobsData | null) => void;
 
 export interface EngineGeneration {
   readonly requestId: string;
@@ -73,7 +78,7 @@ type FinalReply = ModelLoaded | GenerationDone | PerplexityMeasured;
 interface Pending {
   resolve(reply: FinalReply): void;
   reject(error: Error): void;
-  onToken?: (text: string) => void;
+  onToken?: TokenListener;
 }
 
 /** One launched worker process and the requests waiting on it. */
@@ -178,14 +183,23 @@ export class EngineHost {
 
   /** Starts a generation with the loaded model; tokens go to `onToken` as they come. */
   generate(input: GenerationInput, onToken: (text: string) => void): EngineGeneration {
-    const requestId = randomUUID();
+    return this.startGeneration({ type: 'generate', requestId: randomUUID(), ...input }, onToken);
+  }
+
+  /** Starts an API completion (the /v1 server) with the loaded model; tokens, with their logprobs when asked for, go to `onToken`. */
+  complete(input: CompletionInput, onToken: TokenListener): EngineGeneration {
+    return this.startGeneration({ type: 'complete', requestId: randomUUID(), ...input }, onToken);
+  }
+
+  private startGeneration(message: (GenerateRequest | CompleteRequest) & { requestId: string }, onToken: TokenListener): EngineGeneration {
+    const { requestId } = message;
     const connection = this.connection;
     if (!connection || connection.exited || !this.loaded) {
       const done = Promise.reject(new ApiError('model-load-failed', 'No model is loaded in the worker; load the conversation\'s model first.'));
       return { requestId, done, abort: () => {} };
     }
     this.setState('busy', null);
-    const done = this.request(connection, { type: 'generate', requestId, ...input }, onToken).then(
+    const done = this.request(connection, message, onToken).then(
       (reply) => {
         if (this.connection === connection) this.setState('ready', null);
         return reply as GenerationDone;
@@ -317,7 +331,11 @@ export class EngineHost {
       const pending = reply.requestId === null ? undefined : connection.pending.get(reply.requestId);
       if (!pending) return; // a reply to a request already given up on
       if (reply.type === 'token') {
-        pending.onToken?.(reply.text);
+        pending.onToken?.(reply.text, null);
+        return;
+      }
+      if (reply.type === 'completion-token') {
+        pending.onToken?.(reply.text, reply.logprobs);
         return;
       }
       connection.pending.delete(reply.requestId!);
@@ -357,7 +375,7 @@ export class EngineHost {
     );
   }
 
-  private request(connection: Connection, message: WorkerRequest & { requestId: string }, onToken?: (text: string) => void): Promise<FinalReply> {
+  private request(connection: Connection, message: WorkerRequest & { requestId: string }, onToken?: TokenListener): Promise<FinalReply> {
     return new Promise((resolve, reject) => {
       if (connection.exited) {
         reject(new ApiError('worker-crashed', 'The inference worker is not running.'));

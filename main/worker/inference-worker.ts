@@ -11,11 +11,15 @@ import { PerplexityInputError } from '../engine/runtime/perplexity.ts';
 import { textPerplexity } from '../engine/runtime/text-perplexity.ts';
 import { loadTokenizer, TokenizerLoadError } from '../engine/tokenizer/load-tokenizer.ts';
 import type { TextTokenizer } from '../engine/tokenizer/text-tokenizer.ts';
+import { readSamplingDefaults } from '../engine/runtime/sampling-defaults.ts';
+import { ChatTemplateError } from '../engine/tokenizer/chat-template.ts';
+import { CompletionInputError, CompletionRunner } from './completion-runner.ts';
 import { ConversationCache } from './conversation-cache.ts';
 import {
   describeIssues,
   requestIdOf,
   WorkerRequestSchema,
+  type CompleteRequest,
   type GenerateRequest,
   type LoadModelRequest,
   type MeasurePerplexityRequest,
@@ -27,6 +31,8 @@ interface Loaded {
   model: LoadedModel;
   tokenizer: TextTokenizer;
   cache: ConversationCache;
+  /** API completions; its KV cache and the chat's are never both held (one is freed when the other runs). */
+  completions: CompletionRunner;
 }
 
 export class InferenceWorker {
@@ -73,6 +79,13 @@ export class InferenceWorker {
         }
         this.enqueue(() => this.generate(request));
         return;
+      case 'complete':
+        if (this.running) {
+          this.fail(request.requestId, { code: 'busy', message: 'The worker is already answering; wait for that reply or stop it first.' });
+          return;
+        }
+        this.enqueue(() => this.complete(request));
+        return;
       case 'perplexity':
         this.enqueue(() => this.measurePerplexity(request));
         return;
@@ -90,7 +103,8 @@ export class InferenceWorker {
       const model = await openModel(request.modelDir, { executionProvider: request.device === 'gpu' ? 'webgpu' : 'cpu' });
       try {
         const tokenizer = await loadTokenizer(request.modelDir);
-        this.loaded = { model, tokenizer, cache: new ConversationCache(model, tokenizer) };
+        const completions = new CompletionRunner(model, tokenizer, await readSamplingDefaults(request.modelDir));
+        this.loaded = { model, tokenizer, cache: new ConversationCache(model, tokenizer), completions };
       } catch (error) {
         await model.release();
         throw error;
@@ -115,6 +129,7 @@ export class InferenceWorker {
     }
     const controller = new AbortController();
     this.running = { requestId: request.requestId, controller };
+    loaded.completions.dispose();
     try {
       const turn = loaded.cache.answer(request, controller.signal);
       for (;;) {
@@ -146,6 +161,49 @@ export class InferenceWorker {
     }
   }
 
+  private async complete(request: CompleteRequest): Promise<void> {
+    const loaded = this.loaded;
+    if (!loaded) {
+      this.fail(request.requestId, { code: 'model-load-failed', message: 'No model is loaded in the worker; load one before generating.' });
+      return;
+    }
+    const controller = new AbortController();
+    this.running = { requestId: request.requestId, controller };
+    loaded.cache.dispose();
+    try {
+      const completion = loaded.completions.complete(request, controller.signal);
+      for (;;) {
+        const step = await completion.next();
+        if (step.done) {
+          const result = step.value;
+          this.post({
+            type: 'generated',
+            requestId: request.requestId,
+            text: result.text,
+            stats: {
+              tokens: result.ids.length,
+              tokensPerSecond: result.tokensPerSecond,
+              ttftMs: Number.isFinite(result.ttftMs) ? result.ttftMs : null,
+              promptTokens: result.promptTokens,
+              reusedTokens: result.reusedTokens,
+              dropped: { turns: 0, tokens: 0 },
+              stopReason: result.stopReason,
+            },
+          });
+          return;
+        }
+        const { id, text, logprobs } = step.value;
+        if (text !== '' || logprobs) {
+          this.post({ type: 'completion-token', requestId: request.requestId, text, logprobs: logprobs ? loaded.completions.logprobsData(id, logprobs) : null });
+        }
+      }
+    } catch (error) {
+      this.fail(request.requestId, errorData(error));
+    } finally {
+      this.running = null;
+    }
+  }
+
   private async measurePerplexity(request: MeasurePerplexityRequest): Promise<void> {
     const loaded = this.loaded;
     if (!loaded) {
@@ -165,6 +223,7 @@ export class InferenceWorker {
     this.loaded = null;
     if (!loaded) return;
     loaded.cache.dispose();
+    loaded.completions.dispose();
     await loaded.model.release();
   }
 
@@ -179,6 +238,6 @@ export function errorData(error: unknown): WorkerError {
   if (error instanceof ExecutionProviderError) return { code: 'webgpu-failed', message };
   if (error instanceof ModelLoadError || error instanceof TokenizerLoadError) return { code: 'model-load-failed', message };
   if (error instanceof ContextOverflowError || error instanceof ContextFullError) return { code: 'context-overflow', message };
-  if (error instanceof PerplexityInputError) return { code: 'invalid-input', message };
+  if (error instanceof PerplexityInputError || error instanceof CompletionInputError || error instanceof ChatTemplateError) return { code: 'invalid-input', message };
   return { code: 'internal', message };
 }

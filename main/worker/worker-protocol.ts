@@ -50,6 +50,51 @@ export const GenerateRequestSchema = z.object({
 });
 export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
 
+/** A message of an OpenAI-style conversation: system messages anywhere the template takes them. */
+export const CompletionMessageSchema = z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() });
+
+/** What a completion continues: a conversation rendered through the chat template, or raw text (tokenized with BOS as HF does). */
+export const CompletionPromptSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('chat'), messages: z.array(CompletionMessageSchema).min(1) }),
+  z.object({ kind: z.literal('text'), text: z.string() }),
+]);
+export type CompletionPrompt = z.infer<typeof CompletionPromptSchema>;
+
+/**
+ * A request's sampling settings; what it leaves out comes from the model's generation_config.json,
+ * then OpenAI's defaults (temperature 1, top_p 1, no top-k, no penalties). Without maxTokens the
+ * reply may fill the context.
+ */
+export const CompletionSamplingSchema = z.object({
+  maxTokens: z.number().int().min(1).optional(),
+  temperature: z.number().min(0).max(5).optional(),
+  topP: z.number().gt(0).max(1).optional(),
+  topK: z.number().int().min(0).optional(),
+  minP: z.number().min(0).max(1).optional(),
+  repetitionPenalty: z.number().gt(0).optional(),
+  frequencyPenalty: z.number().min(-2).max(2).optional(),
+  presencePenalty: z.number().min(-2).max(2).optional(),
+  seed: z.number().int().nonnegative().optional(),
+  stop: z.array(z.string()).max(16).optional(),
+});
+export type CompletionSampling = z.infer<typeof CompletionSamplingSchema>;
+
+/**
+ * Generates for an API client (the OpenAI-compatible /v1 server): the prompt is rendered and
+ * tokenized as given, the KV of the previous completion's prompt is kept where it shares a
+ * prefix. Ends with 'generated' like a chat turn; with `logprobs` set, every token is reported
+ * as a 'completion-token' with its log-probability and that many alternatives (else only tokens
+ * that complete text).
+ */
+export const CompleteRequestSchema = z.object({
+  type: z.literal('complete'),
+  requestId: RequestId,
+  prompt: CompletionPromptSchema,
+  sampling: CompletionSamplingSchema,
+  logprobs: z.number().int().min(0).max(20).nullable(),
+});
+export type CompleteRequest = z.infer<typeof CompleteRequestSchema>;
+
 /** Stops the generation with this request id; it still ends with 'generated' (stopReason 'aborted') and the partial text. */
 export const AbortRequestSchema = z.object({ type: z.literal('abort'), requestId: RequestId });
 export type AbortRequest = z.infer<typeof AbortRequestSchema>;
@@ -72,6 +117,7 @@ export type ShutdownRequest = z.infer<typeof ShutdownRequestSchema>;
 export const WorkerRequestSchema = z.discriminatedUnion('type', [
   LoadModelRequestSchema,
   GenerateRequestSchema,
+  CompleteRequestSchema,
   MeasurePerplexityRequestSchema,
   AbortRequestSchema,
   ShutdownRequestSchema,
@@ -97,6 +143,20 @@ export type ModelLoaded = z.infer<typeof ModelLoadedSchema>;
 /** A piece of the reply: the text one token completes (never empty). */
 export const TokenReplySchema = z.object({ type: z.literal('token'), requestId: RequestId, text: z.string().min(1) });
 export type TokenReply = z.infer<typeof TokenReplySchema>;
+
+/** A token as OpenAI's logprobs show it: its text (the token alone, decoded), that text's UTF-8 bytes, and its log-probability. */
+export const TokenLogprobDataSchema = z.object({ token: z.string(), bytes: z.array(z.number().int().min(0).max(255)), logprob: z.number() });
+export const TokenLogprobsDataSchema = TokenLogprobDataSchema.extend({ top: z.array(TokenLogprobDataSchema) });
+export type TokenLogprobsData = z.infer<typeof TokenLogprobsDataSchema>;
+
+/** A token of a 'complete' request: the text it completes (may be '' while a character or stop string is unfinished) and, when asked for, its logprobs. */
+export const CompletionTokenReplySchema = z.object({
+  type: z.literal('completion-token'),
+  requestId: RequestId,
+  text: z.string(),
+  logprobs: TokenLogprobsDataSchema.nullable(),
+});
+export type CompletionTokenReply = z.infer<typeof CompletionTokenReplySchema>;
 
 export const GenerationStatsSchema = z.object({
   tokens: z.number().int().nonnegative(),
@@ -136,6 +196,7 @@ export const WorkerReplySchema = z.discriminatedUnion('type', [
   WorkerReadySchema,
   ModelLoadedSchema,
   TokenReplySchema,
+  CompletionTokenReplySchema,
   GenerationDoneSchema,
   PerplexityMeasuredSchema,
   RequestFailedSchema,

@@ -27,17 +27,24 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
 }
 
 describe('hearth serve', { skip }, () => {
-  it('prints the address with its token, answers it, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
+  it('prints the address with its token and the API with its key, answers them, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'hearth-serve-'));
     const serve = await spawnServe(dataDir).catch(async (error: unknown) => {
       await rm(dataDir, { recursive: true, force: true });
       throw error;
     });
     try {
-      const line = serve.stdout().trim();
+      const printed = serve.stdout().trim();
+      const [line, apiLine] = printed.split('\n');
       const match = /^listening on (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]{43}))$/.exec(line);
       assert.ok(match, `unexpected line: ${line}`);
       const [, url, port] = match;
+      const apiMatch = /^OpenAI-compatible API: http:\/\/127\.0\.0\.1:(\d+)\/v1 key: (hearth-[A-Za-z0-9_-]{43})$/.exec(apiLine ?? '');
+      assert.ok(apiMatch, `unexpected second line: ${apiLine}`);
+      assert.equal(apiMatch[1], port, 'the API is on the web shell\'s port');
+      const models = await get(`http://127.0.0.1:${port}/v1/models`, { Authorization: `Bearer ${apiMatch[2]}` });
+      assert.equal(models.status, 200, models.body);
+      assert.equal((await get(`http://127.0.0.1:${port}/v1/models`, { Authorization: `Bearer ${match[3]}` })).status, 401, 'the web shell token does not open the API');
 
       assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 401);
       const redirect = await get(url);
@@ -50,7 +57,7 @@ describe('hearth serve', { skip }, () => {
 
       serve.child.kill('SIGTERM');
       assert.equal(await serve.exited, 0, serve.stderr());
-      assert.equal(serve.stdout().trim(), line, 'stdout holds only the address line');
+      assert.equal(serve.stdout().trim(), printed, 'stdout holds only the address and API lines');
     } finally {
       serve.child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });

@@ -1,8 +1,10 @@
 // hearth serve [--data-dir DIR] [--port N] [--open]
 // The app in a browser: the same services as the Electron app (models, chat, the inference
-// worker as a Node child process) behind the web shell (main/server), on 127.0.0.1 only. The
-// one stdout line is the address to open, with the launch's token:
+// worker as a Node child process) behind the web shell (main/server), on 127.0.0.1 only, with
+// the OpenAI-compatible API under /v1. Stdout holds two lines, the address to open with the
+// launch's token, and the API's base URL with its persistent key:
 //   listening on http://127.0.0.1:PORT/?token=TOKEN
+//   OpenAI-compatible API: http://127.0.0.1:PORT/v1 key: KEY
 // SIGINT or SIGTERM stops the server, then the services (which stop the worker), and exits 0.
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
@@ -26,6 +28,8 @@ export const serveCommand: Command = {
     'Runs the app\'s services and serves its pages on http://127.0.0.1 only, and prints\n' +
     '"listening on http://127.0.0.1:PORT/?token=TOKEN": open that address (--open opens it in\n' +
     'the system browser). The token is new at each launch and every request needs it.\n' +
+    'It also prints "OpenAI-compatible API: http://127.0.0.1:PORT/v1 key: KEY": point OpenAI\n' +
+    'clients there with that key (kept across launches; the app\'s Local server page shows it).\n' +
     '--data-dir: where the database and built models live (default: $HEARTH_DATA_DIR, else\n' +
     `${defaultDataDir()}). --port: 0 (the default) picks a free one. Ctrl+C stops the server.\n` +
     'The pages come from app/renderer: run `npm run build` first.',
@@ -49,12 +53,15 @@ export const serveCommand: Command = {
     const services = await createServices({ dataDir, resourcesDir: RESOURCES_DIR, launcher: new NodeWorkerLauncher() });
     let shell;
     try {
-      shell = await startWebShell({ backend: services, port, staticDir: RENDERER_DIR });
+      const openai = { completions: services.openai, apiKey: () => services.localServer.apiKey(), corsOrigins: () => services.localServer.corsOrigins() };
+      shell = await startWebShell({ backend: services, port, staticDir: RENDERER_DIR, openai });
     } catch (error) {
       await services.close();
       throw error;
     }
-    console.log(`listening on ${shell.url}`);
+    services.localServer.announce(shell.apiBaseUrl);
+    // One write, so that a reader of the first line has the second too.
+    console.log(`listening on ${shell.url}\nOpenAI-compatible API: ${shell.apiBaseUrl} key: ${services.localServer.apiKey()}`);
     // The page subscribes too late for events sent at start-up, so these go to the terminal.
     for (const notice of services.startupNotices) console.error(`hearth serve: ${notice}`);
     console.error(`hearth serve: data in ${dataDir}; Ctrl+C stops the server`);

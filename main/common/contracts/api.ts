@@ -50,6 +50,7 @@ import {
   MergeAdapterInputSchema,
   PreviewDatasetInputSchema,
 } from './jobs.ts';
+import { LocalServerInfoSchema, SetCorsOriginsInputSchema } from './local-server.ts';
 
 const Empty = z.object({});
 const Done = z.object({ done: z.literal(true) });
@@ -138,6 +139,13 @@ export const API = {
   /** Stops a download and removes its files. */
   'downloads.cancel': { input: DownloadIdInputSchema, output: DownloadSchema },
   'downloads.list': { input: Empty, output: z.array(DownloadSchema) },
+
+  /** The OpenAI-compatible API's address (when a server runs), its key and the allowed browser origins: the "Local server" page. */
+  'server.info': { input: Empty, output: LocalServerInfoSchema },
+  /** Replaces the API key (clients with the old one get 401). */
+  'server.newApiKey': { input: Empty, output: LocalServerInfoSchema },
+  /** The origins whose pages may call the API from a browser (CORS); none by default. */
+  'server.setCorsOrigins': { input: SetCorsOriginsInputSchema, output: LocalServerInfoSchema },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export type ApiMethod = keyof typeof API;

@@ -1,0 +1,69 @@
+// A validated /v1 request turned into what the services generate from: the prompt (a
+// conversation, or raw text), the sampling settings the request gives (the rest comes from the
+// model's generation_config, then OpenAI's defaults, in the worker), and the logprobs asked for.
+// Parameters the schema takes but whose values Hearth cannot honour yet (n > 1, echo, best_of,
+// suffix) are refused here, naming them.
+import type { ApiCompletionRequest, CompletionSampling } from '../../services/api-completions.ts';
+import { invalidParameter } from './openai-error.ts';
+import type { ApiChatMessage, ChatCompletionRequest, CompletionRequest } from './request-schemas.ts';
+
+type SharedRequest = ChatCompletionRequest | CompletionRequest;
+
+export function chatCompletionInput(request: ChatCompletionRequest): ApiCompletionRequest {
+  checkShared(request);
+  if (request.top_logprobs != null && request.logprobs !== true) {
+    throw invalidParameter('top_logprobs', "Invalid value for 'top_logprobs': it needs 'logprobs' set to true.");
+  }
+  return {
+    model: request.model,
+    prompt: { kind: 'chat', messages: request.messages.map(promptMessage) },
+    sampling: samplingOf(request, request.max_completion_tokens ?? request.max_tokens),
+    logprobs: request.logprobs === true ? (request.top_logprobs ?? 0) : null,
+  };
+}
+
+/** The legacy endpoint's default length: OpenAI's 16 tokens. */
+export const DEFAULT_COMPLETION_MAX_TOKENS = 16;
+
+export function completionInput(request: CompletionRequest): ApiCompletionRequest {
+  checkShared(request);
+  if (request.echo === true) throw invalidParameter('echo', "Hearth's local server does not support 'echo' yet; leave it out or set it to false.", 'unsupported_parameter');
+  if (request.best_of != null && request.best_of !== 1) throw invalidParameter('best_of', "Invalid value for 'best_of': only 1 is supported.");
+  if (request.suffix) throw invalidParameter('suffix', "Hearth's local server does not support 'suffix' (fill-in-the-middle) yet; leave it out.", 'unsupported_parameter');
+  return {
+    model: request.model,
+    prompt: { kind: 'text', text: typeof request.prompt === 'string' ? request.prompt : request.prompt[0] },
+    sampling: samplingOf(request, request.max_tokens ?? DEFAULT_COMPLETION_MAX_TOKENS),
+    logprobs: request.logprobs ?? null,
+  };
+}
+
+function checkShared(request: SharedRequest): void {
+  if (request.n != null && request.n !== 1) {
+    throw invalidParameter('n', `Invalid value for 'n': Hearth's local server writes one choice per request (n = 1), not ${request.n}; send ${request.n} requests instead.`);
+  }
+}
+
+/** OpenAI's content parts joined as vLLM joins them; 'developer' is the system role. */
+function promptMessage(message: ApiChatMessage): { role: 'system' | 'user' | 'assistant'; content: string } {
+  const content = message.content == null ? '' : typeof message.content === 'string' ? message.content : message.content.map((part) => part.text).join('\n');
+  return { role: message.role === 'developer' ? 'system' : message.role, content };
+}
+
+function samplingOf(request: SharedRequest, maxTokens: number | null | undefined): CompletionSampling {
+  const sampling: CompletionSampling = {};
+  if (maxTokens != null) sampling.maxTokens = maxTokens;
+  if (request.temperature != null) sampling.temperature = request.temperature;
+  // top_p 0 keeps only the most likely token: greedy (the sampler's top-p needs a positive mass).
+  if (request.top_p === 0) sampling.temperature = 0;
+  else if (request.top_p != null) sampling.topP = request.top_p;
+  if (request.top_k != null) sampling.topK = request.top_k;
+  if (request.min_p != null) sampling.minP = request.min_p;
+  if (request.repetition_penalty != null) sampling.repetitionPenalty = request.repetition_penalty;
+  if (request.frequency_penalty != null) sampling.frequencyPenalty = request.frequency_penalty;
+  if (request.presence_penalty != null) sampling.presencePenalty = request.presence_penalty;
+  // OpenAI takes any integer; the sampler's generator is seeded with 32 bits.
+  if (request.seed != null) sampling.seed = ((request.seed % 2 ** 32) + 2 ** 32) % 2 ** 32;
+  if (request.stop != null) sampling.stop = typeof request.stop === 'string' ? [request.stop] : request.stop;
+  return sampling;
+}
