@@ -2,6 +2,8 @@
 // token per step through the KV cache, sampling each from the last row. Yields every token
 // with the text it completes (never half a UTF-8 character, never part of a stop string) and
 // returns the whole result, with timings, when it stops.
+import { isConstrainedFormat, type ResponseFormat } from '../../common/contracts/response-format.ts';
+import { GrammarConstraint } from '../grammar/grammar-constraint.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { StreamingDetokenizer } from '../tokenizer/streaming-detokenizer.ts';
 import { CachedSequence } from './cached-sequence.ts';
@@ -41,6 +43,12 @@ export interface GenerationOptions {
   ignoreEos?: boolean;
   /** Prompt tokens per model call while prefilling; bounds memory and lets an abort land between calls. Default 512. */
   prefillChunk?: number;
+  /**
+   * JSON replies, enforced while decoding (engine/grammar): each token is sampled among those the
+   * grammar allows, and the reply ends at an end-of-sequence token once the JSON is complete.
+   * Needs a tokenizer; a schema xgrammar cannot use throws ResponseFormatError. Default: free text.
+   */
+  responseFormat?: ResponseFormat;
 }
 
 /** Options for a sequence generate() creates itself. */
@@ -126,12 +134,18 @@ export async function* generateInSequence(
   const detokenizer = tokenizer ? new StreamingDetokenizer(tokenizer) : null;
   const stopMatcher = new StopStringMatcher(options.stop ?? []);
   const prefillChunk = options.prefillChunk ?? DEFAULT_PREFILL_CHUNK;
+  // Before the prompt is fed, so a schema that cannot be used fails at once.
+  const grammar = isConstrainedFormat(options.responseFormat)
+    ? await GrammarConstraint.create(tokenizerForGrammar(tokenizer), options.responseFormat, { vocabSize: sequence.model.spec.vocabSize, stopTokenIds: [...eos] })
+    : null;
 
   const ids: number[] = [];
   const perTokenMs: number[] = [];
   let text = '';
   const promptTokens = sequence.length + newIds.length;
   const finish = (stopReason: StopReason): GenerationResult => {
+    // Every return goes through here; on a throw the matcher is freed when collected.
+    grammar?.dispose();
     const decodeMs = perTokenMs.slice(1).reduce((sum, ms) => sum + ms, 0);
     return {
       ids,
@@ -166,7 +180,10 @@ export async function* generateInSequence(
   let stepStarted = started;
   while (logits !== null && ids.length < maxNewTokens) {
     const recentIds = sampling.repetitionPenalty === 1 ? [] : sequence.tokens;
-    const id = sampleNextToken(logits, { ...sampling, recentIds, generatedIds: ids }, random);
+    const params = { ...sampling, recentIds, generatedIds: ids };
+    const id = grammar
+      ? await grammar.next(logits, Math.min(maxNewTokens - ids.length, sequence.capacity - sequence.length + 1), (row) => sampleNextToken(row, params, random))
+      : sampleNextToken(logits, params, random);
     const logprobs = options.logprobs === undefined ? undefined : tokenLogprobs(logits, id, options.logprobs);
     ids.push(id);
     const now = performance.now();
@@ -193,6 +210,11 @@ export async function* generateInSequence(
     text += stopMatcher.push(detokenizer ? detokenizer.flush() : '').text + stopMatcher.flush();
     return finish('aborted');
   }
+}
+
+function tokenizerForGrammar(tokenizer: TextTokenizer | null): TextTokenizer {
+  if (tokenizer === null) throw new RangeError('A response format needs the model\'s tokenizer: the grammar is matched against token text.');
+  return tokenizer;
 }
 
 /** Runs a generation to its end, calling `onToken` for each token, and returns its result. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { ChatTemplate, ChatTemplateError } from './chat-template.ts';
 import type { ChatMessage, ChatTemplateOptions } from './chat-template.ts';
+import { vocabularyFormatOf, type VocabularyFormat } from './vocabulary-format.ts';
 
 /** The parts of tokenizer_config.json this class reads; everything else is passed through to the library. */
 export interface TokenizerConfigJson {
@@ -60,6 +61,8 @@ export class TextTokenizer {
   readonly vocabSize: number;
   /** Ids of added tokens marked special in tokenizer.json. */
   readonly specialTokenIds: ReadonlySet<number>;
+  /** How the vocabulary's strings stand for bytes (for constrained decoding). */
+  readonly vocabularyFormat: VocabularyFormat;
   readonly origin: string;
   private readonly hf: HfTokenizer;
   private readonly addBosToken: boolean | undefined;
@@ -87,6 +90,7 @@ export class TextTokenizer {
     const special = new Set<number>();
     for (const [id, token] of this.hf.get_added_tokens_decoder()) if (token.special) special.add(id);
     this.specialTokenIds = special;
+    this.vocabularyFormat = vocabularyFormatOf(source.tokenizerJson);
 
     this.chatTemplate =
       source.chatTemplate === null
