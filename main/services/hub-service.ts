@@ -98,8 +98,8 @@ export class HubService {
         likes: info.likes,
         licenceUrl: gated ? client.endpoint.repoPage(info.id) : null,
       };
-      if (plan.kind === 'unusable') {
-        return { ...base, kind: 'unusable', unusableReason: plan.reason, files: [], totalBytes: 0, skipped: [], model: null, plan: null, planError: null, ggufFiles: [] };
+      if ('reason' in plan) {
+        return { ...base, kind: plan.kind, unusableReason: plan.reason, files: [], totalBytes: 0, skipped: [], model: null, plan: null, planError: null, ggufFiles: [] };
       }
       if (plan.kind === 'gguf' || plan.kind === 'gguf-choice') {
         const choices = plan.kind === 'gguf' ? plan.files : plan.choices;
@@ -171,12 +171,13 @@ export class HubService {
   }
 }
 
-/** What a download of the repo at `commit` would fetch (as `hearth pull` plans it), or why nothing in it is usable (said on the card, not thrown). */
-async function downloadPlan(client: HubClient, repo: string, commit: string): Promise<DownloadPlan | { kind: 'unusable'; reason: string }> {
+/** What a download of the repo at `commit` would fetch (as `hearth pull` plans it), or why nothing in it is usable or listable (said on the card, not thrown). */
+async function downloadPlan(client: HubClient, repo: string, commit: string): Promise<DownloadPlan | { kind: 'unusable' | 'needs-token'; reason: string }> {
   try {
     return (await planRepoDownload(client, repo, commit, undefined, undefined, commit)).plan;
   } catch (error) {
     if (error instanceof HubError && error.kind === 'nothing-usable') return { kind: 'unusable', reason: error.message };
+    if (error instanceof HubError && error.kind === 'needs-token') return { kind: 'needs-token', reason: error.message };
     throw error;
   }
 }

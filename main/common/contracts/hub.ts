@@ -104,9 +104,13 @@ export const HubModelInfoSchema = z.object({
   likes: z.number().nonnegative().nullable(),
   /** Where a gated repo's licence is accepted (the repo's page on the Hub); null when it is not gated. */
   licenceUrl: z.string().nullable(),
-  /** What a download fetches: a Hugging Face folder (safetensors), one GGUF file picked by the person, or nothing usable. */
-  kind: z.enum(['safetensors', 'gguf', 'unusable']),
-  /** Why nothing in it is usable (only .bin files, say), and what to do; null when something is. */
+  /**
+   * What a download fetches: a Hugging Face folder (safetensors), one GGUF file picked by the
+   * person, nothing usable, or not known yet: a gated or private repo shows its files only with a
+   * token (and its licence accepted on its page).
+   */
+  kind: z.enum(['safetensors', 'gguf', 'unusable', 'needs-token']),
+  /** Why nothing in it is usable (only .bin files, say) or why its files cannot be listed (a token), and what to do; null otherwise. */
   unusableReason: z.string().nullable(),
   /** The files of a safetensors download, with their bytes (empty for a GGUF repo: see ggufFiles). */
   files: z.array(HubFileSchema),
