@@ -6,7 +6,7 @@ import { z } from 'zod';
 export const CorsOriginSchema = z
   .string()
   .max(200)
-  .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin is http:// or https://, a host name and an optional :port, with no path (e.g. http://localhost:3000)');
+  .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/i, 'an origin is http:// or https://, a host name and an optional :port, with no path (e.g. http://localhost:3000)');
 
 export const LocalServerInfoSchema = z.object({
   /** http://127.0.0.1:PORT/v1, or null when no server runs in this process (the desktop app without `hearth serve`). */

@@ -1,0 +1,204 @@
+// The OpenAI-compatible API as its users meet it: the official `openai` npm client, pointed at
+// the web shell's /v1 with the key, against real services (SQLite store, the bundled demo model
+// built and run by onnxruntime in the real inference worker).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import OpenAI from 'openai';
+import { openTestServices, RecordingLauncher, type TestServices } from '../../services/services-test-support.ts';
+import { startWebShell, type WebShell } from '../web-shell-server.ts';
+
+const DEMO = 'Shakespeare 5M (demo)';
+/** HF's apply_chat_template of a system + user + assistant + user conversation on the demo tokenizer (transformers 5.17). */
+const TOKENIZER_REFERENCE = fileURLToPath(new URL('../../../../shared/fixtures/shakespeare-5m/tokenizer_reference.json', import.meta.url));
+
+interface TokenizerReference {
+  chat: { messages: { role: 'system' | 'user' | 'assistant'; content: string }[]; add_generation_prompt: boolean; ids: number[] };
+}
+
+describe('the OpenAI-compatible API, through the official openai client', { timeout: 300_000 }, () => {
+  let test: TestServices;
+  let shell: WebShell;
+  let client: OpenAI;
+  const logs: string[] = [];
+
+  before(async () => {
+    test = await openTestServices(new RecordingLauncher());
+    const { services } = test;
+    shell = await startWebShell({
+      backend: services,
+      port: 0,
+      staticDir: '/nonexistent-hearth-renderer',
+      log: (line) => logs.push(line),
+      openai: { completions: services.openai, apiKey: () => services.localServer.apiKey(), corsOrigins: () => services.localServer.corsOrigins() },
+    });
+    client = new OpenAI({ baseURL: shell.apiBaseUrl!, apiKey: services.localServer.apiKey(), maxRetries: 0 });
+  });
+
+  after(async () => {
+    await shell?.close();
+    await test?.cleanup();
+  });
+
+  it('lists the library models, alone and with each precision', async () => {
+    const ids: string[] = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    for (const id of [DEMO, `${DEMO}@fp32`, `${DEMO}@fp16`, `${DEMO}@int8`, `${DEMO}@int4`]) assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
+    assert.equal((await client.models.retrieve(`${DEMO}@int8`)).owned_by, 'hearth');
+  });
+
+  it('answers a chat completion, and the same one streamed, token for token', async () => {
+    const messages = [
+      { role: 'system' as const, content: 'Thou art a poet.' },
+      { role: 'user' as const, content: 'Who art thou?' },
+    ];
+    const whole = await client.chat.completions.create({ model: DEMO, messages, max_tokens: 12, temperature: 0 });
+    assert.equal(whole.object, 'chat.completion');
+    const [choice] = whole.choices;
+    assert.equal(choice.message.role, 'assistant');
+    assert.ok(choice.message.content && choice.message.content.length > 0, 'the reply has text');
+    assert.ok(choice.finish_reason === 'length' || choice.finish_reason === 'stop');
+    assert.ok(whole.usage && whole.usage.completion_tokens > 0 && whole.usage.completion_tokens <= 12);
+    assert.equal(whole.usage.total_tokens, whole.usage.prompt_tokens + whole.usage.completion_tokens);
+
+    const stream = await client.chat.completions.create({ model: DEMO, messages, max_tokens: 12, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let role: string | undefined;
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    let chunks = 0;
+    const ids = new Set<string>();
+    for await (const chunk of stream) {
+      chunks++;
+      ids.add(chunk.id);
+      if (chunk.usage) usage = chunk.usage;
+      for (const c of chunk.choices) {
+        role ??= c.delta.role ?? undefined;
+        text += c.delta.content ?? '';
+        finish = c.finish_reason ?? finish;
+      }
+    }
+    assert.equal(role, 'assistant');
+    assert.equal(ids.size, 1, 'every chunk carries the reply\'s id');
+    assert.ok(chunks > 3, `the reply came in pieces (${chunks} chunks)`);
+    assert.equal(text, choice.message.content, 'greedy decoding streams the same reply');
+    assert.equal(finish, choice.finish_reason);
+    assert.deepEqual(usage, whole.usage, 'the usage chunk counts the same tokens');
+  });
+
+  it("counts the prompt's tokens as HF's apply_chat_template does", async (t) => {
+    if (!existsSync(TOKENIZER_REFERENCE)) return t.skip(`the tokenizer reference is not at ${TOKENIZER_REFERENCE}`);
+    const { chat } = JSON.parse(readFileSync(TOKENIZER_REFERENCE, 'utf8')) as TokenizerReference;
+    assert.equal(chat.add_generation_prompt, true);
+    const reply = await client.chat.completions.create({ model: DEMO, messages: chat.messages, max_tokens: 1 });
+    assert.equal(reply.usage?.prompt_tokens, chat.ids.length);
+  });
+
+  it('answers a text completion, with OpenAI\'s 16-token default length', async () => {
+    const reply = await client.completions.create({ model: DEMO, prompt: 'ROMEO:\nWhat light', temperature: 0 });
+    assert.equal(reply.object, 'text_completion');
+    assert.equal(typeof reply.choices[0].text, 'string');
+    assert.ok(reply.usage!.completion_tokens > 0 && reply.usage!.completion_tokens <= 16);
+    let streamed = '';
+    for await (const chunk of await client.completions.create({ model: DEMO, prompt: 'ROMEO:\nWhat light', temperature: 0, stream: true })) streamed += chunk.choices[0]?.text ?? '';
+    assert.equal(streamed, reply.choices[0].text);
+  });
+
+  it('stops before a stop string and says so', async () => {
+    const messages = [{ role: 'user' as const, content: 'Speak, good sir.' }];
+    const free = await client.chat.completions.create({ model: DEMO, messages, max_tokens: 24, temperature: 0 });
+    const text = free.choices[0].message.content!;
+    const stop = text.slice(6, 9);
+    assert.ok(stop.length === 3, `the free reply is long enough: ${JSON.stringify(text)}`);
+    const stopped = await client.chat.completions.create({ model: DEMO, messages, max_tokens: 24, temperature: 0, stop: ['never-written', stop] });
+    assert.equal(stopped.choices[0].message.content, text.slice(0, text.indexOf(stop)));
+    assert.equal(stopped.choices[0].finish_reason, 'stop');
+  });
+
+  it('reports logprobs with the top alternatives, the chosen token first under greedy decoding', async () => {
+    const reply = await client.chat.completions.create({ model: DEMO, messages: [{ role: 'user', content: 'Hail!' }], max_tokens: 5, temperature: 0, logprobs: true, top_logprobs: 3 });
+    const content = reply.choices[0].logprobs?.content;
+    assert.ok(content && content.length === reply.usage!.completion_tokens, 'one entry per generated token');
+    for (const entry of content) {
+      assert.equal(entry.top_logprobs.length, 3);
+      assert.ok(entry.logprob <= 0);
+      assert.equal(entry.top_logprobs[0].token, entry.token);
+      assert.equal(entry.top_logprobs[0].logprob, entry.logprob);
+      assert.ok(entry.top_logprobs[0].logprob >= entry.top_logprobs[1].logprob && entry.top_logprobs[1].logprob >= entry.top_logprobs[2].logprob);
+    }
+  });
+
+  it('gives the same sampled reply for the same seed, and takes Hearth\'s extras and the penalties', async () => {
+    const request = { model: DEMO, messages: [{ role: 'user' as const, content: 'Hail!' }], max_tokens: 10, temperature: 1, seed: 42, top_k: 40, min_p: 0.01, repetition_penalty: 1.1, presence_penalty: 0.5, frequency_penalty: 0.5 };
+    const first = await client.chat.completions.create(request as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    const second = await client.chat.completions.create(request as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    assert.equal(second.choices[0].message.content, first.choices[0].message.content);
+  });
+
+  it('builds and loads a precision named after @ (int4)', async () => {
+    const reply = await client.chat.completions.create({ model: `${DEMO}@int4`, messages: [{ role: 'user', content: 'Hail!' }], max_tokens: 4, temperature: 0 });
+    assert.equal(reply.model, `${DEMO}@int4`);
+    assert.ok(reply.usage!.completion_tokens > 0);
+    const variants = test.services.handlers['models.list']({});
+    const demo = (await variants).find((m) => m.name === DEMO)!;
+    assert.equal(demo.variants.find((v) => v.precision === 'int4')?.status, 'ready');
+  });
+
+  it('queues a second request behind the first instead of refusing it', async () => {
+    const messages = [{ role: 'user' as const, content: 'Hail!' }];
+    const [a, b] = await Promise.all([
+      client.chat.completions.create({ model: DEMO, messages, max_tokens: 20, temperature: 0 }),
+      client.chat.completions.create({ model: DEMO, messages, max_tokens: 20, temperature: 0 }),
+    ]);
+    assert.equal(a.choices[0].message.content, b.choices[0].message.content);
+  });
+
+  it('answers 400 naming a bad parameter, in OpenAI\'s error shape', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ temperature: 'hot' }, 'temperature'],
+      [{ temperature: 3 }, 'temperature'],
+      [{ n: 2 }, 'n'],
+      [{ frobnicate: true }, 'frobnicate'],
+      [{ stop: 7 }, 'stop'],
+      [{ top_logprobs: 2 }, 'top_logprobs'],
+      [{ response_format: { type: 'json_object' } }, 'response_format'],
+      [{ messages: [{ role: 'user', content: 'hi', colour: 'red' }] }, 'messages[0].colour'],
+    ];
+    for (const [extra, param] of cases) {
+      const request = { model: DEMO, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2, ...extra };
+      await assert.rejects(
+        client.chat.completions.create(request as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming),
+        (error: unknown) => {
+          assert.ok(error instanceof OpenAI.BadRequestError, `${JSON.stringify(extra)}: ${String(error)}`);
+          assert.equal(error.status, 400);
+          assert.equal(error.param, param, JSON.stringify(extra));
+          assert.equal(error.type, 'invalid_request_error');
+          assert.match(error.message, new RegExp(param.replace(/[[\].]/g, '\\$&')));
+          return true;
+        },
+      );
+    }
+  });
+
+  it('answers 404 for a model the library does not have, naming the ones it has', async () => {
+    await assert.rejects(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.NotFoundError);
+      assert.equal(error.code, 'model_not_found');
+      assert.match(error.message, /Shakespeare 5M/);
+      return true;
+    });
+  });
+
+  it('answers 401 for a wrong or missing key', async () => {
+    const wrong = new OpenAI({ baseURL: shell.apiBaseUrl!, apiKey: 'hearth-not-the-key', maxRetries: 0 });
+    await assert.rejects(wrong.models.list(), (error: unknown) => error instanceof OpenAI.AuthenticationError && error.status === 401 && error.code === 'invalid_api_key');
+    const noKey = await fetch(`${shell.apiBaseUrl}/models`);
+    assert.equal(noKey.status, 401);
+    assert.equal(((await noKey.json()) as { error: { type: string } }).error.type, 'authentication_error');
+  });
+
+  it('logs no internal errors', () => {
+    assert.deepEqual(logs, []);
+  });
+});
