@@ -75,6 +75,7 @@ export class CompletionRunner {
       maxNewTokens: Math.min(sampling.maxTokens ?? Infinity, sequence.capacity - ids.length),
       eosTokenIds: replyStopTokenIds(this.model.spec.eosTokenIds, this.tokenizer.eosTokenId, isChat ? this.endOfTurnTokenId : null),
       logprobs: request.logprobs ?? undefined,
+      responseFormat: request.responseFormat,
     };
     const result = yield* generateInSequence(sequence, this.tokenizer, ids.slice(reusedTokens), options, signal);
     return { ...result, reusedTokens };

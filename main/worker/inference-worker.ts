@@ -3,6 +3,7 @@
 // through the one ConversationCache, stream tokens, abort on request keeping the partial reply,
 // and report the stats. Transport-free (worker-main.ts wires it to the process), so it can be
 // driven in a test without a process.
+import { ResponseFormatError } from '../engine/grammar/compiled-grammar-cache.ts';
 import { ContextOverflowError } from '../engine/runtime/context-overflow.ts';
 import { ContextFullError } from '../engine/runtime/kv-cache.ts';
 import { ExecutionProviderError, ModelLoadError, openModel } from '../engine/runtime/model-session.ts';
@@ -238,6 +239,8 @@ export function errorData(error: unknown): WorkerError {
   if (error instanceof ExecutionProviderError) return { code: 'webgpu-failed', message };
   if (error instanceof ModelLoadError || error instanceof TokenizerLoadError) return { code: 'model-load-failed', message };
   if (error instanceof ContextOverflowError || error instanceof ContextFullError) return { code: 'context-overflow', message };
-  if (error instanceof PerplexityInputError || error instanceof CompletionInputError || error instanceof ChatTemplateError) return { code: 'invalid-input', message };
+  if (error instanceof PerplexityInputError || error instanceof CompletionInputError || error instanceof ChatTemplateError || error instanceof ResponseFormatError) {
+    return { code: 'invalid-input', message };
+  }
   return { code: 'internal', message };
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ApiErrorCodeSchema } from '../common/contracts/api-error.ts';
 import { ChatParamsSchema } from '../common/contracts/chat.ts';
+import { ResponseFormatSchema } from '../common/contracts/response-format.ts';
 
 /** Where a model runs: 'gpu' means onnxruntime's WebGPU execution provider. */
 export const WorkerDeviceSchema = z.enum(['cpu', 'gpu']);
@@ -92,6 +93,8 @@ export const CompleteRequestSchema = z.object({
   prompt: CompletionPromptSchema,
   sampling: CompletionSamplingSchema,
   logprobs: z.number().int().min(0).max(20).nullable(),
+  /** OpenAI's response_format as the client sent it: JSON replies enforced while decoding (engine/grammar); absent is free text. */
+  responseFormat: ResponseFormatSchema.optional(),
 });
 export type CompleteRequest = z.infer<typeof CompleteRequestSchema>;
 
