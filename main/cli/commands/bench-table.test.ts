@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpus } from 'node:os';
-import { benchConfigurations, benchNotes, formatBenchTable, LLAMA_CPP_REFERENCE, PYTORCH_PEFT_REFERENCE, type BenchOutcome } from './bench-table.ts';
+import { benchConfigurations, benchNotes, formatBenchTable, formatBuildTable, LLAMA_CPP_REFERENCE, PYTORCH_PEFT_REFERENCE, type BenchOutcome } from './bench-table.ts';
 
 test('the full table covers 0.5B fp32/int8 dynamic/int4/int4 + int8 prefill graph at 1 and 2 threads, the second turn, and 2k/4k/8k attention memory', () => {
   const configs = benchConfigurations(false);
@@ -65,4 +65,36 @@ test('formatBenchTable prints one markdown table, a reuse and a cold row for the
   assert.match(notes, /17\.7 s, about 4,300 training tok\/s/);
   assert.ok(notes.split('\n')[0].startsWith(`Every row above: measured on ${cpus()[0]?.model ?? 'unknown CPU'} (`), 'the measured rows name this CPU');
   assert.match(notes, /non-padding tokens/, 'the notes say what a training token is');
+});
+
+test('build rows: int4, int8 and fp16 at the 0.5B shape (int4 alone with --quick), printed with llama.cpp\'s rows or the note why they are missing', () => {
+  const builds = benchConfigurations(false).filter((c) => c.kind === 'build');
+  assert.deepEqual(builds.map((c) => c.args.join(' ')), ['int4', 'int8', 'fp16'].map((d) => `--build-time --shape qwen2.5-0.5b --dtype ${d}`));
+  assert.deepEqual(benchConfigurations(true).filter((c) => c.kind === 'build').map((c) => c.args.at(-1)), ['int4']);
+  const outcomes: BenchOutcome[] = [
+    {
+      config: builds[0],
+      result: {
+        build_s: 7.94,
+        peak_rss_mb: 1210,
+        output_mb: 376.2,
+        other_cpu_pct: 4,
+        llama: [
+          { type: 'q4_k_m', build_s: 8.1, peak_rss_mb: 950, output_mb: 375.8, other_cpu_pct: 2 },
+          { type: 'q4_0', build_s: 3.8, peak_rss_mb: 940, output_mb: 330, other_cpu_pct: 2 },
+        ],
+        llama_note: null,
+      },
+    },
+    { config: builds[1], result: { build_s: 5, peak_rss_mb: 1100, output_mb: 500, other_cpu_pct: 1, llama: [], llama_note: 'llama.cpp skipped: set HEARTH_LLAMA_ORACLE to a directory' } },
+    { config: builds[2], result: null, failure: 'the run failed (exit status 1)' },
+  ];
+  const table = formatBuildTable(outcomes).split('\n');
+  assert.equal(table.length, 2 + 3 + 2 + 1);
+  assert.ok(table.every((line) => line.split(' | ').length === 5));
+  assert.match(table[2], /^\| build: qwen2\.5-0\.5b int4: hearth build \| 7\.9 \| 1210 \| 376\.2 \| 4 \|$/);
+  assert.match(table[3], /llama\.cpp Q4_K_M \| 8\.1 \| 950 \| 375\.8 \| 2 \|$/);
+  assert.match(table[4], /llama\.cpp Q4_0 \| 3\.8 /);
+  assert.match(table[6], /int8: llama\.cpp skipped: set HEARTH_LLAMA_ORACLE/);
+  assert.match(table[7], /fp16 \| skipped: the run failed/);
 });

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.ts';
 import { HEARTH_BIN } from './bench/bench-locations.ts';
 
-export type BenchRowKind = 'speed' | 'second-turn' | 'attention-memory' | 'train';
+export type BenchRowKind = 'speed' | 'second-turn' | 'attention-memory' | 'train' | 'build';
 
 export interface BenchConfiguration {
   /** Names the row in the table; --only matches against it. */
@@ -72,6 +72,8 @@ const SPEED_VARIANTS: readonly { label: string; args: string[] }[] = [
   { label: 'int4 + int8 prefill graph', args: ['--dtype', 'int4', '--prefill-graph'] },
 ];
 const QUICK_SPEED_VARIANTS = SPEED_VARIANTS.filter((v) => v.label === 'int4');
+/** Precisions of the build rows (`hearth bench --build-time`), each beside llama.cpp's nearest types. */
+const BUILD_PRECISIONS = ['int4', 'int8', 'fp16'];
 /** Training steps of the LoRA row, the 2 untimed warm-up steps included: a few seconds on 2 threads. */
 const TRAIN_STEPS = 60;
 
@@ -111,6 +113,13 @@ export function benchConfigurations(quick: boolean): BenchConfiguration[] {
     kind: 'train',
     args: ['--train', '--threads', '2', '--steps', String(TRAIN_STEPS), '--batch', '8'],
   });
+  for (const dtype of quick ? ['int4'] : BUILD_PRECISIONS) {
+    configs.push({
+      label: `build: ${QWEN} ${dtype}`,
+      kind: 'build',
+      args: ['--build-time', '--shape', QWEN, '--dtype', dtype],
+    });
+  }
   return configs;
 }
 
@@ -130,7 +139,13 @@ export const benchTableCommand: Command = {
       console.error(`[${i + 1}/${configs.length}] ${config.label} (${((performance.now() - started) / 1000).toFixed(0)} s so far)`);
       outcomes.push(await runConfiguration(config));
     }
-    console.log(formatBenchTable(outcomes));
+    const builds = outcomes.filter((o) => o.config.kind === 'build');
+    const others = outcomes.filter((o) => o.config.kind !== 'build');
+    if (others.length > 0) console.log(formatBenchTable(others));
+    if (builds.length > 0) {
+      if (others.length > 0) console.log('');
+      console.log(formatBuildTable(builds));
+    }
     console.log('');
     console.log(benchNotes(outcomes, (performance.now() - started) / 1000).join('\n'));
     return outcomes.every((o) => o.result) ? 0 : 1;
@@ -208,8 +223,30 @@ export function benchNotes(outcomes: readonly BenchOutcome[], seconds: number): 
     '- Planned: the memory planner (planMemory) for the same configuration (precision, int8 kernel, prefill graph, attention) and context, with the prefill chunk set to the prompt: runtime baseline + weights as loaded + KV cache + workspace; error = (planned - peak RSS) / peak RSS.',
     '- LoRA training: `hearth bench --train`, a real fine-tuning run (as `hearth finetune` runs it) of the bundled shakespeare-5m (lr 2e-3, alpha 16) on a generated "Greet X." → "Good morrow, X!" chat task. Train tok/s counts non-padding tokens (prompt and answer) per second of step time (forward, backward and the AdamW update), over the steps after the first 2 (warm-up), as the PyTorch figure counts them; graph build: model opened, data tokenized, training and evaluation graphs written and their sessions opened.',
     '- Second turn: median of 3; cold feeds the whole conversation into a fresh cache 512 tokens per call, as generate() does.',
+    '- Build: `hearth build <hf-dir> --dtype D` from random BF16 safetensors at the shape (written once into the cache), in a child process, start to exit; then llama.cpp\'s quantizer (`llama_oracle quantize`, ../shared/tools/llama-oracle, 2 threads) from an F16 GGUF file of the same weights, in the same run, where HEARTH_LLAMA_ORACLE names its build. Peak RSS from /proc (VmHWM); output MB: the built folder, or the GGUF file.',
     '- Other CPU %: the share of all cores that other processes used during the row (from /proc/stat). Above about 10 % the row is slowed by other work on the machine: rerun it with --only.',
   ];
+}
+
+const BUILD_COLUMNS = ['build', 'seconds', 'peak RSS MB', 'output MB', 'other CPU %'];
+
+/** The build rows (`hearth bench --build-time`): Hearth's build, then llama.cpp's quantizer on the same weights, or why it did not run. */
+export function formatBuildTable(outcomes: readonly BenchOutcome[]): string {
+  const rows: string[][] = [];
+  for (const { config, result, failure } of outcomes) {
+    if (!result) {
+      rows.push([config.label, `skipped: ${failure ?? 'no result'}`, '–', '–', '–']);
+      continue;
+    }
+    rows.push([`${config.label}: hearth build`, num(result.build_s, 1), num(result.peak_rss_mb, 0), num(result.output_mb, 1), num(result.other_cpu_pct, 0)]);
+    const llama = Array.isArray(result.llama) ? (result.llama as Record<string, unknown>[]) : [];
+    for (const entry of llama) {
+      rows.push([`${config.label}: llama.cpp ${String(entry.type).toUpperCase()}`, num(entry.build_s, 1), num(entry.peak_rss_mb, 0), num(entry.output_mb, 1), num(entry.other_cpu_pct, 0)]);
+    }
+    if (typeof result.llama_note === 'string') rows.push([`${config.label}: ${result.llama_note}`, '–', '–', '–', '–']);
+  }
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(BUILD_COLUMNS), line(BUILD_COLUMNS.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
 
 function num(value: unknown, digits: number): string {

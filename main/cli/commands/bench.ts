@@ -2,7 +2,8 @@
 // model's shape (or a built Hugging Face folder). One configuration per process, because the
 // peak RSS reported is this process's peak; `hearth bench-table` runs many of them.
 // This file reads the options and picks the mode; each mode is a file under bench/: speed (the
-// default), --second-turn, --train and --build-only (which the measuring modes run in a child).
+// default), --second-turn, --train, --build-time (how long `hearth build` takes, against llama.cpp)
+// and --build-only (which the measuring modes run in a child).
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AttentionModeSchema, Int8KernelSchema, PrecisionSchema } from '../../common/model-manifest.ts';
@@ -19,6 +20,7 @@ import type { KvCacheKind } from '../../engine/runtime/kv-cache.ts';
 import { DEFAULT_TRAINING_WARMUP_STEPS, TRAINING_BENCHMARK_SETTINGS } from '../../train/training-benchmark.ts';
 import { UsageError, type Command } from '../command.ts';
 import { ensureBuiltInChildProcess, runBuildOnlyBench } from './bench/bench-build-mode.ts';
+import { BUILD_TIME_JSON_KEYS, runBuildTimeBench } from './bench/bench-build-time-mode.ts';
 import { benchCacheRoot } from './bench/bench-locations.ts';
 import { runSecondTurnBench, SECOND_TURN_JSON_KEYS } from './bench/bench-second-turn-mode.ts';
 import { runSpeedBench, SPEED_JSON_KEYS } from './bench/bench-speed-mode.ts';
@@ -30,6 +32,7 @@ const USAGE = [
   '             [--int8-kernel dynamic|blockwise] [--prefill-graph] [--attention fused|reference] [--cache shared-buffer|growing]',
   '             [--context N] [--seed N] [--json] [--second-turn [--turn2 32]] [--rebuild] [--build-only]',
   'hearth bench --train [--steps 60] [--batch 8] [--threads N] [--seed N] [--json]',
+  'hearth bench --build-time --shape qwen2.5-0.5b|<hf-dir> [--dtype fp32|fp16|int8|int4] [--json]',
   '',
   '  --int8-kernel (int8 only): dynamic (integer GEMM, the default, for the CPU) or blockwise (MatMulNBits, for the GPU).',
   '  --prefill-graph (int4 only): also build the int8 graph that prompts of 16 tokens or more run on.',
@@ -45,6 +48,11 @@ const USAGE = [
   `  lr ${TRAINING_BENCHMARK_SETTINGS.learningRate}) on a generated greeting task for --steps steps, the first ${DEFAULT_TRAINING_WARMUP_STEPS} untimed, and reports`,
   '  training tokens/s: non-padding tokens per second of step time (forward, backward and AdamW update).',
   `  With --json the last stdout line starts with ${TRAIN_JSON_KEYS.join(', ')}.`,
+  '',
+  '  --build-time times `hearth build <hf-dir> --dtype D` in a child process (a shape: random BF16 weights written',
+  '  once into the cache) with its peak RSS and output size, then llama.cpp\'s quantizer on an F16 GGUF of the same',
+  '  weights (int4: Q4_K_M, Q4_0; int8: Q8_0) where HEARTH_LLAMA_ORACLE names a ../shared/tools/llama-oracle build.',
+  `  With --json the last stdout line holds ${BUILD_TIME_JSON_KEYS.join(', ')}.`,
 ].join('\n');
 
 export const benchCommand: Command = {
@@ -71,6 +79,7 @@ export const benchCommand: Command = {
         turn2: { type: 'string', default: '32' },
         rebuild: { type: 'boolean', default: false },
         'build-only': { type: 'boolean', default: false },
+        'build-time': { type: 'boolean', default: false },
         train: { type: 'boolean', default: false },
         steps: { type: 'string', default: '60' },
         batch: { type: 'string', default: '8' },
@@ -116,6 +125,7 @@ export const benchCommand: Command = {
       if (error instanceof UnknownBenchShapeError) throw new UsageError(error.message);
       throw error;
     }
+    if (values['build-time']) return runBuildTimeBench(source, precision.data, values.json);
     const request: BenchModelRequest = {
       source,
       // A GGUF file without --dtype is measured as downloaded, as hearth run would build it.

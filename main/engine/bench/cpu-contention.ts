@@ -27,17 +27,21 @@ export interface ContentionMeter {
   stop(): number | null;
 }
 
-export function startContentionMeter(): ContentionMeter {
+/**
+ * Starts measuring. `measuredCpuMs` is the CPU time of what is being measured (default: this
+ * process); a benchmark of a child process passes the child's.
+ */
+export function startContentionMeter(measuredCpuMs: () => number = ownCpuMs): ContentionMeter {
   const startedAt = performance.now();
   const machineStart = machineBusyMs();
-  const ownStart = ownCpuMs();
+  const ownStart = measuredCpuMs();
   return {
     stop() {
       const machineEnd = machineBusyMs();
       if (machineStart === null || machineEnd === null) return null;
       const wallMs = performance.now() - startedAt;
       if (wallMs < 200) return null; // shorter than a few ticks: no meaningful figure
-      const others = machineEnd - machineStart - (ownCpuMs() - ownStart);
+      const others = machineEnd - machineStart - (measuredCpuMs() - ownStart);
       return Math.max(0, Math.min(100, (others / (wallMs * availableParallelism())) * 100));
     },
   };
