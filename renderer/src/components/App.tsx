@@ -18,6 +18,7 @@ import { ChatView } from './ChatView.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { FineTunePage } from './FineTunePage.tsx';
 import { HardwarePanel } from './HardwarePanel.tsx';
+import { LocalServerPage } from './LocalServerPage.tsx';
 import { ModelLibrary } from './ModelLibrary.tsx';
 import { Sidebar } from './Sidebar.tsx';
 import type { Page } from './Sidebar.tsx';
@@ -141,6 +142,7 @@ export function App({ client }: { client: ApiClient }) {
             />
           )}
           {page === 'hardware' && <HardwarePanel client={client} />}
+          {page === 'server' && <LocalServerPage client={client} />}
         </main>
       </div>
     </div>

@@ -3,13 +3,14 @@ import type { ConversationSummary } from '../../../main/common/contracts/chat.ts
 import { ConversationItem } from './ConversationItem.tsx';
 import './Sidebar.css';
 
-export type Page = 'chat' | 'models' | 'finetune' | 'hardware';
+export type Page = 'chat' | 'models' | 'finetune' | 'hardware' | 'server';
 
 const PAGES: { page: Page; label: string }[] = [
   { page: 'chat', label: 'Chat' },
   { page: 'models', label: 'Models' },
   { page: 'finetune', label: 'Fine-tune' },
   { page: 'hardware', label: 'Hardware' },
+  { page: 'server', label: 'Local server' },
 ];
 
 export interface SidebarProps {

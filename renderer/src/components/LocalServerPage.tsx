@@ -1,0 +1,115 @@
+// The "Local server" page: where Hearth's OpenAI-compatible API listens (`hearth serve` prints
+// the same line), the key clients send, and which browser origins may call it. The key is kept
+// across launches, unlike the web shell's per-launch token in the address `hearth serve` prints.
+import { useCallback, useEffect, useState } from 'react';
+import type { LocalServerInfo } from '../../../main/common/contracts/local-server.ts';
+import type { ApiClient } from '../api/api-client.ts';
+import { errorMessage } from '../api/api-client.ts';
+import './LocalServerPage.css';
+
+export function LocalServerPage({ client }: { client: ApiClient }) {
+  const [info, setInfo] = useState<LocalServerInfo | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [origins, setOrigins] = useState('');
+  const [copied, setCopied] = useState<string | null>(null);
+
+  const show = useCallback((next: LocalServerInfo) => {
+    setInfo(next);
+    setOrigins(next.corsOrigins.join('\n'));
+  }, []);
+  const run = useCallback(
+    (work: Promise<LocalServerInfo>) => {
+      setError(null);
+      work.then(show).catch((e: unknown) => setError(errorMessage(e)));
+    },
+    [show],
+  );
+  useEffect(() => run(client.call('server.info', {})), [client, run]);
+
+  const copy = (label: string, text: string) => {
+    navigator.clipboard.writeText(text).then(
+      () => setCopied(label),
+      (e: unknown) => setError(`Could not copy: ${errorMessage(e)}`),
+    );
+  };
+
+  return (
+    <section className="local-server" aria-labelledby="local-server-title">
+      <h2 id="local-server-title">Local server</h2>
+      <p>
+        Editors, agents and scripts that speak OpenAI&apos;s API can use your models through Hearth: point them at the base URL below with the API key. Only
+        programs on this computer can reach it (127.0.0.1).
+      </p>
+      {error && (
+        <p className="error-box" role="alert">
+          {error}
+        </p>
+      )}
+      {!info && !error && <p className="muted">Loading…</p>}
+      {info && (
+        <>
+          <dl>
+            <dt>Base URL</dt>
+            <dd>
+              {info.apiBaseUrl ? (
+                <>
+                  <code aria-label="Base URL">{info.apiBaseUrl}</code>{' '}
+                  <button type="button" onClick={() => copy('url', info.apiBaseUrl!)}>
+                    {copied === 'url' ? 'Copied' : 'Copy'}
+                  </button>
+                </>
+              ) : (
+                <span className="muted">
+                  Not served by this window. Run <code>hearth serve</code>: it prints the address as &quot;OpenAI-compatible API: http://127.0.0.1:PORT/v1&quot;.
+                </span>
+              )}
+            </dd>
+            <dt>API key</dt>
+            <dd>
+              <code aria-label="API key">{info.apiKey}</code>{' '}
+              <button type="button" onClick={() => copy('key', info.apiKey)}>
+                {copied === 'key' ? 'Copied' : 'Copy'}
+              </button>{' '}
+              <button
+                type="button"
+                onClick={() => {
+                  if (window.confirm('Make a new key? Programs using the current key will be refused until you give them the new one.')) run(client.call('server.newApiKey', {}));
+                }}
+              >
+                New key
+              </button>
+            </dd>
+          </dl>
+          {info.apiBaseUrl && (
+            <>
+              <h3>Try it</h3>
+              <pre className="local-server-example">{`curl ${info.apiBaseUrl}/models -H "Authorization: Bearer ${info.apiKey}"`}</pre>
+            </>
+          )}
+          <h3>Web pages allowed to call it</h3>
+          <p className="muted">
+            One origin a line (e.g. http://localhost:3000). Pages of these origins may call the API from a browser (CORS); they still need the key. None by default.
+          </p>
+          <textarea aria-label="Allowed origins" rows={3} value={origins} onChange={(e) => setOrigins(e.target.value)} />
+          <div>
+            <button
+              type="button"
+              onClick={() =>
+                run(
+                  client.call('server.setCorsOrigins', {
+                    origins: origins
+                      .split('\n')
+                      .map((line) => line.trim())
+                      .filter((line) => line !== ''),
+                  }),
+                )
+              }
+            >
+              Save origins
+            </button>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
