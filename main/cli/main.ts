@@ -15,8 +15,10 @@ import { serveCommand } from './commands/serve.ts';
 import { finetuneCommand } from './commands/finetune.ts';
 import { evalCommand } from './commands/eval.ts';
 import { mergeCommand } from './commands/merge.ts';
+import { pullCommand } from './commands/pull.ts';
+import { searchCommand } from './commands/search.ts';
 
-const commands: readonly Command[] = [buildCommand, logitsCommand, runCommand, chatCommand, pplCommand, planCommand, benchCommand, benchTableCommand, importCommand, serveCommand, finetuneCommand, evalCommand, mergeCommand];
+const commands: readonly Command[] = [buildCommand, logitsCommand, runCommand, chatCommand, pplCommand, planCommand, benchCommand, benchTableCommand, importCommand, searchCommand, pullCommand, serveCommand, finetuneCommand, evalCommand, mergeCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

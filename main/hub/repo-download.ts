@@ -87,6 +87,11 @@ export interface RepoDownloadResult {
   skipped: SkippedFile[];
   /** What to import into the library: the folder, or the GGUF file in it. */
   importPath: string;
+  /**
+   * Set when destDir already held a complete download and the revision has moved on since: the
+   * commit it points at now (the folder keeps the commit it has; a new one needs a folder of its own).
+   */
+  revisionMovedTo: string | null;
 }
 
 /** The commit and the files a download of `repo` would fetch, without fetching them (the Discover page, the CLI's GGUF choice). */
@@ -111,7 +116,7 @@ export async function downloadRepo(input: DownloadRepoInput): Promise<RepoDownlo
   await mkdir(destDir, { recursive: true });
   const client = new HubClient(input.endpoint);
 
-  const pinned = await pinDownload(client, destDir, repo, revision, requested, input);
+  const { state: pinned, movedTo } = await pinDownload(client, destDir, repo, revision, requested, input);
 
   const targets = pinned.files.map((file) => ({ file, target: targetPath(destDir, file.path) }));
   const onDisk = await Promise.all(targets.map(({ file, target }) => bytesOnDisk(target, file.size)));
@@ -164,31 +169,31 @@ export async function downloadRepo(input: DownloadRepoInput): Promise<RepoDownlo
     files: pinned.files,
     skipped: pinned.skipped,
     importPath: pinned.kind === 'gguf' ? targetPath(destDir, pinned.files[0].path) : destDir,
+    revisionMovedTo: movedTo,
   };
 }
 
 /**
  * The download's commit and files: those recorded in destDir while it is incomplete (so a rerun
  * never mixes commits), else planned now and recorded. A complete download is checked against
- * the revision again: still its commit, it is done; moved on, it is refused (a new commit goes
- * into a folder of its own).
+ * the revision again, and kept as it is either way: files are never replaced under a model the
+ * library may be reading; `movedTo` tells the caller the revision points elsewhere now.
  */
-async function pinDownload(client: HubClient, destDir: string, repo: string, revision: string, requested: string[] | null, input: DownloadRepoInput): Promise<DownloadState> {
+async function pinDownload(client: HubClient, destDir: string, repo: string, revision: string, requested: string[] | null, input: DownloadRepoInput): Promise<{ state: DownloadState; movedTo: string | null }> {
   const recorded = await readDownloadState(destDir);
   const same = recorded !== null && recorded.repo === repo && recorded.revision === revision && sameList(recorded.requested, requested) && (input.commit === undefined || input.commit === recorded.commit);
-  if (same && !recorded.complete) return recorded;
-  if (same && (input.commit !== undefined || isCommitSha(revision))) return recorded;
-  const { commit, plan } = await planRepoDownload(client, repo, revision, requested ?? undefined, input.signal, input.commit);
+  if (same && (!recorded.complete || input.commit !== undefined || isCommitSha(revision))) return { state: recorded, movedTo: null };
   if (same) {
-    if (commit === recorded.commit) return recorded;
-    throw new HubError('nothing-usable', `${destDir} already holds ${repo} at commit ${recorded.commit}, and ${revision} is now ${commit}; download the new commit into a folder of its own.`);
+    const commit = (await client.modelInfo(repo, revision, input.signal)).sha;
+    return { state: recorded, movedTo: commit === recorded.commit ? null : commit };
   }
+  const { commit, plan } = await planRepoDownload(client, repo, revision, requested ?? undefined, input.signal, input.commit);
   if (plan.kind === 'gguf-choice') {
     throw new HubError('choose-file', `${repo} has ${plan.choices.length} GGUF files, one per quantization; pick one:\n${plan.choices.map((c) => `  ${c.path}  (${formatSize(c.size)})`).join('\n')}`);
   }
   const state: DownloadState = { repo, revision, commit, requested, kind: plan.kind, files: plan.files, skipped: plan.skipped, complete: false };
   await writeDownloadState(destDir, state);
-  return state;
+  return { state, movedTo: null };
 }
 
 /** The download recorded in destDir, or null (none, or unreadable: then it starts over). */
