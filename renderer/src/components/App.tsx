@@ -9,12 +9,14 @@ import { errorMessage } from '../api/api-client.ts';
 import { streamingMessage } from '../state/chat-state.ts';
 import { useChatPage } from '../state/use-chat-page.ts';
 import { useConversationList } from '../state/use-conversation-list.ts';
+import { useDownloads } from '../state/use-downloads.ts';
 import { useFineTunePage } from '../state/use-finetune-page.ts';
 import { useModelLibrary } from '../state/use-model-library.ts';
 import { useModelProcess } from '../state/use-model-process.ts';
 import { useModelSelection } from '../state/use-model-selection.ts';
 import { useOpenConversation } from '../state/use-open-conversation.ts';
 import { ChatView } from './ChatView.tsx';
+import { DiscoverPage } from './DiscoverPage.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { FineTunePage } from './FineTunePage.tsx';
 import { HardwarePanel } from './HardwarePanel.tsx';
@@ -37,12 +39,14 @@ export function App({ client }: { client: ApiClient }) {
   const chatPage = useChatPage(client, report, open, selection, list);
   const finetune = useFineTunePage(client, report);
   const modelProcess = useModelProcess(client, report);
+  const downloads = useDownloads(client, report);
 
   const { handleEvent: openHandles } = open;
   const { handleEvent: listHandles } = list;
   const { handleEvent: libraryHandles } = library;
   const { handleEvent: processHandles } = modelProcess;
   const { handleEvent: finetuneHandles } = finetune;
+  const { handleEvent: downloadsHandle } = downloads;
   const onEvent = useCallback(
     (event: ApiEvent) => {
       openHandles(event);
@@ -50,12 +54,28 @@ export function App({ client }: { client: ApiClient }) {
       libraryHandles(event);
       processHandles(event);
       finetuneHandles(event);
+      downloadsHandle(event);
     },
-    [finetuneHandles, libraryHandles, listHandles, openHandles, processHandles],
+    [downloadsHandle, finetuneHandles, libraryHandles, listHandles, openHandles, processHandles],
   );
   useEffect(() => client.onEvent(onEvent), [client, onEvent]);
 
   const { conversation, chat } = open;
+
+  // "Chat with it" (a completed download): a new chat, then that model chosen for its draft once
+  // no conversation is open (choosing it before would change the conversation that was open).
+  const [modelToChat, setModelToChat] = useState<string | null>(null);
+  const { chooseModel } = selection;
+  useEffect(() => {
+    if (modelToChat === null || conversation) return;
+    setModelToChat(null);
+    void chooseModel(modelToChat);
+  }, [chooseModel, conversation, modelToChat]);
+  const chatWithModel = (modelId: string) => {
+    setPage('chat');
+    open.startNew();
+    setModelToChat(modelId);
+  };
   const { worker } = modelProcess;
   const { build, precision } = selection;
   const adapterName = (id: string) => finetune.adapters.find((a) => a.id === id)?.name;
@@ -129,8 +149,11 @@ export function App({ client }: { client: ApiClient }) {
               builds={library.builds}
               onCancelBuild={(modelId, p) => void library.cancelBuild(modelId, p)}
               onChanged={() => void library.reloadModels()}
+              downloads={downloads}
+              onChat={chatWithModel}
             />
           )}
+          {page === 'discover' && <DiscoverPage client={client} downloads={downloads} onChat={chatWithModel} />}
           {page === 'finetune' && (
             <FineTunePage
               client={client}

@@ -10,6 +10,9 @@ import type { ApiClient } from '../api/api-client.ts';
 import { errorMessage } from '../api/api-client.ts';
 import { formatBytes, formatCount } from '../format/format-bytes.ts';
 import { buildKey, type BuildMap } from '../state/build-progress.ts';
+import { unfinishedDownloads } from '../state/download-list.ts';
+import type { DownloadsState } from '../state/use-downloads.ts';
+import { DownloadRow } from './DownloadRow.tsx';
 import { BuildProgressBar } from './BuildProgressBar.tsx';
 import { PathPickButton } from './PathPickButton.tsx';
 import './ModelLibrary.css';
@@ -21,6 +24,9 @@ export interface ModelLibraryProps {
   builds: BuildMap;
   onCancelBuild: (modelId: string, precision: Precision) => void;
   onChanged: () => void;
+  /** Downloads from the Hub: those under way or resumable show here too, with their progress. */
+  downloads?: DownloadsState;
+  onChat?: (modelId: string) => void;
 }
 
 /** The model's variants in words, a variant being built shown as its progress (with Cancel) instead. */
@@ -46,7 +52,7 @@ function variantText(m: ModelSummary, v: ModelVariant): string {
   return `${name}${size}${measured}${state}`;
 }
 
-export function ModelLibrary({ client, models, builds, onCancelBuild, onChanged }: ModelLibraryProps) {
+export function ModelLibrary({ client, models, builds, onCancelBuild, onChanged, downloads, onChat }: ModelLibraryProps) {
   const [path, setPath] = useState('');
   const [name, setName] = useState('');
   const [copy, setCopy] = useState(false);
@@ -199,6 +205,17 @@ export function ModelLibrary({ client, models, builds, onCancelBuild, onChanged 
         </tbody>
       </table>
       {models.length === 0 && <p className="muted">No models yet.</p>}
+      {downloads && unfinishedDownloads(downloads.downloads).length > 0 && (
+        <ul className="download-list" aria-label="Downloads under way">
+          {unfinishedDownloads(downloads.downloads).map((d) => (
+            <DownloadRow
+              key={d.jobId}
+              download={d}
+              actions={{ pause: (id) => void downloads.pause(id), resume: (id) => void downloads.resume(id), cancel: (id) => void downloads.cancel(id), chat: onChat }}
+            />
+          ))}
+        </ul>
+      )}
     </section>
   );
 }

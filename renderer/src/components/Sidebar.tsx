@@ -3,11 +3,12 @@ import type { ConversationSummary } from '../../../main/common/contracts/chat.ts
 import { ConversationItem } from './ConversationItem.tsx';
 import './Sidebar.css';
 
-export type Page = 'chat' | 'models' | 'finetune' | 'hardware' | 'server';
+export type Page = 'chat' | 'models' | 'discover' | 'finetune' | 'hardware' | 'server';
 
 const PAGES: { page: Page; label: string }[] = [
   { page: 'chat', label: 'Chat' },
   { page: 'models', label: 'Models' },
+  { page: 'discover', label: 'Discover' },
   { page: 'finetune', label: 'Fine-tune' },
   { page: 'hardware', label: 'Hardware' },
   { page: 'server', label: 'Local server' },
