@@ -20,7 +20,7 @@ function layer(message, { paths = [], patterns = [] }) {
   };
 }
 
-const mainLayers = ['engine', 'cli', 'store', 'hardware', 'services', 'worker', 'server', 'electron', 'train'];
+const mainLayers = ['engine', 'cli', 'store', 'hardware', 'services', 'worker', 'server', 'electron', 'train', 'hub'];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'app/**', 'dist/**', '.cache/**', '.gpu-carry/**', '.venv/**'] },
@@ -67,6 +67,13 @@ export default tseslint.config(
     rules: layer('main/train (LoRA fine-tuning) is plain Node: it imports only main/common and main/engine.', {
       paths: ['electron', 'better-sqlite3'],
       patterns: ['**/cli/**', '**/store/**', '**/services/**', '**/worker/**', '**/server/**', '**/electron/**'],
+    }),
+  },
+  {
+    files: ['main/hub/**/*.ts'],
+    rules: layer('main/hub (the Hugging Face Hub client) is plain Node: no Electron, no database, no engine; it imports only main/common.', {
+      paths: ['electron', 'better-sqlite3', 'onnxruntime-node'],
+      patterns: mainLayers.filter((l) => l !== 'hub').map((l) => `**/${l}/**`),
     }),
   },
   {
