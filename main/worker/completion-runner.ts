@@ -57,7 +57,6 @@ export class CompletionRunner {
     const shared = Math.min(commonPrefixLength(sequence.tokens, ids), ids.length - 1);
     const reusedTokens = sequence.truncate(shared);
     const { sampling } = request;
-    const isChat = request.prompt.kind === 'chat';
     const options: GenerationOptions = {
       ...OPENAI_SAMPLING,
       ...this.samplingDefaults,
@@ -73,12 +72,20 @@ export class CompletionRunner {
       seed: sampling.seed,
       stop: sampling.stop,
       maxNewTokens: Math.min(sampling.maxTokens ?? Infinity, sequence.capacity - ids.length),
-      eosTokenIds: replyStopTokenIds(this.model.spec.eosTokenIds, this.tokenizer.eosTokenId, isChat ? this.endOfTurnTokenId : null),
+      eosTokenIds: this.stopTokenIds(request.prompt.kind),
       logprobs: request.logprobs ?? undefined,
       responseFormat: request.responseFormat,
     };
     const result = yield* generateInSequence(sequence, this.tokenizer, ids.slice(reusedTokens), options, signal);
     return { ...result, reusedTokens };
+  }
+
+  /**
+   * The tokens that end a reply: the model's EOS list, the tokenizer's EOS and, for a chat, the
+   * template's end of turn (which generation_config may not list: Llama 3's base configs, Gemma's).
+   */
+  stopTokenIds(kind: CompletionPrompt['kind']): number[] {
+    return replyStopTokenIds(this.model.spec.eosTokenIds, this.tokenizer.eosTokenId, kind === 'chat' ? this.endOfTurnTokenId : null);
   }
 
   /** A token's logprobs as the protocol carries them: ids turned into their text and bytes. */
