@@ -3,10 +3,9 @@
 // string the closing quote comes first; outside, closing a container, then the shortest values
 // ("0", then a string), then the separators the grammar may require. Whitespace comes last and
 // every other token in between (the grammar's mask decides which are possible at all).
-// Stop tokens rank above everything wherever the grammar allows them (the reply is complete).
+// Stop tokens come before everything wherever the grammar allows them (the reply is complete).
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 
-export const STOP_RANK = 0;
 const OTHER_RANK = 5;
 const WHITESPACE_RANK = 6;
 /** Special tokens: never in a grammar (xgrammar masks them anyway). */

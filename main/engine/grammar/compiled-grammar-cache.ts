@@ -195,7 +195,10 @@ function encodedVocabulary(tokenizer: TextTokenizer, vocabSize: number): string[
 function fatalReason(output: readonly string[]): string | null {
   const fatal = [...output].reverse().find((line) => line.includes('[FATAL]'));
   if (!fatal) return null;
-  const message = fatal.replace(/^.*?\[FATAL\]\s*\S+:\d+:\s*/, '').replace(/^Check failed: \(.*?\) is false:\s*/, '');
+  const message = fatal
+    .replace(/^.*?\[FATAL\]\s*\S+:\d+:\s*/, '')
+    .replace(/^Check failed: \(.*?\) is false:\s*/, '')
+    .replace(/\.+$/, '');
   // Long schemas are echoed back in full; the start says what is wrong.
   return message.length > 400 ? `${message.slice(0, 400)}…` : message;
 }

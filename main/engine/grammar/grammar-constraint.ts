@@ -9,7 +9,7 @@
 // there. The check is a dry run on the matcher, rolled back after.
 import type { GrammarMatcher } from '@mlc-ai/web-xgrammar';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { closingRanksOf, NEVER_RANK, STOP_RANK, type ClosingRanks } from './closing-ranks.ts';
+import { closingRanksOf, NEVER_RANK, type ClosingRanks } from './closing-ranks.ts';
 import { CompiledGrammarCache, type ConstrainedFormat } from './compiled-grammar-cache.ts';
 import { JsonStringState } from './json-string-state.ts';
 import { applyTokenBitmask } from './token-bitmask.ts';
@@ -128,23 +128,31 @@ export class GrammarConstraint {
     }
   }
 
-  /** The allowed token ranked first for closing (the lowest id among equals, so dry run and real run agree). */
+  /**
+   * The allowed token ranked first for closing; among equals the longest (where the grammar
+   * dictates the text, as a property name, it gets there in fewer tokens), then the lowest id.
+   * Deterministic, so the dry run and the real run take the same way.
+   */
   private wayOutToken(bitmask: Int32Array, strings: JsonStringState): number {
     const ranks = this.closingRanks();
     const table = strings.isInString ? ranks.inside : ranks.outside;
     let best = -1;
     let bestRank = NEVER_RANK + 1;
+    let bestLength = 0;
     for (let word = 0; word < bitmask.length; word++) {
       const bits = bitmask[word];
       if (bits === 0) continue;
       for (let bit = 0; bit < 32; bit++) {
         if (((bits >>> bit) & 1) === 0) continue;
         const id = (word << 5) | bit;
-        const rank = this.stopTokenIds.has(id) ? STOP_RANK : id < table.length ? table[id] : NEVER_RANK;
-        if (rank < bestRank) {
+        if (this.stopTokenIds.has(id)) return id;
+        const rank = id < table.length ? table[id] : NEVER_RANK;
+        if (rank > bestRank) continue;
+        const length = ranks.texts[id]?.length ?? 0;
+        if (rank < bestRank || length > bestLength) {
           best = id;
           bestRank = rank;
-          if (rank === STOP_RANK) return best;
+          bestLength = length;
         }
       }
     }
