@@ -1,5 +1,5 @@
 // The workers' side of their protocols under random input: 10,000 seeded malformed requests each
-// to the inference worker and to the training worker (their real receive functions, in this
+// to the inference, training and build workers (their real receive functions, in this
 // process), every one of which must be refused as data (one 'failed' reply the host can read,
 // naming the problem) without a crash, a hang or an exit; then each must still serve a valid
 // request. Last, a real forked inference worker fed malformed requests over its IPC channel,
@@ -17,6 +17,8 @@ import { malformed, pickOne, type RandomSource } from '../common/test/malformed-
 import { buildModel } from '../engine/builder/build-model.ts';
 import { SeededRandom } from '../engine/runtime/seeded-random.ts';
 import type { z } from 'zod';
+import { BuildRequestSchema, BuildReplySchema, type BuildReply } from './build-protocol.ts';
+import { BuildWorker } from './build-worker.ts';
 import { InferenceWorker } from './inference-worker.ts';
 import { NodeWorkerLauncher } from './node-worker-launcher.ts';
 import { TrainingRequestSchema, TrainingReplySchema, type TrainingReply } from './training-protocol.ts';
@@ -41,6 +43,11 @@ const INFERENCE_REQUESTS = [
 const TRAINING_REQUESTS = [
   { type: 'start', jobId: 'j1', baseDir: '/models/demo', dataPath: '/data/train.jsonl', evalDataPath: null, outDir: '/data/jobs/j1', config: { steps: 10, r: 8 } },
   { type: 'cancel' },
+  { type: 'shutdown' },
+];
+
+const BUILD_REQUESTS = [
+  { type: 'start', sourceDir: '/models/demo', adapterDir: null, outDir: '/data/models/demo/int4-fused.partial-1-2', precision: 'int4', attention: 'fused', int8Kernel: null, asDownloaded: false, expectedWeightBytes: 3_000_000 },
   { type: 'shutdown' },
 ];
 
@@ -136,6 +143,36 @@ describe(`the workers' protocols, fuzzed (seed ${SEED}; rerun with HEARTH_FUZZ_S
     for (let waited = 0; replies.length === before && waited < 400; waited++) await new Promise((resolve) => setTimeout(resolve, 25));
     const reply = replies[before];
     assert.ok(reply?.type === 'failed' && reply.message.includes('hearth-no-such-base-model'), JSON.stringify(reply));
+  });
+
+  it(`the build worker refuses ${MESSAGES.toLocaleString('en')} malformed requests as data and then starts a valid one`, async () => {
+    const replies: BuildReply[] = [];
+    let exits = 0;
+    const worker = new BuildWorker(
+      (reply) => replies.push(reply),
+      () => exits++,
+    );
+    const messages = malformedMessages(new SeededRandom(SEED + 2), BUILD_REQUESTS, BuildRequestSchema, MESSAGES);
+    const problems: string[] = [];
+    for (const [index, message] of messages.entries()) {
+      const before = replies.length;
+      worker.receive(message);
+      const answered = replies.slice(before);
+      const reply = answered[0];
+      const parsed = BuildReplySchema.safeParse(reply === undefined ? undefined : overJson(reply));
+      if (answered.length !== 1 || !parsed.success || reply.type !== 'failed' || !/malformed request: \S/.test(reply.message)) {
+        problems.push(`message ${index}: ${answered.length} replies, ${JSON.stringify(reply)?.slice(0, 160)}`);
+      }
+    }
+    assert.deepEqual(problems.slice(0, 10), [], `${problems.length} of ${MESSAGES} malformed requests were not refused as data (seed ${SEED + 2})`);
+    assert.equal(exits, 0, 'no malformed request made the worker exit');
+
+    // Still serving: a valid start runs (and fails as data: its model folder does not exist).
+    const missing = join(tmpdir(), 'hearth-no-such-model-to-build');
+    worker.receive({ ...BUILD_REQUESTS[0], sourceDir: missing, outDir: join(tmpdir(), 'hearth-no-such-build.partial-1-2') });
+    for (let waited = 0; !replies.some((r) => r.type !== 'failed' || r.message.includes(missing)) && waited < 400; waited++) await new Promise((resolve) => setTimeout(resolve, 25));
+    const reply = replies.at(-1);
+    assert.ok(reply?.type === 'failed' && reply.message.includes('hearth-no-such-model-to-build'), JSON.stringify(reply));
   });
 
   describe('a forked inference worker', () => {
