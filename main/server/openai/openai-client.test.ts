@@ -190,6 +190,23 @@ describe('the OpenAI-compatible API, through the official openai client', { time
     });
   });
 
+  it('answers 400 context_length_exceeded for a prompt longer than the context, in a stream too', async () => {
+    const messages = [{ role: 'user' as const, content: 'To be, or not to be. '.repeat(400) }];
+    await assert.rejects(client.chat.completions.create({ model: DEMO, messages }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+      assert.equal(error.code, 'context_length_exceeded');
+      assert.match(error.message, /context holds \d+/);
+      return true;
+    });
+    // Streamed, the failure comes after the 200 as an error message, which the client raises.
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of await client.chat.completions.create({ model: DEMO, messages, stream: true })) void chunk;
+      })(),
+      (error: unknown) => error instanceof OpenAI.APIError && /context holds/.test(error.message),
+    );
+  });
+
   it('answers 401 for a wrong or missing key', async () => {
     const wrong = new OpenAI({ baseURL: shell.apiBaseUrl!, apiKey: 'hearth-not-the-key', maxRetries: 0 });
     await assert.rejects(wrong.models.list(), (error: unknown) => error instanceof OpenAI.AuthenticationError && error.status === 401 && error.code === 'invalid_api_key');
