@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { MANIFEST_FILE } from '../common/model-manifest.ts';
 import { BUNDLED_MODEL_ID } from './library-service.ts';
 import { modelDataDir, variantDir } from './model-paths.ts';
-import { BUNDLED_MODEL_DIR, openTestServices, scratchDir, type TestServices } from './services-test-support.ts';
+import { BUNDLED_MODEL_DIR, openTestServices, RecordingLauncher, scratchDir, type TestServices } from './services-test-support.ts';
 
 let t: TestServices;
 let scratch: { dir: string; remove(): Promise<void> };
+const launcher = new RecordingLauncher();
 before(async () => {
-  t = await openTestServices();
+  t = await openTestServices(launcher);
   scratch = await scratchDir('hearth-builds-');
 });
 after(async () => {
@@ -124,6 +125,23 @@ describe('precision plan and variant builds', () => {
     const ready = await t.events.next(again, 'model.build', (e) => e.modelId === model.id && e.state !== 'building', 60_000);
     assert.equal(ready.state, 'ready', ready.error?.message);
     assert.ok(existsSync(join(variantDir(t.dataDir, model.id, 'int4'), MANIFEST_FILE)));
+  });
+
+  it('a build process that dies (killed, out of memory) fails the build with what happened, leaving nothing written', async () => {
+    const source = join(scratch.dir, 'to-kill');
+    await cp(BUNDLED_MODEL_DIR, source, { recursive: true });
+    const model = await t.services.handlers['models.import']({ path: source });
+    const mark = t.events.mark();
+    await t.services.handlers['models.buildVariant']({ modelId: model.id, precision: 'int4' });
+    await t.events.next(mark, 'model.build', (e) => e.modelId === model.id && /^layer 1 of/.test(e.label), 60_000);
+    launcher.buildHandles.at(-1)!.kill();
+    const failed = await t.events.next(mark, 'model.build', (e) => e.modelId === model.id && e.state !== 'building');
+    assert.equal(failed.state, 'failed');
+    assert.match(failed.error?.message ?? '', /^Building the int4 variant failed: the build process was killed \(SIGKILL\) before it finished\. Try again/);
+    assert.deepEqual(readdirSync(modelDataDir(t.dataDir, model.id)).filter((name) => name.includes('.partial')), [], 'what it wrote is gone');
+    const listed = (await t.services.handlers['models.list']({})).find((m) => m.id === model.id);
+    assert.equal(listed?.variants[0]?.status, 'failed');
+    assert.equal(launcher.handles.length, 0, 'no inference worker was needed');
   });
 
   it('deleting an imported model frees its built variants and removes it, leaving its source folder', async () => {

@@ -245,7 +245,8 @@ export class VariantBuilds {
         if (outcome.code !== null) throw new ApiError(outcome.code, outcome.message);
         throw new Error(outcome.message);
       case 'exited':
-        throw new Error(`the build process ${outcome.description}.`);
+        // Killed from outside, or by the system when memory ran out: worth a second try.
+        throw new Error(`the build process ${outcome.description} before it finished. Try again; if it happens again, close other programs to free memory.`);
     }
   }
 
