@@ -42,6 +42,8 @@ export interface RecordedRequest {
   server: 'hub' | 'cdn';
   method: string;
   path: string;
+  /** The query string, with its '?' (or ''). */
+  query: string;
   range: string | null;
   authorization: string | null;
 }
@@ -192,6 +194,7 @@ export class StandInHub {
       server,
       method: request.method ?? 'GET',
       path: url.pathname,
+      query: url.search,
       range: header(request, 'range'),
       authorization: header(request, 'authorization'),
     });
