@@ -104,6 +104,7 @@ describe(`the hosts' side of the workers' protocols, fuzzed (seed ${SEED}; rerun
       { type: 'ready', pid: 4242 },
       { type: 'loaded', requestId, device: 'cpu', memoryBytes: 1e8, loadMs: 12 },
       { type: 'token', requestId, text: 'To' },
+      { type: 'completion-token', requestId, text: '', logprobs: { token: 'T', bytes: [84], logprob: -0.5, top: [{ token: 'T', bytes: [84], logprob: -0.5 }] } },
       { type: 'generated', requestId, text: 'To be', stats: { tokens: 2, tokensPerSecond: 10, ttftMs: 5, promptTokens: 3, reusedTokens: 0, dropped: { turns: 0, tokens: 0 }, stopReason: 'eos' } },
       { type: 'failed', requestId, error: { code: 'model-load-failed', message: 'no' } },
     ];

@@ -36,6 +36,14 @@ const params = { ...DEFAULT_CHAT_PARAMS, temperature: 0, maxTokens: 8, contextLe
 const INFERENCE_REQUESTS = [
   { type: 'load', requestId: 'load-1', modelDir: '/models/demo/int8', device: 'cpu' },
   { type: 'generate', requestId: 'gen-1', conversationId: 'c1', systemPrompt: null, messages: [{ role: 'user', content: 'Hi' }], params, seed: 7 },
+  {
+    type: 'complete',
+    requestId: 'cmp-1',
+    prompt: { kind: 'chat', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }] },
+    sampling: { maxTokens: 4, temperature: 0.5, topK: 40, frequencyPenalty: 0.5, seed: 3, stop: ['\n'] },
+    logprobs: 2,
+  },
+  { type: 'complete', requestId: 'cmp-2', prompt: { kind: 'text', text: 'To be' }, sampling: {}, logprobs: null },
   { type: 'abort', requestId: 'gen-1' },
   { type: 'shutdown' },
 ];
