@@ -39,6 +39,9 @@ export function completionInput(request: CompletionRequest): ApiCompletionReques
 }
 
 function checkShared(request: SharedRequest): void {
+  if (request.stream_options != null && request.stream !== true) {
+    throw invalidParameter('stream_options', "Invalid value for 'stream_options': it is only allowed when 'stream' is true.");
+  }
   if (request.n != null && request.n !== 1) {
     throw invalidParameter('n', `Invalid value for 'n': Hearth's local server writes one choice per request (n = 1), not ${request.n}; send ${request.n} requests instead.`);
   }

@@ -162,6 +162,7 @@ describe('the OpenAI-compatible API, through the official openai client', { time
       [{ frobnicate: true }, 'frobnicate'],
       [{ stop: 7 }, 'stop'],
       [{ top_logprobs: 2 }, 'top_logprobs'],
+      [{ stream_options: { include_usage: true } }, 'stream_options'],
       [{ response_format: { type: 'json_object' } }, 'response_format'],
       [{ messages: [{ role: 'user', content: 'hi', colour: 'red' }] }, 'messages[0].colour'],
     ];
