@@ -34,3 +34,22 @@ test('variantStatus reads the library', () => {
   assert.equal(variantStatus(model, 'int4'), 'missing');
   assert.equal(variantStatus(undefined, 'int4'), 'missing');
 });
+
+test("the build worker's bytes move the bar within a step, never past the builder's own end", () => {
+  let builds = markBuildRequested({}, 'm1', 'int4');
+  const event = { type: 'model.build', modelId: 'm1', precision: 'int4', state: 'building', done: 2, total: 8, label: 'layer 1 of 6', error: null } as const;
+  builds = applyBuildEvent(builds, { ...event, bytesWritten: 600, expectedBytes: 1000, etaMs: 4000 });
+  const progress = builds[buildKey('m1', 'int4')];
+  assert.deepEqual([progress.bytesWritten, progress.expectedBytes, progress.etaMs], [600, 1000, 4000]);
+  assert.equal(buildFraction(progress), 0.6, 'the bytes are ahead of the steps (2 of 8)');
+  assert.equal(buildFraction({ ...progress, bytesWritten: 1500 }), 0.99, 'past the planned figure: not done until the builder says so');
+  assert.equal(buildFraction({ ...progress, done: 8 }), 1);
+  // An event from before the build worker (or from an older Hearth) has no bytes: the steps alone.
+  assert.equal(buildFraction(applyBuildEvent(builds, event)[buildKey('m1', 'int4')]), 0.25);
+});
+
+test('a cancelled build is tracked as cancelled, with nothing left to tell', () => {
+  const builds = applyBuildEvent(markBuildRequested({}, 'm1', 'int4'), { type: 'model.build', modelId: 'm1', precision: 'int4', state: 'cancelled', done: 0, total: 1, label: 'cancelled', error: null });
+  assert.equal(builds[buildKey('m1', 'int4')].state, 'cancelled');
+  assert.equal(builds[buildKey('m1', 'int4')].etaMs, null);
+});
