@@ -149,6 +149,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     'models.import': (input) => library.importModel(input),
     'models.delete': async ({ modelId }) => {
       await library.delete(modelId);
+      await downloads.forgetModel(modelId);
       return done;
     },
     'models.plan': ({ modelId, contextTokens }) => hardware.plan(modelId, contextTokens),

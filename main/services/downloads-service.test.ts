@@ -22,6 +22,11 @@ const GATED = 'hearth-test/gated-5m';
 const GGUF = 'hearth-test/tiny-gguf';
 const BIN_ONLY = 'hearth-test/old-pickles';
 const WEIGHTS = 'model.safetensors';
+
+/** The requests for the weights, at the Hub or at the CDN it redirects them to. */
+function weightRequests(hub: StandInHub) {
+  return hub.requests.filter((r) => r.path.split('/').includes(WEIGHTS));
+}
 const WEIGHTS_BYTES = readFileSync(join(DEMO_MODEL_DIR, WEIGHTS)).length;
 
 interface Opened {
@@ -179,7 +184,7 @@ describe('downloads from the stand-in Hub', () => {
       const resumed = await app.services.handlers['downloads.resume']({ jobId });
       assert.equal(resumed.state, 'running');
       await finished(app.events, resumeMark, jobId);
-      const ranges = hub.fileRequests(WEIGHTS).filter((r) => r.server === 'cdn' && r.range !== null).map((r) => r.range);
+      const ranges = weightRequests(hub).filter((r) => r.server === 'cdn' && r.range !== null).map((r) => r.range);
       assert.ok(ranges.some((r) => r === `bytes=${kept}-`), `resumed from byte ${kept}: ${ranges.join(', ')}`);
       assertSameAsDemo(destDir);
     } finally {
@@ -243,6 +248,21 @@ describe('downloads from the stand-in Hub', () => {
     assert.equal((await app.services.handlers['hub.settings']({})).token.masked, null);
   });
 
+  test("deleting a downloaded model from the library removes the files its download fetched", async () => {
+    const repo = 'hearth-test/delete-me';
+    hub.addRepo(await demoModelRepo(repo));
+    const mark = app.events.mark();
+    const { jobId, destDir } = await app.services.handlers['downloads.start']({ repo });
+    await finished(app.events, mark, jobId);
+    const [download] = (await app.services.handlers['downloads.list']({})).filter((d) => d.jobId === jobId);
+    assert.ok(existsSync(join(destDir, WEIGHTS)));
+    await app.services.handlers['models.delete']({ modelId: download.modelId! });
+    assert.equal(existsSync(destDir), false, 'its files are gone with it');
+    const [after] = (await app.services.handlers['downloads.list']({})).filter((d) => d.jobId === jobId);
+    assert.equal(after.state, 'cancelled');
+    assert.equal(after.modelId, null);
+  });
+
   test('bad input is refused with what to write', async () => {
     await assert.rejects(app.services.handlers['downloads.start']({ repo: '../etc/passwd' }), (e: unknown) => e instanceof ApiError && e.code === 'invalid-input');
     await assert.rejects(app.services.handlers['hub.modelInfo']({ repo: 'hearth-test/no-such-model' }), (e: unknown) => e instanceof ApiError && e.code === 'not-found' && /was not found/.test(e.message));
@@ -285,7 +305,7 @@ test('a download cut off by closing Hearth is paused at the next start and resum
   const resumeMark = second.events.mark();
   await second.services.handlers['downloads.resume']({ jobId });
   await finished(second.events, resumeMark, jobId);
-  assert.ok(hub.fileRequests(WEIGHTS).some((r) => r.range === `bytes=${kept}-`), 'resumed with a Range request from the part');
+  assert.ok(weightRequests(hub).some((r) => r.range === `bytes=${kept}-`), 'resumed with a Range request from the part');
   assertSameAsDemo(destDir);
   const models = await second.services.handlers['models.list']({});
   assert.ok(models.some((m) => m.name === DEMO));

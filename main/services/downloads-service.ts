@@ -150,6 +150,21 @@ export class DownloadsService {
     return this.get(jobId);
   }
 
+  /**
+   * The library deleted a model: the files its download fetched (Hearth's own, under
+   * <dataDir>/downloads) go with it, and its download stays in the list as cancelled.
+   */
+  async forgetModel(modelId: string): Promise<void> {
+    for (const record of this.deps.store.downloads.list()) {
+      if (record.modelId !== modelId || record.state !== 'completed') continue;
+      const root = downloadsRoot(this.deps.dataDir);
+      if (!isInside(root, record.destDir) || record.destDir === root) continue;
+      await removeRepoDownload(record.destDir);
+      this.deps.store.downloads.update(record.id, 'cancelled', { error: null, modelId: null });
+      this.changed(record.id);
+    }
+  }
+
   /** Pauses every running transfer (recorded 'paused', resumable at the next start); an import under way finishes. */
   async close(): Promise<void> {
     this.closing = true;
