@@ -94,15 +94,18 @@ export class VariantBuilds {
 
   /**
    * Stops the build of a variant (the 'models.cancelBuild' method): its process is ended, what it
-   * wrote removed, and the variant left not built. Returns false when no such build is running.
+   * wrote removed, and the variant left not built. Returns false when no such build is running
+   * (or it completed before the cancel reached it).
    */
   async cancel(modelId: string, precision: Precision): Promise<boolean> {
     const key = `${modelId}/${precision}`;
     const build = this.running.get(key);
     if (!build) return false;
     this.stopRun(key);
-    await build.catch(() => {});
-    return true;
+    return build.then(
+      () => false,
+      (error: unknown) => error instanceof BuildCancelledError,
+    );
   }
 
   /** Cancels every build (Hearth is quitting) and waits until each has removed what it wrote. */
