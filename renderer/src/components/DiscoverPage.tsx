@@ -15,6 +15,8 @@ import './DiscoverPage.css';
 /** The Hub is asked this long after the last keystroke, not at every one. */
 export const SEARCH_DEBOUNCE_MS = 350;
 const SEARCH_LIMIT = 12;
+/** The first cards read their details at once (sizes, fit); the others when asked. */
+const CARDS_READ_AT_ONCE = 4;
 
 export interface DiscoverPageProps {
   client: ApiClient;
@@ -108,7 +110,7 @@ export function DiscoverPage({ client, downloads, onChat }: DiscoverPageProps) {
       {results && !searching && results.length === 0 && <p className="muted">No text-generation model on the Hub matches “{query.trim()}”.</p>}
       {results && results.length > 0 && (
         <ul className="hub-cards" aria-label="Models on the Hub">
-          {results.map((card) => (
+          {results.map((card, index) => (
             <HubModelCard
               key={card.repo}
               client={client}
@@ -116,6 +118,7 @@ export function DiscoverPage({ client, downloads, onChat }: DiscoverPageProps) {
               downloads={downloads.downloads.filter((d) => d.repo === card.repo)}
               onDownload={(input) => void downloads.start(input)}
               actions={actions}
+              autoLoad={index < CARDS_READ_AT_ONCE}
             />
           ))}
         </ul>

@@ -20,12 +20,18 @@ export interface HubModelCardProps {
   downloads: Download[];
   onDownload: (input: StartDownloadInput) => void;
   actions: DownloadActions;
+  /**
+   * Read its details (config.json, file list: a few requests to the Hub) as soon as the card
+   * shows; otherwise when asked, so a search does not send dozens of requests at once.
+   */
+  autoLoad: boolean;
 }
 
-export function HubModelCard({ client, card, downloads, onDownload, actions }: HubModelCardProps) {
+export function HubModelCard({ client, card, downloads, onDownload, actions, autoLoad }: HubModelCardProps) {
   const [info, setInfo] = useState<HubModelInfo | null>(null);
   const [infoError, setInfoError] = useState<string | null>(null);
   const [ggufFile, setGgufFile] = useState<string>('');
+  const [wanted, setWanted] = useState(autoLoad);
 
   const loadInfo = useCallback(async () => {
     setInfoError(null);
@@ -39,8 +45,8 @@ export function HubModelCard({ client, card, downloads, onDownload, actions }: H
   }, [client, card.repo]);
 
   useEffect(() => {
-    void loadInfo();
-  }, [loadInfo]);
+    if (wanted) void loadInfo();
+  }, [loadInfo, wanted]);
 
   const active = downloads.find((d) => d.state !== 'cancelled' && (info?.kind !== 'gguf' || d.file === ggufFile));
   const busy = active !== undefined && active.state !== 'completed';
@@ -55,7 +61,12 @@ export function HubModelCard({ client, card, downloads, onDownload, actions }: H
         </span>
         {(card.gated || info?.gated) && <span className="hub-badge">gated</span>}
       </div>
-      {!info && !infoError && <p className="muted">Reading its config…</p>}
+      {!wanted && (
+        <button type="button" onClick={() => setWanted(true)}>
+          Sizes and download
+        </button>
+      )}
+      {wanted && !info && !infoError && <p className="muted">Reading its config…</p>}
       {infoError && (
         <p className="error-box" role="alert">
           {infoError}
