@@ -18,11 +18,10 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { ResponseFormat } from '../main/common/contracts/response-format.ts';
 import { startContentionMeter } from '../main/engine/bench/cpu-contention.ts';
 import { buildModel } from '../main/engine/builder/build-model.ts';
 import { closingRanksOf } from '../main/engine/grammar/closing-ranks.ts';
-import { CompiledGrammarCache } from '../main/engine/grammar/compiled-grammar-cache.ts';
+import { CompiledGrammarCache, type ConstrainedFormat } from '../main/engine/grammar/compiled-grammar-cache.ts';
 import { GrammarConstraint } from '../main/engine/grammar/grammar-constraint.ts';
 import { collectGeneration, generate } from '../main/engine/runtime/generate.ts';
 import { openModel } from '../main/engine/runtime/model-session.ts';
@@ -34,7 +33,7 @@ import type { TextTokenizer } from '../main/engine/tokenizer/text-tokenizer.ts';
 const DEMO_MODEL_DIR = fileURLToPath(new URL('../resources/models/shakespeare-5m/', import.meta.url));
 const WINDOW = 64;
 
-const PERSON: ResponseFormat = {
+const PERSON: ConstrainedFormat = {
   type: 'json_schema',
   json_schema: {
     name: 'person',
