@@ -82,6 +82,7 @@ export class DownloadsService {
    * transfers never write the same parts.
    */
   start(input: z.infer<typeof StartDownloadInputSchema>): Download {
+    if (this.closing) throw new ApiError('busy', 'Hearth is closing; start the download after the next start.');
     const revision = input.revision ?? 'main';
     const file = input.file ?? null;
     const existing = this.deps.store.downloads
