@@ -61,6 +61,10 @@ export async function hubRequest(endpoint: HubEndpoint, url: string, options: Hu
     }
     if (!response.ok) {
       const body = await response.text().catch(() => '');
+      if ((response.status === 401 || response.status === 403) && new URL(current).origin !== endpoint.origin) {
+        // The CDN refusing its signed address (expired while a download waited): asking the Hub again gets a fresh one.
+        throw new HubError('network', `${new URL(current).origin} refused the download address of ${options.what} (${response.status}); asking the Hub for a new one`, response.status);
+      }
       throw hubErrorFor(endpoint, response.status, response.headers.get('x-error-code'), body, options);
     }
     return { response, url: current, commit, etag, linkedSize };

@@ -98,7 +98,12 @@ describe('hearth pull against the stand-in Hub (HF_ENDPOINT)', () => {
     assert.equal(result.code, 0, result.stderr);
     const dest = destDirOf(dataDir, repo, null);
     await assertByteExact(dest, demo.files);
-    assert.deepEqual(cdnRequestsFor(WEIGHTS, since).map((r) => r.range), [null, `bytes=${offset}-`]);
+    const ranges = cdnRequestsFor(WEIGHTS, since).map((r) => r.range);
+    assert.equal(ranges.length, 2, 'one transfer cut, one resumed');
+    assert.equal(ranges[0], null);
+    // Resumed from what the part held: at most the cut (bytes in flight when it broke are lost with the connection).
+    const resumedAt = Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? '')?.[1]);
+    assert.ok(resumedAt > offset - 1024 * 1024 && resumedAt <= offset, `resumed with ${ranges[1]}, the cut at ${offset}`);
     assert.match(result.stderr, /retrying model\.safetensors: the connection dropped after \d+ of \d+ bytes/);
     assert.match(result.stderr, /verified 5 files \(9\.\d+ MiB\)/);
     assert.match(result.stdout, new RegExp(`imported "${repo}" with id `));
@@ -155,6 +160,25 @@ describe('hearth pull against the stand-in Hub (HF_ENDPOINT)', () => {
     await assertByteExact(dest, demo.files);
     assert.deepEqual(cdnRequestsFor(WEIGHTS, since).map((r) => r.range), [`bytes=${kept}-`], 'one request, resuming at the part\'s size');
     assert.equal(libraryModels(dataDir).length, 1);
+  });
+
+  it('pauses on Ctrl+C (SIGINT): exit status 130, the part kept, and says how to resume', async () => {
+    const repo = newRepo();
+    const dataDir = join(await scratch.dir(), 'interrupt');
+    const part = partPath(join(destDirOf(dataDir, repo, null), WEIGHTS));
+    hub.throttle(WEIGHTS, 1024 * 1024);
+    const pulling = await run(['pull', repo, '--data-dir', dataDir]);
+    try {
+      await waitFor('the weights to start', async () => ((await stat(part).catch(() => null))?.size ?? 0) > 100_000, 90_000, 50);
+    } finally {
+      process.kill(pulling.pid, 'SIGINT');
+    }
+    const paused = await pulling.exited;
+    hub.throttle(WEIGHTS, null);
+    assert.equal(paused.code, 130, paused.stderr);
+    assert.match(paused.stderr, /paused; .* are kept, and resuming carries on from there\. Run the same command again to resume\./);
+    assert.ok((await stat(part)).size > 100_000, 'the part is kept');
+    assert.ok(existsSync(`${part}.json`));
   });
 
   it('refuses a gated model without a token, saying where to accept the licence; pulls it with HF_TOKEN', async () => {

@@ -165,11 +165,6 @@ export class StandInHub {
     return this.sent.get(path) ?? 0;
   }
 
-  /** The requests for one file's content (at the Hub or the CDN). */
-  fileRequests(path: string): RecordedRequest[] {
-    return this.requests.filter((r) => r.path.endsWith(`/${path}`) || r.path.includes(`/cdn/${encodeURIComponent(path)}/`));
-  }
-
   private addFault(path: string, fault: Fault): void {
     this.faults.set(path, [...(this.faults.get(path) ?? []), fault]);
   }
