@@ -86,7 +86,9 @@ export class HubService {
       const info = await client.modelInfo(input.repo, input.revision);
       // Pinned to the commit the revision names now: the plan and a download read the same files.
       const commit = info.sha;
-      const [config, plan] = await Promise.all([readConfig(client, input.repo, commit), downloadPlan(client, input.repo, commit)]);
+      const [config, listed] = await Promise.all([readConfig(client, input.repo, commit), downloadPlan(client, input.repo, commit)]);
+      // A gated repo may list its files to anyone and still refuse them without a token: config.json says so first.
+      const plan = 'error' in config && config.needsToken ? { kind: 'needs-token' as const, reason: config.error } : listed;
       const gated = info.gated !== false;
       const base = {
         repo: info.id,
@@ -135,7 +137,7 @@ export class HubService {
   /** The size per precision and fit on this machine from config.json alone, as the dropdown plans an imported model. */
   private async planFromConfig(
     repo: string,
-    config: { json: unknown } | { error: string },
+    config: { json: unknown } | { error: string; needsToken: boolean },
     contextTokens: number | undefined,
   ): Promise<Pick<HubModelInfo, 'model' | 'plan' | 'planError'>> {
     if ('error' in config) return { model: null, plan: null, planError: config.error };
@@ -189,11 +191,11 @@ function isGated(model: object): boolean {
 }
 
 /** config.json at the commit, or why it cannot be read (a GGUF repo has none; a gated one needs a token). */
-async function readConfig(client: HubClient, repo: string, commit: string): Promise<{ json: unknown } | { error: string }> {
+async function readConfig(client: HubClient, repo: string, commit: string): Promise<{ json: unknown } | { error: string; needsToken: boolean }> {
   try {
     return { json: await client.readJsonFile(repo, commit, CONFIG_FILE, z.unknown()) };
   } catch (error) {
-    if (error instanceof HubError && (error.kind === 'not-found' || error.kind === 'needs-token' || error.kind === 'bad-response')) return { error: error.message };
+    if (error instanceof HubError && (error.kind === 'not-found' || error.kind === 'needs-token' || error.kind === 'bad-response')) return { error: error.message, needsToken: error.kind === 'needs-token' };
     throw error;
   }
 }
