@@ -134,6 +134,7 @@ describe('downloadRepo against the stand-in Hub', () => {
     const dir = freshDir();
     hub.throttle(WEIGHTS, 2 * 1024 * 1024);
     const pause = new AbortController();
+    const reports: RepoDownloadProgress[] = [];
     const paused = downloadRepo({
       endpoint: endpoint(),
       repo: REPO,
@@ -141,11 +142,18 @@ describe('downloadRepo against the stand-in Hub', () => {
       signal: pause.signal,
       policy: FAST,
       onProgress: (p) => {
+        reports.push(p);
         if (p.files.find((f) => f.path === WEIGHTS)!.doneBytes > weightsSize() / 4) pause.abort();
       },
     });
     await assert.rejects(paused, (error: unknown) => error instanceof HubError && error.kind === 'aborted' && /paused/.test(error.message));
     hub.throttle(WEIGHTS, null);
+    // At about 2 MiB/s: the speed reported is of that order, and the time left follows from it.
+    const timed = reports.filter((p) => p.bytesPerSecond > 0);
+    assert.ok(timed.length > 0, 'a speed was reported');
+    const last = timed[timed.length - 1];
+    assert.ok(last.bytesPerSecond > 0.2 * 2 ** 20 && last.bytesPerSecond < 20 * 2 ** 20, `speed ${last.bytesPerSecond} B/s`);
+    assert.ok(last.etaSeconds !== null && Math.abs(last.etaSeconds - (last.totalBytes - last.doneBytes) / last.bytesPerSecond) < 1e-6);
     const kept = (await stat(partPath(join(dir, WEIGHTS)))).size;
     assert.ok(kept > 0 && kept < weightsSize(), `a part of the weights is kept (${kept} bytes)`);
     const pinned = hub.head(REPO);
