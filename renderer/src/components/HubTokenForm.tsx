@@ -42,7 +42,7 @@ export function HubTokenForm({ client, licenceUrl, message, onSaved }: HubTokenF
         if (token.trim()) void save();
       }}
     >
-      {message && <p>{message}</p>}
+      {message && !licenceUrl && <p>{message}</p>}
       {licenceUrl && (
         <p>
           Accept the licence at{' '}
