@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bfloat16BitsToFloat32, float16BitsToFloat32, float32ToBfloat16Bits, float32ToFloat16Bits } from './float16.ts';
+import { bfloat16BitsToFloat32, float16BitsToFloat32, float32ToBfloat16Bits, float32ToFloat16Bits, halfBitsToFloat32Checked } from './float16.ts';
 
 const half = (x: number): number => float32ToFloat16Bits(Float32Array.of(x))[0];
 
@@ -42,4 +42,15 @@ test('bfloat16 conversions keep the top half of float32, rounding to nearest eve
   const bits = float32ToBfloat16Bits(Float32Array.of(1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, 1 + 2 ** -8 + 2 ** -20, NaN));
   assert.deepEqual([...bits.slice(0, 4)], [0x3f80, 0x3f80, 0x3f82, 0x3f81]);
   assert.ok(Number.isNaN(bfloat16BitsToFloat32(bits.slice(4))[0]));
+});
+
+test('halfBitsToFloat32Checked widens as the plain conversions do and counts NaN and infinite values, for every 16-bit pattern', () => {
+  const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
+  // Exponent bits all set: 2 signs x 2^10 mantissas in F16, 2 x 2^7 in BF16.
+  for (const [format, widen, count] of [['F16', float16BitsToFloat32, 2048], ['BF16', bfloat16BitsToFloat32, 256]] as const) {
+    const { data, nonFinite } = halfBitsToFloat32Checked(all, format);
+    assert.deepEqual(new Uint32Array(data.buffer), new Uint32Array(widen(all).buffer), format);
+    assert.equal(nonFinite, count, format);
+    assert.equal(nonFinite, data.filter((v) => !Number.isFinite(v)).length, `${format}: the count matches the widened values`);
+  }
 });

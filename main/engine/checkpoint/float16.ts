@@ -91,3 +91,32 @@ export function bfloat16BitsToFloat32(bits: Uint16Array): Float32Array {
   for (let i = 0; i < bits.length; i++) outBits[i] = bits[i] << 16;
   return out;
 }
+
+/** A 16-bit float's exponent bits (F16 or BF16): all set means NaN or infinity. */
+const EXPONENT_MASK = { F16: 0x7c00, BF16: 0x7f80 } as const;
+
+/**
+ * float16BitsToFloat32 or bfloat16BitsToFloat32 that also counts the NaN and infinite values
+ * (all exponent bits set) in the same pass, so a checkpoint reader need not read the floats again.
+ */
+export function halfBitsToFloat32Checked(bits: Uint16Array, format: 'F16' | 'BF16'): { data: Float32Array; nonFinite: number } {
+  const mask = EXPONENT_MASK[format];
+  const data = new Float32Array(bits.length);
+  let nonFinite = 0;
+  if (format === 'BF16') {
+    const outBits = new Uint32Array(data.buffer);
+    for (let i = 0; i < bits.length; i++) {
+      const b = bits[i];
+      outBits[i] = b << 16;
+      if ((b & mask) === mask) nonFinite++;
+    }
+  } else {
+    const table = float16ToFloat32Table();
+    for (let i = 0; i < bits.length; i++) {
+      const b = bits[i];
+      data[i] = table[b];
+      if ((b & mask) === mask) nonFinite++;
+    }
+  }
+  return { data, nonFinite };
+}

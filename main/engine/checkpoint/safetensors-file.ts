@@ -4,7 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { F32Tensor } from '../../common/model-spec.ts';
 import type { SafetensorsDtype, TensorInfo } from './checkpoint.ts';
 import { CheckpointError } from './checkpoint-error.ts';
-import { bfloat16BitsToFloat32, float16BitsToFloat32 } from './float16.ts';
+import { halfBitsToFloat32Checked } from './float16.ts';
 import { FLOAT_DTYPES } from './safetensors-dtype.ts';
 import { parseHeaderJson, parseHeaderLength } from './safetensors-header.ts';
 
@@ -75,13 +75,9 @@ export class SafetensorsFile {
     const info = this.info(name);
     requireFloatWeight(info);
     const buffer = (await this.readBytes(name)).buffer;
-    const data =
-      info.dtype === 'F32'
-        ? new Float32Array(buffer)
-        : info.dtype === 'F16'
-          ? float16BitsToFloat32(new Uint16Array(buffer))
-          : bfloat16BitsToFloat32(new Uint16Array(buffer));
-    const nonFinite = countNonFinite(data);
+    // 16-bit floats are checked while they are widened (one pass over the tensor, not two).
+    const { data, nonFinite } =
+      info.dtype === 'F32' ? { data: new Float32Array(buffer), nonFinite: countNonFinite(new Float32Array(buffer)) } : halfBitsToFloat32Checked(new Uint16Array(buffer), info.dtype as 'F16' | 'BF16');
     if (nonFinite > 0) {
       warn(`${this.path}: tensor "${name}" has ${nonFinite} NaN or infinite value(s) of ${data.length}; the model's output may be garbage.`);
     }

@@ -91,12 +91,24 @@ export function runKernelOnThreads(job: KernelJob, rows: number, rowLength: numb
     return;
   }
   const sliceRows = Math.max(1, Math.min(rows, Math.floor(sliceValues / rowLength)));
-  const slice = new Float32Array(new SharedArrayBuffer(sliceRows * rowLength * Float32Array.BYTES_PER_ELEMENT));
+  const slice = sharedScratch(sliceRows * rowLength);
   for (let firstRow = 0; firstRow < rows; firstRow += sliceRows) {
     const endRow = Math.min(rows, firstRow + sliceRows);
     slice.set(job.weight.subarray(firstRow * rowLength, endRow * rowLength));
     runSlice({ ...job, weight: slice, weightFirstRow: firstRow }, firstRow, endRow, pool);
   }
+}
+
+/**
+ * Shared memory for weight slices, kept from one tensor to the next: a new SharedArrayBuffer is
+ * zeroed when allocated, which costs as much as the copy itself. Calls are synchronous, so one
+ * buffer serves them all.
+ */
+let scratch: Float32Array | null = null;
+
+function sharedScratch(values: number): Float32Array {
+  if (!scratch || scratch.length < values) scratch = new Float32Array(new SharedArrayBuffer(values * Float32Array.BYTES_PER_ELEMENT));
+  return scratch.subarray(0, values);
 }
 
 /** Rows [firstRow, endRow) of a job whose arrays are all shared, on this thread and `pool`. */
@@ -110,7 +122,12 @@ function runSlice(job: KernelJob, firstRow: number, endRow: number, pool: Worker
   let done = Atomics.load(control, 1);
   while (done < chunks) {
     if (Atomics.wait(control, 1, done, STALL_MS) === 'timed-out' && Atomics.load(control, 1) === done) {
-      // A worker died holding a chunk: redo the slice here (the same bytes; a late worker writes them again).
+      // A worker died holding a chunk: stop the workers, quantize on this thread from now on, and
+      // redo the slice here. The scratch buffer is let go, so a late write can only repeat old bytes.
+      for (const worker of workers) void worker.terminate();
+      workers = [];
+      workersFailed = true;
+      scratch = null;
       runKernel(job, firstRow, endRow);
       return;
     }
