@@ -8,6 +8,11 @@ import { webE2eSkipReason } from './prerequisites.ts';
 
 const skip = await webE2eSkipReason();
 
+/** What the page's clipboard holds, read in the page (this file is compiled without the DOM's types). */
+function clipboardText(page: Page): Promise<string> {
+  return page.evaluate('navigator.clipboard.readText()') as Promise<string>;
+}
+
 describe('web shell: Local server page', () => {
   let app: AppSession | undefined;
   let page: Page;
@@ -34,9 +39,9 @@ describe('web shell: Local server page', () => {
 
     await page.getByRole('button', { name: 'Copy' }).first().click();
     await page.getByRole('button', { name: 'Copied' }).waitFor();
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), baseUrl);
+    assert.equal(await clipboardText(page), baseUrl);
     await page.getByRole('button', { name: 'Copy' }).click();
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+    assert.equal(await clipboardText(page), key);
 
     const models = await fetch(`${baseUrl}/models`, { headers: { Authorization: `Bearer ${key}` } });
     assert.equal(models.status, 200);

@@ -27,7 +27,7 @@ describe('CompletionRunner on shakespeare-5m', { skip }, () => {
   });
   after(() => model?.release());
 
-  const chat = (messages: CompleteRequest['prompt'] extends infer P ? (P extends { kind: 'chat' } ? P['messages'] : never) : never, sampling: CompleteRequest['sampling'] = {}): CompleteRequest => ({
+  const chat = (messages: Extract<CompleteRequest['prompt'], { kind: 'chat' }>['messages'], sampling: CompleteRequest['sampling'] = {}): CompleteRequest => ({
     type: 'complete',
     requestId: 'r',
     prompt: { kind: 'chat', messages },

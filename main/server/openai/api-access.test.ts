@@ -35,7 +35,8 @@ describe('access to the OpenAI-compatible API', () => {
 
   it('takes the key, and refuses anything else with 401 in OpenAI\'s shape', async () => {
     assert.equal((await send(shell, { path: '/v1/models', headers: auth() })).status, 200);
-    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: `Bearer ${TEST_TOKEN}` }, { Authorization: key }]) {
+    const refused: Record<string, string>[] = [{}, { Authorization: 'Bearer wrong' }, { Authorization: `Bearer ${TEST_TOKEN}` }, { Authorization: key }];
+    for (const headers of refused) {
       const response = await send(shell, { path: '/v1/models', headers });
       assert.equal(response.status, 401, JSON.stringify(headers));
       assert.equal(errorOf(response.body).type, 'authentication_error');
