@@ -36,8 +36,3 @@ export class HubError extends Error {
     this.status = status;
   }
 }
-
-/** Whether `error` is (or wraps) the abort of a download's signal, not a failure. */
-export function isAbort(error: unknown): boolean {
-  return (error instanceof HubError && error.kind === 'aborted') || (error instanceof Error && error.name === 'AbortError');
-}
