@@ -1,8 +1,8 @@
 // The Discover page as a user meets it, in Chromium on the web shell started with HF_ENDPOINT
 // pointing at the project's stand-in Hub (a real HTTP server on 127.0.0.1): a search finds the
 // model, its card shows the size per precision with the fit badge, "Download" shows a progress bar
-// that moves, Pause keeps what was fetched and Resume finishes it, the model is then in the library,
-// "Chat with it" opens a chat with it chosen, and it answers.
+// that moves (on the Models page too), Pause keeps what was fetched and Resume finishes it, the model is
+// then in the library, "Chat with it" opens a chat with it chosen, and it answers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -31,8 +31,8 @@ describe('web shell: a model found on the Discover page downloads and chats', ()
   before(async () => {
     if (skip) return;
     hub = await StandInHub.start([await demoModelRepo(REPO, { downloads: 4321, likes: 21 }), await demoModelRepo('someone-else/unrelated')]);
-    // Slow enough for the bar to be seen moving and for Pause to land mid-file (9 MB at 2 MB/s).
-    hub.throttle(WEIGHTS, 2_000_000);
+    // Slow enough for the bar to be seen moving, on two pages, and for Pause to land mid-file (9 MB at 1 MB/s).
+    hub.throttle(WEIGHTS, 1_000_000);
     // `hearth serve` inherits the environment: the app talks to the stand-in Hub as to huggingface.co.
     process.env.HF_ENDPOINT = hub.url;
     app = await openAppSession('discover');
@@ -87,7 +87,14 @@ describe('web shell: a model found on the Discover page downloads and chats', ()
       return value > 0.1 && value < 0.6;
     });
     const status = await card.getByRole('status').innerText();
-    assert.match(status, /\d+ %\s+[\d.]+ MB of 9 MB · [\d.]+ MB\/s · \d+ s left/, status);
+    assert.match(status, /\d+ %\s+[\d.]+ MB of 9 MB · [\d.]+ [KM]B\/s · \d+ s left/, status);
+
+    // The Models page shows the download under way too; back on Discover, the search and the card are still there.
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('button', { name: 'Models', exact: true }).click();
+    await page.getByRole('region', { name: 'Models' }).getByRole('list', { name: 'Downloads under way' }).getByRole('progressbar', { name: `Download of ${REPO}` }).waitFor();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('button', { name: 'Discover', exact: true }).click();
+    assert.equal(await discover().getByRole('searchbox', { name: 'Search models on the Hub' }).inputValue(), 'tiny-bard');
+    await card.getByRole('button', { name: 'Pause' }).waitFor();
 
     // Pause keeps what was fetched; Resume carries on from it.
     await card.getByRole('button', { name: 'Pause' }).click();

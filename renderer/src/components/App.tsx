@@ -10,6 +10,7 @@ import { streamingMessage } from '../state/chat-state.ts';
 import { useChatPage } from '../state/use-chat-page.ts';
 import { useConversationList } from '../state/use-conversation-list.ts';
 import { useDownloads } from '../state/use-downloads.ts';
+import { useHubSearch } from '../state/use-hub-search.ts';
 import { useFineTunePage } from '../state/use-finetune-page.ts';
 import { useModelLibrary } from '../state/use-model-library.ts';
 import { useModelProcess } from '../state/use-model-process.ts';
@@ -40,6 +41,7 @@ export function App({ client }: { client: ApiClient }) {
   const finetune = useFineTunePage(client, report);
   const modelProcess = useModelProcess(client, report);
   const downloads = useDownloads(client, report);
+  const hubSearch = useHubSearch(client);
 
   const { handleEvent: openHandles } = open;
   const { handleEvent: listHandles } = list;
@@ -153,7 +155,7 @@ export function App({ client }: { client: ApiClient }) {
               onChat={chatWithModel}
             />
           )}
-          {page === 'discover' && <DiscoverPage client={client} downloads={downloads} onChat={chatWithModel} />}
+          {page === 'discover' && <DiscoverPage client={client} downloads={downloads} search={hubSearch} onChat={chatWithModel} />}
           {page === 'finetune' && (
             <FineTunePage
               client={client}

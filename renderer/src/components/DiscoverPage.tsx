@@ -2,65 +2,35 @@
 // box that asks the Hub once typing pauses, a card per model with what this machine makes of it,
 // "Download", and every download with its progress, Pause, Resume and Cancel. A completed download
 // is in the library, and "Chat with it" opens a new chat with it.
-import { useEffect, useRef, useState } from 'react';
-import type { HubModelCard as Card, HubSettings } from '../../../main/common/contracts/hub.ts';
+import { useEffect, useState } from 'react';
+import type { HubSettings } from '../../../main/common/contracts/hub.ts';
 import type { ApiClient } from '../api/api-client.ts';
 import { errorMessage } from '../api/api-client.ts';
 import type { DownloadsState } from '../state/use-downloads.ts';
+import type { HubSearchState } from '../state/use-hub-search.ts';
 import { DownloadRow, type DownloadActions } from './DownloadRow.tsx';
 import { HubModelCard } from './HubModelCard.tsx';
 import { HubTokenForm } from './HubTokenForm.tsx';
 import './DiscoverPage.css';
 
-/** The Hub is asked this long after the last keystroke, not at every one. */
-export const SEARCH_DEBOUNCE_MS = 350;
-const SEARCH_LIMIT = 12;
 /** The first cards read their details at once (sizes, fit); the others when asked. */
 const CARDS_READ_AT_ONCE = 4;
 
 export interface DiscoverPageProps {
   client: ApiClient;
   downloads: DownloadsState;
+  search: HubSearchState;
   onChat: (modelId: string) => void;
 }
 
-export function DiscoverPage({ client, downloads, onChat }: DiscoverPageProps) {
-  const [query, setQuery] = useState('');
-  const [results, setResults] = useState<Card[] | null>(null);
-  const [searching, setSearching] = useState(false);
-  const [searchError, setSearchError] = useState<string | null>(null);
+export function DiscoverPage({ client, downloads, search, onChat }: DiscoverPageProps) {
+  const { query, setQuery, results, searching } = search;
+  const [settingsError, setSettingsError] = useState<string | null>(null);
   const [settings, setSettings] = useState<HubSettings | null>(null);
-  const latest = useRef(0);
-
-  useEffect(() => {
-    const search = query.trim();
-    const ticket = ++latest.current;
-    if (!search) {
-      setResults(null);
-      setSearching(false);
-      return;
-    }
-    setSearching(true);
-    const timer = setTimeout(() => {
-      client
-        .call('hub.search', { search, limit: SEARCH_LIMIT })
-        .then((found) => {
-          if (ticket !== latest.current) return; // a later search was started meanwhile
-          setResults(found.models);
-          setSearchError(null);
-        })
-        .catch((e: unknown) => {
-          if (ticket === latest.current) setSearchError(errorMessage(e));
-        })
-        .finally(() => {
-          if (ticket === latest.current) setSearching(false);
-        });
-    }, SEARCH_DEBOUNCE_MS);
-    return () => clearTimeout(timer);
-  }, [client, query]);
+  const searchError = search.error ?? settingsError;
 
   const loadSettings = () => {
-    client.call('hub.settings', {}).then(setSettings, (e: unknown) => setSearchError(errorMessage(e)));
+    client.call('hub.settings', {}).then(setSettings, (e: unknown) => setSettingsError(errorMessage(e)));
   };
   useEffect(loadSettings, [client]);
 
@@ -95,7 +65,7 @@ export function DiscoverPage({ client, downloads, onChat }: DiscoverPageProps) {
           </p>
           {settings.token.source !== 'environment' && <HubTokenForm client={client} licenceUrl={null} message={null} onSaved={loadSettings} />}
           {settings.token.source === 'settings' && (
-            <button type="button" onClick={() => void client.call('hub.setSettings', { token: null }).then(setSettings, (e: unknown) => setSearchError(errorMessage(e)))}>
+            <button type="button" onClick={() => void client.call('hub.setSettings', { token: null }).then(setSettings, (e: unknown) => setSettingsError(errorMessage(e)))}>
               Forget the token
             </button>
           )}
