@@ -31,7 +31,6 @@ export function quantizeMatMulNBitsRows(
   const kBlocks = Math.ceil(K / blockSize);
   const blobSize = (blockSize * bits) / 8;
   const zpRow = bits === 4 ? Math.ceil(kBlocks / 2) : kBlocks;
-  const levels = new Uint8Array(blockSize);
   // The block's scale and zero point, as blockRangeParams and searchBlockParams leave them.
   const params = new Float64Array(2);
   for (let n = rowStart; n < rowEnd; n++) {
@@ -53,27 +52,28 @@ export function quantizeMatMulNBitsRows(
       const zeroPoint = params[1];
       // MLAS: q = roundf(fround(v * fround(1 / scale)) + zp) clamped; for t > 0, roundf(t) = floor(t + 0.5).
       const reciprocal = scale !== 0 ? Math.fround(1 / scale) : 0;
-      if (end - start < blockSize) levels.fill(0); // positions past K stay 0, not the zero point
+      const blob = (n * kBlocks + b) * blobSize;
       let dot = 0;
       let norm = 0;
-      for (let k = start; k < end; k++) {
-        const v = weight[k];
-        const t = Math.fround(Math.fround(v * reciprocal) + zeroPoint);
-        const q = t <= 0 ? 0 : t >= maxQ ? maxQ : (t + 0.5) | 0;
-        levels[k - start] = q;
-        dot += v * (q - zeroPoint);
-        norm += (q - zeroPoint) * (q - zeroPoint);
+      // Levels straight into the blob, two per byte at 4 bits (low nibble first); positions past K stay 0, not the zero point.
+      const perByte = bits === 4 ? 2 : 1;
+      for (let i = 0; i < blobSize; i++) {
+        let byte = 0;
+        for (let j = 0; j < perByte; j++) {
+          const k = start + i * perByte + j;
+          if (k >= end) break;
+          const v = weight[k];
+          const t = Math.fround(Math.fround(v * reciprocal) + zeroPoint);
+          const q = t <= 0 ? 0 : t >= maxQ ? maxQ : (t + 0.5) | 0;
+          byte |= q << (4 * j);
+          dot += v * (q - zeroPoint);
+          norm += (q - zeroPoint) * (q - zeroPoint);
+        }
+        packed[blob + i] = byte;
       }
       // The search stores the least-squares scale of these very levels (free: the sums came with
       // the levels), which can only lower the error; round-to-nearest keeps onnxruntime's.
-      if (clipFactors && norm > 0) params[0] = Math.fround(dot / norm);
-      const storedScale = params[0];
-      const blob = (n * kBlocks + b) * blobSize;
-      if (bits === 4) {
-        for (let i = 0; i < blobSize; i++) packed[blob + i] = levels[2 * i] | (levels[2 * i + 1] << 4);
-      } else {
-        packed.set(levels, blob);
-      }
+      const storedScale = clipFactors && norm > 0 ? Math.fround(dot / norm) : scale;
       scales[n * kBlocks + b] = storedScale;
       if (zeroPoints) {
         if (bits === 4) {
