@@ -7,6 +7,7 @@ import { CachedSequence } from './cached-sequence.ts';
 import { ContextFullError } from './kv-cache.ts';
 import type { KvCacheKind } from './kv-cache.ts';
 import { openModel } from './model-session.ts';
+import { GROWTH_STEP_TOKENS, SharedBufferKvCache } from './shared-buffer-kv-cache.ts';
 import type { LoadedModel } from './model-session.ts';
 import { FixtureBuilds, HF_TINY_DIR, fixturesMissing, maxAbsDiff, readReference } from './test/reference-fixtures.ts';
 
@@ -62,6 +63,28 @@ describe('CachedSequence', { skip }, () => {
       }
     });
   }
+
+  it('gives the logits of one pass when its shared buffer grows between calls', async () => {
+    const vocab = model.spec.vocabSize;
+    const long = Array.from({ length: GROWTH_STEP_TOKENS + 12 }, (_, i) => (i * 7919 + 13) % vocab);
+    const whole = new CachedSequence(model, { contextLength: 256 });
+    const stepped = new CachedSequence(model, { contextLength: 256 });
+    try {
+      const expected = await whole.feed(long, 'all');
+      const first = GROWTH_STEP_TOKENS - 4;
+      await stepped.feed(long.slice(0, first), 'all');
+      assert.equal((stepped.cache as SharedBufferKvCache).slots, GROWTH_STEP_TOKENS);
+      for (let i = first; i < long.length; i++) {
+        const logits = await stepped.feed([long[i]], 'last');
+        const diff = maxAbsDiff(logits, expected.subarray(i * vocab, (i + 1) * vocab));
+        assert.ok(diff <= 1e-4, `position ${i}: max |logit difference| ${diff}`);
+      }
+      assert.equal((stepped.cache as SharedBufferKvCache).slots, 2 * GROWTH_STEP_TOKENS);
+    } finally {
+      whole.dispose();
+      stepped.dispose();
+    }
+  });
 
   it('chooses the shared buffer for fused attention on the CPU by default', () => {
     const sequence = new CachedSequence(model, { contextLength: 16 });

@@ -57,7 +57,8 @@ function createKvCache(model: LoadedModel, kind: KvCacheKind, capacity: number):
 export class CachedSequence {
   readonly model: LoadedModel;
   readonly cache: KvCache;
-  private readonly fed: number[] = [];
+  /** The ids fed so far; a subclass that runs the model itself (batched decoding) records them here. */
+  protected readonly fed: number[] = [];
   /** All ones; the attention mask of a call is its first (past + new) entries. */
   private readonly maskBuffer: BigInt64Array;
   /** 0, 1, 2...; the position ids of a call are the slice at the past length. */
@@ -106,6 +107,7 @@ export class CachedSequence {
       [POSITION_IDS]: new Tensor('int64', this.positionBuffer.subarray(past, total), [1, ids.length]),
       [NUM_LOGITS_TO_KEEP]: keep === 'all' ? this.keepAll : this.keepLast,
     };
+    this.cache.reserve(total);
     this.cache.addPastFeeds(feeds);
     const fetches: KvFetches = { [LOGITS]: null };
     this.cache.addPresentFetches(fetches);

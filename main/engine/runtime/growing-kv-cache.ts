@@ -38,6 +38,10 @@ export class GrowingKvCache implements KvCache {
     this.validLength = 0;
   }
 
+  reserve(): void {
+    // Each run's present.* outputs are allocated at the size they need.
+  }
+
   addPastFeeds(feeds: KvFeeds): void {
     for (let i = 0; i < this.keys.length; i++) {
       feeds[pastKeyName(i)] = this.keys[i];

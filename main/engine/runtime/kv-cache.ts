@@ -15,6 +15,11 @@ export interface KvCache {
   readonly capacity: number;
   /** Tokens whose keys and values are cached. */
   readonly length: number;
+  /**
+   * Makes room for `total` tokens (cached plus about to be fed) before a run; `total` is at most
+   * the capacity. The shared buffer grows its tensors here; the growing cache needs nothing.
+   */
+  reserve(total: number): void;
   /** Puts the past_key_values.* inputs into a run's feeds. */
   addPastFeeds(feeds: KvFeeds): void;
   /** Puts the present.* outputs into a run's fetches (pre-allocated tensors, or null to let ORT allocate). */
