@@ -7,6 +7,7 @@
 // one runs, the app's chat is told what Hearth is doing. Continuous batching will replace this
 // queue with concurrent sequences in the worker.
 import { ApiError } from '../common/contracts/api-error.ts';
+import type { ResponseFormat } from '../common/contracts/response-format.ts';
 import type { Store } from '../store/store.ts';
 import { DEFAULT_CONTEXT_LENGTH } from '../engine/runtime/cached-sequence.ts';
 import type { CompletionPrompt, CompletionSampling, GenerationStats, TokenLogprobsData } from '../worker/worker-protocol.ts';
@@ -24,6 +25,8 @@ export interface ApiCompletionRequest {
   sampling: CompletionSampling;
   /** How many alternatives to report with each token's logprob; null: no logprobs. */
   logprobs: number | null;
+  /** OpenAI's response_format: JSON replies enforced while decoding; absent is free text. */
+  responseFormat?: ResponseFormat;
 }
 
 export type ApiFinishReason = 'stop' | 'length';
@@ -89,7 +92,7 @@ export class ApiCompletions {
           cancelled: () => signal.aborted,
         });
         if (!ready || signal.aborted) throw new ApiError('invalid-input', 'The client closed the request.');
-        const generation = engine.complete({ prompt: request.prompt, sampling: request.sampling, logprobs: request.logprobs }, onToken);
+        const generation = engine.complete({ prompt: request.prompt, sampling: request.sampling, logprobs: request.logprobs, responseFormat: request.responseFormat }, onToken);
         const abort = () => generation.abort();
         signal.addEventListener('abort', abort, { once: true });
         try {
