@@ -19,6 +19,7 @@ export function chatCompletionInput(request: ChatCompletionRequest): ApiCompleti
     prompt: { kind: 'chat', messages: request.messages.map(promptMessage) },
     sampling: samplingOf(request, request.max_completion_tokens ?? request.max_tokens),
     logprobs: request.logprobs === true ? (request.top_logprobs ?? 0) : null,
+    ...responseFormatOf(request),
   };
 }
 
@@ -35,7 +36,13 @@ export function completionInput(request: CompletionRequest): ApiCompletionReques
     prompt: { kind: 'text', text: typeof request.prompt === 'string' ? request.prompt : request.prompt[0] },
     sampling: samplingOf(request, request.max_tokens ?? DEFAULT_COMPLETION_MAX_TOKENS),
     logprobs: request.logprobs ?? null,
+    ...responseFormatOf(request),
   };
+}
+
+/** response_format as the worker takes it; left out when not given (free text). */
+function responseFormatOf(request: SharedRequest): Pick<ApiCompletionRequest, 'responseFormat'> {
+  return request.response_format != null ? { responseFormat: request.response_format } : {};
 }
 
 function checkShared(request: SharedRequest): void {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
+import { z } from 'zod';
 import { openTestServices, RecordingLauncher, type TestServices } from '../../services/services-test-support.ts';
 import { startWebShell, type WebShell } from '../web-shell-server.ts';
 
@@ -163,7 +164,8 @@ describe('the OpenAI-compatible API, through the official openai client', { time
       [{ stop: 7 }, 'stop'],
       [{ top_logprobs: 2 }, 'top_logprobs'],
       [{ stream_options: { include_usage: true } }, 'stream_options'],
-      [{ response_format: { type: 'json_object' } }, 'response_format'],
+      [{ response_format: { type: 'xml' } }, 'response_format.type'],
+      [{ response_format: { type: 'json_schema', json_schema: { name: 'a person' } } }, 'response_format.json_schema.name'],
       [{ messages: [{ role: 'user', content: 'hi', colour: 'red' }] }, 'messages[0].colour'],
     ];
     for (const [extra, param] of cases) {
@@ -180,6 +182,45 @@ describe('the OpenAI-compatible API, through the official openai client', { time
         },
       );
     }
+  });
+
+  it('answers JSON that parses and validates against a json_schema, from a model that never writes JSON on its own, streamed too', async () => {
+    const schema = {
+      type: 'object',
+      properties: { name: { type: 'string' }, age: { type: 'integer' }, lines: { type: 'array', items: { type: 'string' } } },
+      required: ['name', 'age', 'lines'],
+      additionalProperties: false,
+    };
+    const validate = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+    const messages = [{ role: 'user' as const, content: 'Who art thou? Answer in JSON.' }];
+    const response_format = { type: 'json_schema' as const, json_schema: { name: 'player', schema, strict: true } };
+    // Unconstrained, the demo model writes verse, not JSON: the format is what makes the reply parse.
+    const free = await client.chat.completions.create({ model: DEMO, messages, max_tokens: 40, temperature: 0 });
+    assert.throws(() => JSON.parse(free.choices[0].message.content!), SyntaxError);
+    for (const seed of [1, 2]) {
+      const reply = await client.chat.completions.create({ model: DEMO, messages, max_tokens: 120, temperature: 1, seed, response_format });
+      const text = reply.choices[0].message.content!;
+      assert.equal(reply.choices[0].finish_reason, 'stop', `seed ${seed}: the reply ended by itself: ${text}`);
+      assert.ok(validate.safeParse(JSON.parse(text)).success, `seed ${seed}: ${text}`);
+    }
+    let streamed = '';
+    for await (const chunk of await client.chat.completions.create({ model: DEMO, messages, max_tokens: 120, temperature: 1, seed: 3, response_format, stream: true })) {
+      streamed += chunk.choices[0]?.delta.content ?? '';
+    }
+    assert.ok(validate.safeParse(JSON.parse(streamed)).success, streamed);
+    const anyObject = await client.chat.completions.create({ model: DEMO, messages, max_tokens: 120, temperature: 1, seed: 4, response_format: { type: 'json_object' } });
+    const parsed: unknown = JSON.parse(anyObject.choices[0].message.content!);
+    assert.ok(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed), anyObject.choices[0].message.content!);
+  });
+
+  it('answers 400 naming response_format for a schema the grammar compiler refuses', async () => {
+    const response_format = { type: 'json_schema' as const, json_schema: { name: 'odd', schema: { type: 'object', properties: { a: { type: 'quaternion' } } } } };
+    await assert.rejects(client.chat.completions.create({ model: DEMO, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, response_format }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+      assert.equal(error.param, 'response_format');
+      assert.match(error.message, /quaternion/);
+      return true;
+    });
   });
 
   it('answers 404 for a model the library does not have, naming the ones it has', async () => {

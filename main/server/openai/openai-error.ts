@@ -49,9 +49,20 @@ export function toOpenAiError(error: unknown): OpenAiError {
   if (error instanceof OpenAiError) return error;
   if (error instanceof ApiError) {
     const known = STATUS_OF[error.code];
-    return new OpenAiError(known?.status ?? 500, error.message, { code: known?.code ?? error.code, param: error.code === 'not-found' ? 'model' : null });
+    return new OpenAiError(known?.status ?? 500, error.message, { code: known?.code ?? error.code, param: paramOf(error) });
   }
   return new OpenAiError(500, 'internal error; the server log has the details', { code: 'internal' });
+}
+
+/**
+ * The parameter a service's refusal is about: the model for 'not-found'; response_format for an
+ * invalid-input from the grammar compiler (engine/grammar's ResponseFormatError, whose messages
+ * all say "structured output"), so a client sees which part of its request to fix.
+ */
+function paramOf(error: ApiError): string | null {
+  if (error.code === 'not-found') return 'model';
+  if (error.code === 'invalid-input' && /structured output/i.test(error.message)) return 'response_format';
+  return null;
 }
 
 export function sendOpenAiError(response: ServerResponse, error: OpenAiError, headers: Record<string, string> = {}): void {

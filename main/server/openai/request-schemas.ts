@@ -4,6 +4,7 @@
 // not here gets a 400 naming it, rather than being ignored, so a client never believes a setting
 // took effect when it did not. `null` is taken as "not given", as OpenAI does.
 import { z } from 'zod';
+import { ResponseFormatSchema } from '../../common/contracts/response-format.ts';
 
 /** OpenAI's top_logprobs limit. */
 export const MAX_TOP_LOGPROBS = 20;
@@ -45,6 +46,8 @@ const sharedParameters = {
   top_k: z.number().int().min(0).nullish(),
   min_p: z.number().min(0).max(1).nullish(),
   repetition_penalty: z.number().gt(0).max(10).nullish(),
+  /** Structured output: JSON (any object, or valid against a JSON Schema), enforced while decoding. */
+  response_format: ResponseFormatSchema.nullish(),
 };
 
 export const ChatCompletionRequestSchema = z.strictObject({
@@ -72,7 +75,6 @@ export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
  * relying on one (an agent sending tools) learns at once instead of getting a plain reply.
  */
 export const NOT_YET_SUPPORTED: Readonly<Record<string, string>> = {
-  response_format: 'structured output (response_format)',
   tools: 'tool calls (tools)',
   tool_choice: 'tool calls (tool_choice)',
   parallel_tool_calls: 'tool calls (parallel_tool_calls)',
