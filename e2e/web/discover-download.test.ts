@@ -16,6 +16,7 @@ import { webE2eSkipReason } from './prerequisites.ts';
 const skip = await webE2eSkipReason();
 const REPO = 'bard-works/tiny-bard-5m';
 const WEIGHTS = 'model.safetensors';
+const GATED = 'bard-works/gated-bard-5m';
 
 /** The requests for the weights, at the Hub or at the CDN it redirects them to. */
 function weightRequests(hub: StandInHub) {
@@ -30,7 +31,11 @@ describe('web shell: a model found on the Discover page downloads and chats', ()
 
   before(async () => {
     if (skip) return;
-    hub = await StandInHub.start([await demoModelRepo(REPO, { downloads: 4321, likes: 21 }), await demoModelRepo('someone-else/unrelated')]);
+    hub = await StandInHub.start([
+      await demoModelRepo(REPO, { downloads: 4321, likes: 21 }),
+      await demoModelRepo('someone-else/unrelated'),
+      await demoModelRepo(GATED, { gated: 'manual' }),
+    ]);
     // Slow enough for the bar to be seen moving, on two pages, and for Pause to land mid-file (9 MB at 1 MB/s).
     hub.throttle(WEIGHTS, 1_000_000);
     // `hearth serve` inherits the environment: the app talks to the stand-in Hub as to huggingface.co.
@@ -87,7 +92,7 @@ describe('web shell: a model found on the Discover page downloads and chats', ()
       return value > 0.1 && value < 0.6;
     });
     const status = await card.getByRole('status').innerText();
-    assert.match(status, /\d+ %\s+[\d.]+ MB of 9 MB · [\d.]+ [KM]B\/s · \d+ s left/, status);
+    assert.match(status, /\d+ %\s+[\d.]+ [KM]B of 9 MB · [\d.]+ [KM]B\/s · \d+ s left/, status);
 
     // The Models page shows the download under way too; back on Discover, the search and the card are still there.
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('button', { name: 'Models', exact: true }).click();
@@ -117,5 +122,22 @@ describe('web shell: a model found on the Discover page downloads and chats', ()
     const reply = await sendMessage(page, 'Good morrow, my lord.');
     await waitForReplyToEnd(reply);
     assert.ok((await messageText(reply)).length > 0, 'the downloaded model answered');
+  });
+
+  test('a gated repo asks for a token, says where to accept its licence, and with the token shows its sizes', { skip, timeout: 120_000 }, async () => {
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('button', { name: 'Discover', exact: true }).click();
+    await discover().getByRole('searchbox', { name: 'Search models on the Hub' }).fill('gated-bard');
+    const card = discover().getByRole('listitem', { name: GATED, exact: true });
+    const form = card.getByRole('form', { name: 'Hugging Face token' });
+    await form.waitFor();
+    assert.equal(await form.getByRole('link', { name: `${hub!.url}/${GATED}` }).getAttribute('href'), `${hub!.url}/${GATED}`, 'where to accept the licence');
+    await form.getByLabel('Access token').fill(hub!.token);
+    await form.getByRole('button', { name: 'Save token' }).click();
+    await card.getByRole('list', { name: `Size per precision of ${GATED}` }).waitFor();
+    assert.ok(await card.getByRole('button', { name: /^Download/ }).isEnabled());
+    // The page never gets the token back: the Hub settings show it masked.
+    const summary = await discover().locator('.discover-settings summary').innerText();
+    assert.ok(summary.includes(`hf_…${hub!.token.slice(-4)}`) || summary.includes('no token'), summary);
+    assert.ok(!(await page.content()).includes(hub!.token), 'the token is nowhere in the page');
   });
 });
