@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { quantizeMatMulNBits } from './matmul-nbits.ts';
 import { quantizePerChannelInt8 } from './per-channel-int8.ts';
 import { quantizeMatMulNBitsRows, type KernelJob } from './quantize-kernels.ts';
-import { runKernelOnThreads, sharedArray, THREADED_MIN_VALUES } from './quantize-threads.ts';
+import { quantizeThreadStats, runKernelOnThreads, sharedArray, THREADED_MIN_VALUES } from './quantize-threads.ts';
 
 /** Seeded values of mixed magnitude, with whole blocks of zeros and of one sign. */
 function weights(count: number, seed: number): Float32Array {
@@ -90,4 +90,15 @@ test('a weight copied into shared memory a slice at a time gives the bytes of on
   runKernelOnThreads(job, N, K, 3, 47 * K);
   assert.deepEqual(new Uint8Array(job.packed), one.packed);
   assert.deepEqual(new Float32Array(job.scales), one.scales);
+});
+
+test('the worker threads really quantize (their source runs as sent), and none failed', () => {
+  const before = quantizeThreadStats.chunksOnWorkers;
+  const weight = weights(2048 * 1024, 11);
+  // A few tensors in a row: a worker busy elsewhere on the machine still gets chunks of some of them.
+  for (let i = 0; i < 4 && quantizeThreadStats.chunksOnWorkers === before; i++) {
+    quantizeMatMulNBits(weight, 2048, 1024, { bits: 4, blockSize: 32, symmetric: true, clipSearch: true }, 2);
+  }
+  assert.ok(quantizeThreadStats.chunksOnWorkers > before, 'a worker thread took chunks');
+  assert.equal(quantizeThreadStats.failedChunks, 0, 'no chunk failed on a worker');
 });

@@ -24,8 +24,10 @@ const CHUNKS_PER_THREAD = 8;
 const STALL_MS = 60_000;
 
 /** The chunk loop every thread runs; the control block is [next chunk, chunks done, failed]. */
-function claimChunks(job: KernelJob, control: Int32Array, firstRow: number, endRow: number, chunkRows: number, chunks: number): void {
+function claimChunks(job: KernelJob, control: Int32Array, firstRow: number, endRow: number, chunkRows: number, chunks: number): number {
+  let claimed = 0;
   for (let chunk = Atomics.add(control, 0, 1); chunk < chunks; chunk = Atomics.add(control, 0, 1)) {
+    claimed++;
     const rowStart = firstRow + chunk * chunkRows;
     try {
       runKernel(job, rowStart, Math.min(endRow, rowStart + chunkRows));
@@ -34,7 +36,11 @@ function claimChunks(job: KernelJob, control: Int32Array, firstRow: number, endR
     }
     if (Atomics.add(control, 1, 1) + 1 === chunks) Atomics.notify(control, 1);
   }
+  return claimed;
 }
+
+/** What the worker threads did so far in this process: chunks they quantized, and chunks that failed on them (then redone on the caller's thread). */
+export const quantizeThreadStats = { chunksOnWorkers: 0, failedChunks: 0 };
 
 interface ThreadedJob {
   job: KernelJob;
@@ -118,7 +124,7 @@ function runSlice(job: KernelJob, firstRow: number, endRow: number, pool: Worker
   const control = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
   const message: ThreadedJob = { job, control, firstRow, endRow, chunkRows, chunks };
   for (const worker of pool) worker.postMessage(message);
-  claimChunks(job, control, firstRow, endRow, chunkRows, chunks);
+  const claimedHere = claimChunks(job, control, firstRow, endRow, chunkRows, chunks);
   let done = Atomics.load(control, 1);
   while (done < chunks) {
     if (Atomics.wait(control, 1, done, STALL_MS) === 'timed-out' && Atomics.load(control, 1) === done) {
@@ -133,7 +139,11 @@ function runSlice(job: KernelJob, firstRow: number, endRow: number, pool: Worker
     }
     done = Atomics.load(control, 1);
   }
-  if (Atomics.load(control, 2) !== 0) runKernel(job, firstRow, endRow); // rethrows here what failed on a worker
+  quantizeThreadStats.chunksOnWorkers += chunks - claimedHere;
+  if (Atomics.load(control, 2) !== 0) {
+    quantizeThreadStats.failedChunks++;
+    runKernel(job, firstRow, endRow); // rethrows here what failed on a worker
+  }
 }
 
 /** A zeroed typed array of `length` elements, in shared memory when `shared`. */
