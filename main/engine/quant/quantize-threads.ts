@@ -53,11 +53,12 @@ interface ThreadedJob {
 
 const WORKER_SOURCE = `
 'use strict';
-// Compilers that keep function names (tsx) may wrap functions in __name(fn, name).
+// Compilers that keep function names (tsx) may wrap functions in __name(fn, name); a minifier
+// renames functions, hence \${claimChunks.name} below.
 var __name = (fn) => fn;
 ${KERNEL_FUNCTIONS.map((fn) => fn.toString()).join('\n')}
 ${claimChunks.toString()}
-require('node:worker_threads').parentPort.on('message', (m) => claimChunks(m.job, m.control, m.firstRow, m.endRow, m.chunkRows, m.chunks));
+require('node:worker_threads').parentPort.on('message', (m) => ${claimChunks.name}(m.job, m.control, m.firstRow, m.endRow, m.chunkRows, m.chunks));
 `;
 
 let workers: Worker[] = [];
