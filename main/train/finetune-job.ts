@@ -12,6 +12,8 @@ import { openModelSource } from '../engine/architectures/model-source.ts';
 import { loadTokenizer } from '../engine/tokenizer/load-tokenizer.ts';
 import type { TextTokenizer } from '../engine/tokenizer/text-tokenizer.ts';
 import { AdamW, DEFAULT_ADAMW } from './adamw.ts';
+import { adapterOff, collatePairs, completionLogps, DEFAULT_DPO_BETA, evaluatePreferences, preparePreferenceData } from './dpo-objective.ts';
+import { PreferenceTally, type PreferenceMetrics } from './preference-rewards.ts';
 import { drawDropoutMasks } from './dropout-masks.ts';
 import { EpochSampler } from './epoch-sampler.ts';
 import { initLoraAdapter, loraParameters, loraScaling, type LoraSettings } from './lora-adapter.ts';
@@ -29,8 +31,12 @@ import { SeededRandom } from '../engine/runtime/seeded-random.ts';
 export interface FinetuneOptions {
   /** Hugging Face model folder (config.json, safetensors, tokenizer). */
   baseDir: string;
-  /** Training JSONL (chat, Alpaca or text rows). */
+  /** Training JSONL (chat, Alpaca or text rows; for DPO, TRL's preference pairs). */
   dataPath: string;
+  /** 'sft' (default): next-token loss on the answers; 'dpo': DPO's sigmoid loss on preference pairs. */
+  method?: 'sft' | 'dpo';
+  /** DPO's β: how far the policy may move from the reference (the base model). */
+  beta?: number;
   /** Evaluation JSONL; without it, 10 % of the training rows are held out (when there are at least 10). */
   evalDataPath?: string;
   /** Where the adapter, metrics.jsonl and checkpoints/ go. */
@@ -41,7 +47,7 @@ export interface FinetuneOptions {
   /** 'all-linear' or module names such as ['q_proj', 'v_proj']. */
   targets?: string | string[];
   learningRate?: number;
-  /** Rows per micro-batch. */
+  /** Rows per micro-batch (DPO: pairs). */
   batchSize?: number;
   /** Micro-batches per optimizer step. */
   gradAccum?: number;
@@ -81,8 +87,8 @@ export interface DatasetReport {
 export type FinetuneEvent =
   | { type: 'prepared'; dataset: DatasetReport; totalSteps: number; trainableParameters: number; graphNodes: number }
   | { type: 'resumed'; step: number; checkpointDir: string; metrics: MetricPoint[] }
-  | { type: 'step'; step: number; totalSteps: number; loss: number; lr: number; epoch: number; tokensPerSecond: number; elapsedMs: number; etaMs: number }
-  | { type: 'eval'; step: number; evalLoss: number }
+  | { type: 'step'; step: number; totalSteps: number; loss: number; lr: number; epoch: number; tokensPerSecond: number; elapsedMs: number; etaMs: number; preference?: PreferenceMetrics }
+  | { type: 'eval'; step: number; evalLoss: number; preference?: PreferenceMetrics }
   | { type: 'checkpoint'; step: number; dir: string }
   | { type: 'done'; status: 'completed' | 'cancelled'; step: number; adapterDir: string | null };
 
@@ -94,6 +100,8 @@ export interface FinetuneResult {
   /** Train loss of the last step; eval loss of the last evaluation (null when there is no eval set). */
   finalLoss: number | null;
   evalLoss: number | null;
+  /** DPO: the rewards on the eval pairs at the end (else on the last step's pairs). */
+  preference?: PreferenceMetrics;
   metrics: MetricPoint[];
   dataset: DatasetReport;
   /** Mean training speed over this run's steps, non-padding tokens per second. */
@@ -103,6 +111,8 @@ export interface FinetuneResult {
 }
 
 export const FINETUNE_DEFAULTS = {
+  method: 'sft' as 'sft' | 'dpo',
+  beta: DEFAULT_DPO_BETA,
   r: 8,
   alpha: 16,
   dropout: 0,
@@ -135,23 +145,29 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
     if (!(o.dropout >= 0 && o.dropout < 1)) throw new RangeError(`LoRA dropout must be in [0, 1), not ${o.dropout}.`);
     const maxLength = Math.min(o.maxLength, source.spec.contextLength);
     const tokenizer = await loadTokenizer(o.baseDir);
-    const data = await prepareData(tokenizer, o.dataPath, o.evalDataPath, maxLength, o.seed);
-    const stepsPerEpoch = Math.ceil(Math.ceil(data.train.length / o.batchSize) / o.gradAccum);
+    if (o.method === 'dpo' && !(o.beta > 0)) throw new RangeError(`DPO's beta must be above 0, not ${o.beta}.`);
+    const prefs = o.method === 'dpo' ? await preparePreferenceData(tokenizer, o.dataPath, o.evalDataPath, maxLength, (rows) => holdOut(rows, o.seed)) : null;
+    const data: PreparedData = prefs
+      ? { train: [], eval: [], report: { trainExamples: prefs.train.length, evalExamples: prefs.eval.length, evalSource: prefs.evalSource, truncated: prefs.truncated, unscoredLines: prefs.dropped, maxLength } }
+      : await prepareData(tokenizer, o.dataPath, o.evalDataPath, maxLength, o.seed);
+    const trainCount = prefs ? prefs.train.length : data.train.length;
+    const stepsPerEpoch = Math.ceil(Math.ceil(trainCount / o.batchSize) / o.gradAccum);
     const totalSteps = options.steps ?? Math.max(1, Math.round(o.epochs * stepsPerEpoch));
     const padTokenId = tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
 
     let adapter = initLoraAdapter(source.spec, settings, o.seed);
     const targets = adapter.modules.map((m) => m.path);
     const graphOptions = { r: settings.r, scaling: loraScaling(settings), targets, dropout: settings.dropout > 0 };
-    const trainGraph = await writeTrainingGraph(source, scratch, 'train.onnx', { ...graphOptions, gradients: true });
-    const evalGraph = data.eval.length > 0 ? await writeTrainingGraph(source, scratch, 'eval.onnx', { ...graphOptions, dropout: false, gradients: false }) : null;
+    const trainGraph = await writeTrainingGraph(source, scratch, 'train.onnx', { ...graphOptions, gradients: true, objective: prefs ? 'dpo' : 'causal-lm' });
+    // DPO needs the forward graph for the reference log-probabilities even without eval pairs.
+    const evalGraph = data.eval.length > 0 || prefs ? await writeTrainingGraph(source, scratch, 'eval.onnx', { ...graphOptions, dropout: false, gradients: false }) : null;
     const sessionOptions = { threads: o.threads, executionProvider: o.executionProvider };
     const trainer = await TrainingSession.open(trainGraph, sessionOptions);
     const evaluator = evalGraph ? await TrainingSession.open(evalGraph, sessionOptions) : null;
 
-    const fingerprint = { baseDir: o.baseDir, dataPath: o.dataPath, evalDataPath: o.evalDataPath ?? null, settings, learningRate: o.learningRate, batchSize: o.batchSize, gradAccum: o.gradAccum, totalSteps, warmupSteps: o.warmupSteps, schedule: o.schedule, weightDecay: o.weightDecay, maxLength, seed: o.seed };
+    const fingerprint = { baseDir: o.baseDir, dataPath: o.dataPath, evalDataPath: o.evalDataPath ?? null, settings, learningRate: o.learningRate, batchSize: o.batchSize, gradAccum: o.gradAccum, totalSteps, warmupSteps: o.warmupSteps, schedule: o.schedule, weightDecay: o.weightDecay, maxLength, seed: o.seed, ...(prefs ? { method: 'dpo', beta: o.beta } : {}) };
     let optimizer = new AdamW({ ...DEFAULT_ADAMW, weightDecay: o.weightDecay });
-    let sampler = EpochSampler.start(data.train.length, o.seed);
+    let sampler = EpochSampler.start(trainCount, o.seed);
     let metrics: MetricPoint[] = [];
     let step = 0;
     let tokensSeen = 0;
@@ -164,7 +180,7 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
       if (mismatch) throw new CheckpointResumeError(`${resumed.dir} was made with a different ${mismatch} (${JSON.stringify(resumed.state.fingerprint[mismatch])}); resume with the same settings, or start afresh in another folder.`);
       adapter = { settings, modules: resumed.adapter.modules };
       optimizer = new AdamW(optimizer.settings, resumed.optimizer);
-      sampler = EpochSampler.resume(data.train.length, resumed.state.sampler);
+      sampler = EpochSampler.resume(trainCount, resumed.state.sampler);
       metrics = resumed.state.metrics;
       step = resumed.state.step;
       tokensSeen = resumed.state.tokensSeen;
@@ -188,8 +204,17 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
       const dir = await saveTrainingCheckpoint(o.outDir, state, adapter, optimizer.state);
       emit({ type: 'checkpoint', step, dir });
     };
+    // DPO: the base model's log-probabilities of every pair, once (see dpo-objective.ts).
+    const refLogps = prefs && evaluator ? await completionLogps(evaluator, [...prefs.train, ...prefs.eval], adapterOff(params), o.batchSize, padTokenId) : null;
+    let evalPreference: PreferenceMetrics | undefined;
+    let trainPreference: PreferenceMetrics | undefined;
     const evaluate = async (): Promise<number | null> => {
       if (!evaluator) return null;
+      if (prefs) {
+        if (prefs.eval.length === 0) return null;
+        evalPreference = await evaluatePreferences(evaluator, prefs.eval, params, refLogps!, o.beta, o.batchSize, padTokenId);
+        return evalPreference.loss;
+      }
       let nll = 0;
       let tokens = 0;
       for (let i = 0; i < data.eval.length; i += o.batchSize) {
@@ -215,10 +240,14 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
         const summed = new Map<string, Float32Array>();
         let lossSum = 0;
         let stepTokens = 0;
+        const tally = prefs ? new PreferenceTally(o.beta) : null;
         for (let micro = 0; micro < o.gradAccum; micro++) {
-          const batch = collateBatch(sampler.nextBatch(o.batchSize).map((i) => data.train[i]), padTokenId);
+          const picked = sampler.nextBatch(o.batchSize);
+          const pairs = prefs ? collatePairs(picked.map((i) => prefs.train[i]), padTokenId, refLogps, o.beta) : null;
+          const batch = pairs ? pairs.batch : collateBatch(picked.map((i) => data.train[i]), padTokenId);
           const masks = settings.dropout > 0 ? drawDropoutMasks(trainGraph.dropoutMasks, batch.rows * batch.length, settings.dropout, sampler.random) : undefined;
-          const run = await trainer.run(batch, params, masks);
+          const run = await trainer.run(batch, params, masks, pairs?.feeds);
+          if (pairs) tally!.add(Array.from(run.rowNll, (nll) => -nll), pairs.feeds.refLogps);
           lossSum += run.loss;
           stepTokens += realTokens(batch);
           for (const [name, grad] of run.grads) {
@@ -236,13 +265,14 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
         tokensSeen += stepTokens;
         lastLoss = lossSum / o.gradAccum;
         const tokensPerSecond = stepTokens / (elapsed / 1000);
-        await record({ step, loss: lastLoss, lr, tokensPerSecond, epoch: sampler.epoch });
-        emit({ type: 'step', step, totalSteps, loss: lastLoss, lr, epoch: sampler.epoch, tokensPerSecond, elapsedMs: trainingMs, etaMs: (runMs / Math.max(1, step - (resumed?.state.step ?? 0))) * (totalSteps - step) });
+        trainPreference = tally?.metrics();
+        await record({ step, loss: lastLoss, lr, tokensPerSecond, epoch: sampler.epoch, ...rewardPoint('', trainPreference) });
+        emit({ type: 'step', step, totalSteps, loss: lastLoss, lr, epoch: sampler.epoch, tokensPerSecond, elapsedMs: trainingMs, etaMs: (runMs / Math.max(1, step - (resumed?.state.step ?? 0))) * (totalSteps - step), ...(trainPreference ? { preference: trainPreference } : {}) });
         if (o.evalEvery > 0 && step % o.evalEvery === 0 && step < totalSteps) {
           lastEval = await evaluate();
           if (lastEval !== null) {
-            await record({ step, evalLoss: lastEval });
-            emit({ type: 'eval', step, evalLoss: lastEval });
+            await record({ step, evalLoss: lastEval, ...rewardPoint('eval', evalPreference) });
+            emit({ type: 'eval', step, evalLoss: lastEval, ...(evalPreference ? { preference: evalPreference } : {}) });
           }
         }
         if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && step < totalSteps) await checkpoint();
@@ -252,8 +282,8 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
       } else {
         lastEval = await evaluate();
         if (lastEval !== null) {
-          await record({ step, evalLoss: lastEval });
-          emit({ type: 'eval', step, evalLoss: lastEval });
+          await record({ step, evalLoss: lastEval, ...rewardPoint('eval', evalPreference) });
+          emit({ type: 'eval', step, evalLoss: lastEval, ...(evalPreference ? { preference: evalPreference } : {}) });
         }
         await writePeftAdapter(o.outDir, adapter, { baseModel: o.baseDir });
       }
@@ -263,7 +293,8 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
     }
     const adapterDir = status === 'completed' ? o.outDir : null;
     emit({ type: 'done', status, step, adapterDir });
-    return { status, step, totalSteps, finalLoss: lastLoss, evalLoss: lastEval, metrics, dataset: data.report, tokensPerSecond: runTokens / Math.max(runMs / 1000, 1e-9), adapterDir };
+    const preference = evalPreference ?? trainPreference;
+    return { status, step, totalSteps, finalLoss: lastLoss, evalLoss: lastEval, ...(preference ? { preference } : {}), metrics, dataset: data.report, tokensPerSecond: runTokens / Math.max(runMs / 1000, 1e-9), adapterDir };
   } finally {
     await source.close();
     await rm(scratch, { recursive: true, force: true });
@@ -285,16 +316,7 @@ async function prepareData(tokenizer: TextTokenizer, dataPath: string, evalPath:
     evalRows = await readSftDataset(evalPath);
     evalSource = 'file';
   } else if (rows.length >= MIN_ROWS_FOR_SPLIT) {
-    // A seeded 90/10 split; the held-out rows are the same for every run with this seed.
-    const random = new SeededRandom(seed ^ 0x5eed);
-    const order = rows.map((_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random.next() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
-    const held = new Set(order.slice(0, Math.max(1, Math.round(rows.length * EVAL_FRACTION))));
-    trainRows = rows.filter((_, i) => !held.has(i));
-    evalRows = rows.filter((_, i) => held.has(i));
+    ({ train: trainRows, eval: evalRows } = holdOut(rows, seed));
     evalSource = 'split';
   }
   const train = tokenizeDataset(tokenizer, trainRows, { maxLength });
@@ -311,6 +333,34 @@ async function prepareData(tokenizer: TextTokenizer, dataPath: string, evalPath:
       unscoredLines: [...train.unscored, ...evaluation.unscored],
       maxLength,
     },
+  };
+}
+
+/**
+ * A seeded 90/10 split (none under 10 rows); the held-out rows are the same for every run with
+ * this seed.
+ */
+function holdOut<T>(rows: readonly T[], seed: number): { train: T[]; eval: T[] } {
+  if (rows.length < MIN_ROWS_FOR_SPLIT) return { train: [...rows], eval: [] };
+  const random = new SeededRandom(seed ^ 0x5eed);
+  const order = rows.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const held = new Set(order.slice(0, Math.max(1, Math.round(rows.length * EVAL_FRACTION))));
+  return { train: rows.filter((_, i) => !held.has(i)), eval: rows.filter((_, i) => held.has(i)) };
+}
+
+/** DPO's rewards as metric fields (rewardsChosen, or evalRewardsChosen with prefix 'eval'). */
+function rewardPoint(prefix: '' | 'eval', metrics: PreferenceMetrics | undefined): Partial<MetricPoint> {
+  if (!metrics) return {};
+  const key = (name: string) => (prefix ? `${prefix}${name[0].toUpperCase()}${name.slice(1)}` : name);
+  return {
+    [key('rewardsChosen')]: metrics.rewardsChosen,
+    [key('rewardsRejected')]: metrics.rewardsRejected,
+    [key('rewardsMargin')]: metrics.rewardsMargin,
+    [key('rewardsAccuracy')]: metrics.rewardsAccuracy,
   };
 }
 

@@ -31,6 +31,15 @@ export interface MetricPoint {
   lr?: number;
   tokensPerSecond?: number;
   epoch?: number;
+  /** DPO (TRL's rewards/*): mean implicit rewards β·log(π/π_ref) of chosen and rejected, their margin, and the share of pairs won; on the step's pairs and on the eval pairs. */
+  rewardsChosen?: number;
+  rewardsRejected?: number;
+  rewardsMargin?: number;
+  rewardsAccuracy?: number;
+  evalRewardsChosen?: number;
+  evalRewardsRejected?: number;
+  evalRewardsMargin?: number;
+  evalRewardsAccuracy?: number;
 }
 
 export interface TrainerState {

@@ -6,7 +6,8 @@
 // Inputs:  input_ids, attention_mask, position_ids, labels   int64 [batch, sequence]
 //          <module>.lora_A.weight [r, in], <module>.lora_B.weight [out, r]   float32
 //          <module>.lora_dropout_mask [batch·sequence, in]   (only with dropout)
-// Outputs: loss (mean NLL over scored positions), row_nll [batch], row_tokens [batch],
+//          ref_logps [batch], beta []   float32   (only with the DPO objective)
+// Outputs: loss (mean NLL over scored positions, or DPO's loss), row_nll [batch], row_tokens [batch],
 //          grad.<module>.lora_A.weight, grad.<module>.lora_B.weight   (training graphs only)
 import type { ModelSource } from '../engine/architectures/model-source.ts';
 import { BuildContext } from '../engine/builder/build-context.ts';
@@ -18,9 +19,11 @@ import { DataType } from '../engine/onnx/graph.ts';
 import { GraphBuilder } from '../engine/onnx/graph-builder.ts';
 import { emitCausalLmLoss } from './causal-lm-loss.ts';
 import { differentiate } from './differentiate.ts';
+import { emitDpoLoss } from './dpo-loss.ts';
 import { loraLinearPath, type LoraGraphInputs } from './lora-linear-path.ts';
 import { checkLoraArchitecture } from './lora-targets.ts';
 import { TapeGraph } from './tape-graph.ts';
+import type { BaseDtype } from '../common/contracts/jobs.ts';
 
 export const LABELS = 'labels';
 export const LOSS = 'loss';
@@ -39,6 +42,17 @@ export interface TrainingGraphOptions {
   dropout: boolean;
   /** Append the backward pass (otherwise the graph computes the loss only). */
   gradients: boolean;
+  /**
+   * The frozen base's precision (default fp32): int8/int4 pack the base weights as the inference
+   * builds do (MatMulNBits, blockwise) and run its quantized kernels; vjp-quantized.ts carries the
+   * gradient back through them. fp16 is refused here (see checkBaseDtype).
+   */
+  baseDtype?: BaseDtype;
+  /**
+   * 'dpo': `loss` is DPO's sigmoid loss over a batch of chosen rows then rejected rows (inputs
+   * ref_logps and beta, see dpo-loss.ts), and the gradients are its; default: the causal-LM mean NLL.
+   */
+  objective?: 'causal-lm' | 'dpo';
 }
 
 export interface TrainingGraph {
@@ -55,7 +69,9 @@ export async function recordTrainingGraph(source: Pick<ModelSource, 'spec' | 'we
   const { spec } = source;
   if (options.targets.length > 0) checkLoraArchitecture(spec);
   const g = new TapeGraph();
-  const ctx = new BuildContext(g, spec, 'fp32', 'reference', 'dynamic', (name) => source.weight(name));
+  const baseDtype = checkBaseDtype(options.baseDtype ?? 'fp32');
+  // int8 as MatMulNBits ('blockwise'): the dynamic int8 kernels quantize activations, which have no gradient rule.
+  const ctx = new BuildContext(g, spec, baseDtype, 'reference', 'blockwise', (name) => source.weight(name));
   const shared = new SharedValues(ctx);
   const declared: LoraGraphInputs = { parameters: [], dropoutMasks: [] };
   ctx.linearExtension = loraLinearPath(g, { r: options.r, scaling: options.scaling, targets: new Set(options.targets), dropout: options.dropout }, declared);
@@ -76,15 +92,26 @@ export async function recordTrainingGraph(source: Pick<ModelSource, 'spec' | 'we
   const logits = await emitLogits(ctx, hidden);
   const loss = emitCausalLmLoss(g, logits, labels);
 
-  g.output(LOSS, DataType.FLOAT, [], loss.mean);
+  const objective = options.objective === 'dpo' ? emitDpoLoss(g, loss.rowSums) : loss.mean;
+  g.output(LOSS, DataType.FLOAT, [], objective);
   g.output(ROW_NLL, DataType.FLOAT, ['batch_size'], loss.rowSums);
   g.output(ROW_TOKENS, DataType.FLOAT, ['batch_size'], loss.rowCounts);
   if (options.gradients) {
     if (declared.parameters.length === 0) throw new Error('A training graph needs at least one LoRA target.');
-    const grads = differentiate(g, loss.mean, declared.parameters.map((p) => p.name));
+    const grads = differentiate(g, objective, declared.parameters.map((p) => p.name));
     for (const p of declared.parameters) g.output(gradName(p.name), DataType.FLOAT, p.shape, grads.get(p.name)!);
   }
   return { tape: g, declared };
+}
+
+/** A base precision the training graphs can build: fp16 needs a float16 graph (activations, LoRA casts), not built yet. */
+export function checkBaseDtype(baseDtype: BaseDtype): Exclude<BaseDtype, 'fp16'> {
+  if (baseDtype === 'fp16') throw new BaseDtypeError('A float16 base is not supported by the trainer yet: use --base-dtype int8 or int4 for a smaller base (or fp32).');
+  return baseDtype;
+}
+
+export class BaseDtypeError extends Error {
+  override name = 'BaseDtypeError';
 }
 
 /** Writes the graph as `<dir>/<file>` (+ `.data`) for onnxruntime. */

@@ -3,6 +3,7 @@
 // count from 0 in each row, as Hugging Face numbers them in a training forward pass.
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ATTENTION_MASK, INPUT_IDS, POSITION_IDS } from '../engine/graph-io.ts';
+import { BETA, REF_LOGPS } from './dpo-loss.ts';
 import { gradName, LABELS, LOSS, ROW_NLL, ROW_TOKENS, type TrainingGraph } from './training-graph.ts';
 
 export interface TokenBatch {
@@ -21,6 +22,12 @@ export interface GraphRunResult {
   rowTokens: Float32Array;
   /** Per LoRA parameter name; empty for an evaluation graph. */
   grads: Map<string, Float32Array>;
+}
+
+/** The extra inputs of a DPO graph: rows are the chosen completions, then the rejected ones. */
+export interface PreferenceFeeds {
+  refLogps: Float32Array;
+  beta: number;
 }
 
 export interface TrainingSessionOptions {
@@ -64,8 +71,11 @@ export class TrainingSession {
     return this.session.outputNames.some((name) => name.startsWith('grad.'));
   }
 
-  /** `parameters` holds every LoRA input by name; `dropoutMasks` every mask input, when the graph has them. */
-  async run(batch: TokenBatch, parameters: ReadonlyMap<string, Float32Array>, dropoutMasks?: ReadonlyMap<string, Float32Array>): Promise<GraphRunResult> {
+  /**
+   * `parameters` holds every LoRA input by name; `dropoutMasks` every mask input, when the graph has
+   * them; `preference` the reference log-probabilities (one per row) and β of a DPO graph.
+   */
+  async run(batch: TokenBatch, parameters: ReadonlyMap<string, Float32Array>, dropoutMasks?: ReadonlyMap<string, Float32Array>, preference?: PreferenceFeeds): Promise<GraphRunResult> {
     const dims = [batch.rows, batch.length];
     const positions = new BigInt64Array(batch.rows * batch.length);
     for (let i = 0; i < positions.length; i++) positions[i] = BigInt(i % batch.length);
@@ -84,6 +94,11 @@ export class TrainingSession {
       const data = dropoutMasks?.get(m.name);
       if (!data) throw new Error(`No dropout mask given for ${m.name}.`);
       feeds[m.name] = new Tensor('float32', data, [batch.rows * batch.length, m.inFeatures]);
+    }
+    if (this.session.inputNames.includes(REF_LOGPS)) {
+      if (!preference || preference.refLogps.length !== batch.rows) throw new Error(`A DPO graph needs one reference log-probability per row (${batch.rows}) and beta.`);
+      feeds[REF_LOGPS] = new Tensor('float32', preference.refLogps, [batch.rows]);
+      feeds[BETA] = new Tensor('float32', new Float32Array([preference.beta]), []);
     }
     const outputs = await this.session.run(feeds);
     const grads = new Map<string, Float32Array>();

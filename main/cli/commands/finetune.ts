@@ -1,8 +1,9 @@
-// hearth finetune <hf-dir> --data F.jsonl --out DIR [options]
+// hearth finetune <hf-dir> --data F.jsonl --out DIR [--method sft|dpo] [options]
 // LoRA fine-tuning without Python: progress on stderr, the PEFT adapter written to --out. Ctrl-C
 // stops at the next step with a checkpoint; --resume continues from the last one.
 import { parseArgs } from 'node:util';
 import { FINETUNE_DEFAULTS, runFinetune, type FinetuneEvent } from '../../train/finetune-job.ts';
+import type { PreferenceMetrics } from '../../train/preference-rewards.ts';
 import { LR_SCHEDULES, type LrSchedule } from '../../train/lr-schedule.ts';
 import { UsageError, type Command } from '../command.ts';
 import { parseIntegerOption, parseNumberOption } from '../option-values.ts';
@@ -17,6 +18,9 @@ export const finetuneCommand: Command = {
     'Trains LoRA matrices on the assistant answers of F.jsonl (chat {"messages"}, Alpaca {"instruction","input","output"}\n' +
     'or {"text"} rows) and writes adapter_config.json + adapter_model.safetensors (PEFT format) to --out, with\n' +
     'metrics.jsonl and checkpoints/. Without --eval-data, 10 % of the rows are held out for evaluation.\n\n' +
+    `  --method sft|dpo          sft (default): learn the answers; dpo: DPO on TRL preference pairs\n` +
+    '                            ({"prompt","chosen","rejected"} as strings or message lists), reference = the base\n' +
+    `  --beta B                  DPO's beta (default ${d.beta})\n` +
     `  --rank R --alpha A        LoRA rank and alpha (scaling alpha/r); defaults ${d.r} and ${d.alpha}\n` +
     `  --dropout P               LoRA dropout (default ${d.dropout})\n` +
     '  --targets LIST            all-linear, or module names such as q_proj,v_proj\n' +
@@ -37,6 +41,8 @@ export const finetuneCommand: Command = {
       allowPositionals: true,
       options: {
         data: { type: 'string' },
+        method: { type: 'string' },
+        beta: { type: 'string' },
         'eval-data': { type: 'string' },
         out: { type: 'string' },
         rank: { type: 'string' },
@@ -65,6 +71,8 @@ export const finetuneCommand: Command = {
     const int = (option: string, text: string | undefined, min: number) => (text === undefined ? undefined : parseIntegerOption(option, text, { min }));
     const num = (option: string, text: string | undefined, min: number, max?: number) => (text === undefined ? undefined : parseNumberOption(option, text, { min, max }));
     if (values.schedule !== undefined && !(LR_SCHEDULES as readonly string[]).includes(values.schedule)) throw new UsageError(`--schedule must be one of ${LR_SCHEDULES.join(', ')}, not '${values.schedule}'`);
+    if (values.method !== undefined && values.method !== 'sft' && values.method !== 'dpo') throw new UsageError(`--method must be sft or dpo, not '${values.method}'`);
+    if (values.beta !== undefined && values.method !== 'dpo') throw new UsageError('--beta applies to --method dpo only');
     if (values.steps !== undefined && values.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
 
     const controller = new AbortController();
@@ -79,6 +87,8 @@ export const finetuneCommand: Command = {
         baseDir: positionals[0],
         dataPath: values.data,
         evalDataPath: values['eval-data'],
+        method: values.method as 'sft' | 'dpo' | undefined,
+        beta: num('--beta', values.beta, 0),
         outDir: values.out,
         r: int('--rank', values.rank, 1),
         alpha: num('--alpha', values.alpha, 0),
@@ -110,6 +120,8 @@ export const finetuneCommand: Command = {
       console.log(`adapter=${result.adapterDir}`);
       const evalText = result.evalLoss === null ? 'none' : result.evalLoss.toFixed(6);
       console.log(`train_loss=${result.finalLoss?.toFixed(6) ?? 'none'} eval_loss=${evalText} tokens_per_s=${result.tokensPerSecond.toFixed(0)}`);
+      const p = result.preference;
+      if (p) console.log(`preference_accuracy=${p.rewardsAccuracy.toFixed(4)} reward_margin=${p.rewardsMargin.toFixed(6)} rewards_chosen=${p.rewardsChosen.toFixed(6)} rewards_rejected=${p.rewardsRejected.toFixed(6)}`);
       return 0;
     } finally {
       process.off('SIGINT', onInterrupt);
@@ -136,13 +148,13 @@ function reportProgress(event: FinetuneEvent): void {
       if (event.step % every === 0 || event.step === event.totalSteps || event.step === 1) {
         console.error(
           `step ${event.step}/${event.totalSteps} loss ${event.loss.toFixed(4)} lr ${event.lr.toExponential(2)} epoch ${event.epoch.toFixed(2)} ` +
-            `${event.tokensPerSecond.toFixed(0)} tok/s eta ${(event.etaMs / 1000).toFixed(0)}s`,
+            `${event.tokensPerSecond.toFixed(0)} tok/s eta ${(event.etaMs / 1000).toFixed(0)}s${event.preference ? ` ${rewardsText(event.preference)}` : ''}`,
         );
       }
       break;
     }
     case 'eval':
-      console.error(`step ${event.step} eval loss ${event.evalLoss.toFixed(4)}`);
+      console.error(`step ${event.step} eval loss ${event.evalLoss.toFixed(4)}${event.preference ? ` ${rewardsText(event.preference)}` : ''}`);
       break;
     case 'checkpoint':
       console.error(`checkpoint: ${event.dir}`);
@@ -150,4 +162,8 @@ function reportProgress(event: FinetuneEvent): void {
     case 'done':
       break;
   }
+}
+
+function rewardsText(p: PreferenceMetrics): string {
+  return `rewards chosen ${p.rewardsChosen.toFixed(3)} rejected ${p.rewardsRejected.toFixed(3)} margin ${p.rewardsMargin.toFixed(3)} accuracy ${p.rewardsAccuracy.toFixed(2)}`;
 }
