@@ -27,6 +27,8 @@ export interface ChatSessionOptions {
   /** What to do when the conversation outgrows the context. Default 'truncate-middle'. */
   overflow?: OverflowPolicy;
   cache?: KvCacheKind;
+  /** A sequence to hold the conversation in (one of a BatchedDecoder's), owned by the session from now on; else one of its own. */
+  sequence?: CachedSequence;
   /** Defaults for every turn; a turn's own options override them. */
   generation?: GenerationOptions;
   /** Extra chat-template variables (e.g. enable_thinking). */
@@ -76,7 +78,7 @@ export class ChatSession {
     this.tokenizer = tokenizer;
     this.systemPrompt = options.systemPrompt;
     this.overflow = options.overflow ?? 'truncate-middle';
-    this.sequence = new CachedSequence(model, { contextLength: options.contextLength, cache: options.cache });
+    this.sequence = options.sequence ?? new CachedSequence(model, { contextLength: options.contextLength, cache: options.cache });
     this.history = [...(options.history ?? [])];
     this.defaults = options.generation ?? {};
     this.templateVariables = options.templateVariables;
