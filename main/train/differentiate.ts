@@ -6,11 +6,12 @@ import type { TapeGraph, TapeNode } from './tape-graph.ts';
 import { elementwiseRules } from './vjp-elementwise.ts';
 import { fusedRules } from './vjp-fused.ts';
 import { matmulRules } from './vjp-matmul.ts';
+import { quantizedRules } from './vjp-quantized.ts';
 import { reduceRules } from './vjp-reduce.ts';
 import { GradientError, type VjpRule } from './vjp-rule.ts';
 import { shapeRules } from './vjp-shape.ts';
 
-export const VJP_RULES: Readonly<Record<string, VjpRule>> = { ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...fusedRules };
+export const VJP_RULES: Readonly<Record<string, VjpRule>> = { ...elementwiseRules, ...matmulRules, ...shapeRules, ...reduceRules, ...fusedRules, ...quantizedRules };
 
 /** Ops whose outputs never carry gradients (comparisons, shapes, integer results). */
 const NON_DIFFERENTIABLE = new Set([

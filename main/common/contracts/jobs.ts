@@ -9,6 +9,15 @@ const TARGETS_PATTERN = new RegExp(`^(all-linear|(${LORA_TARGET_MODULES.join('|'
 
 export const LR_SCHEDULE_NAMES = ['linear', 'cosine', 'constant'] as const;
 
+/**
+ * The precision of the frozen base while training (QLoRA at int8/int4: MatMulNBits blocks as the
+ * inference builds pack them; fp16 only on the GPU). The adapter is the same PEFT adapter whatever
+ * the base's precision, applied to the full-precision base as PEFT applies it.
+ */
+export const BASE_DTYPES = ['fp32', 'fp16', 'int8', 'int4'] as const;
+export const BaseDtypeSchema = z.enum(BASE_DTYPES);
+export type BaseDtype = z.infer<typeof BaseDtypeSchema>;
+
 /** Learning rate for models of a few billion parameters and up, as in PEFT's and QLoRA's recipes. */
 export const DEFAULT_LEARNING_RATE = 2e-4;
 /** Tiny models (the demo, tests) learn a task in a few hundred steps only at a ten times higher rate. */
@@ -49,6 +58,8 @@ export const FinetuneConfigSchema = z.object({
   /** Checkpoint every N steps (0: only when cancelled). */
   checkpointEvery: z.number().int().min(0).default(50),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+  /** The frozen base's precision while training (BASE_DTYPES). */
+  baseDtype: BaseDtypeSchema.default('fp32'),
 });
 /** The settings with every default filled in. */
 export type FinetuneConfig = z.infer<typeof FinetuneConfigSchema>;
