@@ -89,6 +89,7 @@ export function DiscoverPage({ client, downloads, search, onChat }: DiscoverPage
               onDownload={(input) => void downloads.start(input)}
               actions={actions}
               autoLoad={index < CARDS_READ_AT_ONCE}
+              onTokenSaved={loadSettings}
             />
           ))}
         </ul>

@@ -25,9 +25,11 @@ export interface HubModelCardProps {
    * shows; otherwise when asked, so a search does not send dozens of requests at once.
    */
   autoLoad: boolean;
+  /** A token was saved from this card: the page's Hub settings show it (masked). */
+  onTokenSaved: () => void;
 }
 
-export function HubModelCard({ client, card, downloads, onDownload, actions, autoLoad }: HubModelCardProps) {
+export function HubModelCard({ client, card, downloads, onDownload, actions, autoLoad, onTokenSaved }: HubModelCardProps) {
   const [info, setInfo] = useState<HubModelInfo | null>(null);
   const [infoError, setInfoError] = useState<string | null>(null);
   const [ggufFile, setGgufFile] = useState<string>('');
@@ -74,7 +76,11 @@ export function HubModelCard({ client, card, downloads, onDownload, actions, aut
       )}
       {info && <ModelDetails info={info} ggufFile={ggufFile} onGgufFile={setGgufFile} />}
       {info?.kind === 'needs-token' && (
-        <HubTokenForm client={client} licenceUrl={info.licenceUrl} message={info.unusableReason} onSaved={() => void loadInfo()} />
+        <HubTokenForm client={client} licenceUrl={info.licenceUrl} message={info.unusableReason} onSaved={() => {
+            onTokenSaved();
+            void loadInfo();
+          }}
+        />
       )}
       {info && (info.kind === 'safetensors' || info.kind === 'gguf') && (
         <button
