@@ -134,6 +134,8 @@ for (let from = 0; from < SCHEMA_VERSION; from++) {
       assert.deepEqual(c.prepare('SELECT state, train_path, eval_path, step, total_steps, queued_at FROM jobs').all(), [
         { state: 'running', train_path: null, eval_path: null, step: 0, total_steps: null, queued_at: null },
       ]);
+      // Jobs recorded before schema version 7 are fine-tunes (downloads became jobs then).
+      assert.deepEqual(c.prepare('SELECT kind FROM jobs').all(), [{ kind: 'finetune' }]);
     }
     if (from >= 1 && from < 4) {
       assert.deepEqual(c.prepare('SELECT adapter_id FROM conversations').all(), [{ adapter_id: null }], 'conversations chat with the model alone');
