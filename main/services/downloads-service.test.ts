@@ -14,7 +14,10 @@ import { ApiError } from '../common/contracts/api-error.ts';
 import { demoModelRepo, StandInHub, DEMO_MODEL_DIR } from '../hub/test/stand-in-hub.ts';
 import { openStore, databaseFileIn } from '../store/store.ts';
 import { createServices, type Services } from './create-services.ts';
-import { destDirOf } from './downloads-service.ts';
+import { destDirOf, DownloadsService } from './downloads-service.ts';
+import { EventBus } from './event-bus.ts';
+import { LibraryService } from './library-service.ts';
+import { HubEndpoint } from '../hub/hub-endpoint.ts';
 import { CPU_ONLY_MACHINE, EventRecorder, NO_WORKER, RESOURCES_DIR } from './services-test-support.ts';
 
 const DEMO = 'hearth-test/shakespeare-5m';
@@ -309,4 +312,45 @@ test('a download cut off by closing Hearth is paused at the next start and resum
   assertSameAsDemo(destDir);
   const models = await second.services.handlers['models.list']({});
   assert.ok(models.some((m) => m.name === DEMO));
+});
+
+test('a server that keeps failing ends the download as failed with the reason, after the retries were shown; resume then finishes it', async (t) => {
+  const hub = await StandInHub.start([await demoModelRepo(DEMO)]);
+  const dataDir = await mkdtemp(join(tmpdir(), 'hearth-downloads-failing-'));
+  const store = openStore(databaseFileIn(dataDir));
+  t.after(async () => {
+    store.close();
+    await hub.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const bus = new EventBus();
+  const events = new EventRecorder();
+  bus.subscribe(events.listener);
+  const library = new LibraryService(store, dataDir, bus, { busyReason: () => null, release: async () => {} });
+  const downloads = new DownloadsService({
+    store,
+    dataDir,
+    bus,
+    importModel: (input) => library.importModel(input),
+    endpoint: () => new HubEndpoint(hub.url),
+    policy: { retries: 2, baseDelayMs: 10, maxDelayMs: 50, stallTimeoutMs: 1500 },
+  });
+  hub.failWith(WEIGHTS, 500, 10);
+  const mark = events.mark();
+  const { jobId } = downloads.start({ repo: DEMO });
+  const failed = await finished(events, mark, jobId, 'failed');
+  assert.match(failed.type === 'download.progress' ? (failed.error ?? '') : '', /500/);
+  assert.ok(
+    events.since(mark, 'download.progress').some((e) => e.progress.retrying !== null && /model\.safetensors/.test(e.progress.retrying)),
+    'each retry was shown while it happened, not hidden',
+  );
+  assert.equal(downloads.get(jobId).resumable, true);
+
+  hub.clearFaults();
+  const resumeMark = events.mark();
+  downloads.resume(jobId);
+  await finished(events, resumeMark, jobId);
+  assertSameAsDemo(downloads.get(jobId).destDir);
+  assert.ok(library.list().some((m) => m.id === downloads.get(jobId).modelId));
+  await downloads.close();
 });
