@@ -9,6 +9,7 @@ import { errorMessage } from '../api/api-client.ts';
 import type { DownloadsState } from '../state/use-downloads.ts';
 import type { HubSearchState } from '../state/use-hub-search.ts';
 import { DownloadRow, type DownloadActions } from './DownloadRow.tsx';
+import { HubEndpointForm } from './HubEndpointForm.tsx';
 import { HubModelCard } from './HubModelCard.tsx';
 import { HubTokenForm } from './HubTokenForm.tsx';
 import './DiscoverPage.css';
@@ -60,9 +61,10 @@ export function DiscoverPage({ client, downloads, search, onChat }: DiscoverPage
             {settings.token.masked ? `, token ${settings.token.masked}` : ', no token'}
           </summary>
           <p className="muted">
-            {settings.endpointSource === 'environment' ? 'The address comes from HF_ENDPOINT.' : 'Set HF_ENDPOINT to use a mirror.'}{' '}
+            {settings.endpointSource === 'environment' ? 'The address comes from HF_ENDPOINT.' : 'HF_ENDPOINT, when set, wins over the address below.'}{' '}
             {settings.token.source === 'environment' ? 'The token comes from HF_TOKEN.' : 'A token is needed only for gated or private models.'}
           </p>
+          {settings.endpointSource !== 'environment' && <HubEndpointForm client={client} settings={settings} onSaved={setSettings} />}
           {settings.token.source !== 'environment' && <HubTokenForm client={client} licenceUrl={null} message={null} onSaved={loadSettings} />}
           {settings.token.source === 'settings' && (
             <button type="button" onClick={() => void client.call('hub.setSettings', { token: null }).then(setSettings, (e: unknown) => setSettingsError(errorMessage(e)))}>
