@@ -61,6 +61,7 @@ describe('HubClient against the stand-in Hub', () => {
     assert.deepEqual(results.map((r) => r.id), [REPO, 'hearth-test/shakespeare-gated']);
     assert.equal(results[0].downloads, 1234);
     assert.equal(results[0].likes, 56);
+    assert.deepEqual(results.map((r) => r.gated), [false, true], 'a gated repo says so in the search results');
     assert.equal((await client.searchModels({ search: 'shakespeare', limit: 1 })).length, 1);
     const query = new URLSearchParams(hub.requests.filter((r) => r.path === '/api/models').at(-1)!.query);
     assert.deepEqual(Object.fromEntries(query), { search: 'shakespeare', filter: 'text-generation', sort: 'downloads', direction: '-1', limit: '1' });

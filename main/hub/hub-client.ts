@@ -38,6 +38,8 @@ export interface HubModelSummary {
   downloads: number;
   likes: number;
   private: boolean;
+  /** Whether the repo asks people to accept its licence before downloading ('auto' or 'manual' approval). */
+  gated: boolean;
   pipelineTag: string | null;
   libraryName: string | null;
   tags: string[];
@@ -133,6 +135,7 @@ export class HubClient {
       downloads: r.downloads,
       likes: r.likes,
       private: r.private,
+      gated: r.gated !== undefined && r.gated !== false && r.gated !== 'false',
       pipelineTag: r.pipeline_tag ?? null,
       libraryName: r.library_name ?? null,
       tags: r.tags,

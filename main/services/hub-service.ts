@@ -67,7 +67,7 @@ export class HubService {
         repo: m.id,
         downloads: m.downloads,
         likes: m.likes,
-        gated: isGated(m),
+        gated: m.gated,
         private: m.private,
         lastModified: m.lastModified,
         pipelineTag: m.pipelineTag,
@@ -185,11 +185,6 @@ async function downloadPlan(client: HubClient, repo: string, commit: string): Pr
 }
 
 /** Whether the search result says the repo is gated (the Hub sends "auto"/"manual", or false). */
-function isGated(model: object): boolean {
-  const gated = (model as { gated?: unknown }).gated;
-  return gated !== undefined && gated !== false;
-}
-
 /** config.json at the commit, or why it cannot be read (a GGUF repo has none; a gated one needs a token). */
 async function readConfig(client: HubClient, repo: string, commit: string): Promise<{ json: unknown } | { error: string; needsToken: boolean }> {
   try {

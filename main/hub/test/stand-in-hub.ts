@@ -226,6 +226,7 @@ export class StandInHub {
         likes: repo.input.likes ?? 0,
         downloads: repo.input.downloads ?? 0,
         private: false,
+        gated: repo.input.gated ?? false,
         pipeline_tag: repo.input.pipelineTag ?? 'text-generation',
         library_name: 'transformers',
         tags: repo.input.tags ?? ['safetensors', 'text-generation'],
