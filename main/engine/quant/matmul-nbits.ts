@@ -16,7 +16,7 @@
 // (for an odd K, onnxruntime may leave another value in the one nibble past K; it is never read).
 // The loops themselves are in quantize-kernels.ts, so that worker threads can run them.
 import type { KernelJob } from './quantize-kernels.ts';
-import { defaultQuantizeThreads, runKernelOnThreads, sharedArray, THREADED_MIN_VALUES, unshared } from './quantize-threads.ts';
+import { defaultQuantizeThreads, runKernelOnThreads, THREADED_MIN_VALUES } from './quantize-threads.ts';
 
 export interface MatMulNBitsOptions {
   bits: 4 | 8;
@@ -80,22 +80,21 @@ export function quantizeMatMulNBits(weight: Float32Array, N: number, K: number, 
   checkArguments(weight.length, N, K, bits, blockSize);
   const kBlocks = Math.ceil(K / blockSize);
   const blobSize = (blockSize * bits) / 8;
-  const shared = threads > 1 && weight.length >= THREADED_MIN_VALUES;
   const job: KernelJob = {
     kernel: 'matMulNBits',
     weight,
-    weightFirstRow: 0,
+    firstRow: 0,
     K,
     bits,
     blockSize,
     symmetric,
     clipFactors: opts.clipSearch ? CLIP_FACTORS : null,
-    packed: sharedArray(Uint8Array, N * kBlocks * blobSize, shared),
-    scales: sharedArray(Float32Array, N * kBlocks, shared),
-    zeroPoints: symmetric ? null : sharedArray(Uint8Array, N * zeroPointBytesPerRow(kBlocks, bits), shared),
+    packed: new Uint8Array(N * kBlocks * blobSize),
+    scales: new Float32Array(N * kBlocks),
+    zeroPoints: symmetric ? null : new Uint8Array(N * zeroPointBytesPerRow(kBlocks, bits)),
   };
-  runKernelOnThreads(job, N, K, shared ? threads : 1);
-  return { packed: unshared(job.packed), scales: unshared(job.scales), zeroPoints: job.zeroPoints && unshared(job.zeroPoints), kBlocks, blobSize };
+  runKernelOnThreads(job, N, K, weight.length >= THREADED_MIN_VALUES ? threads : 1);
+  return { packed: job.packed, scales: job.scales, zeroPoints: job.zeroPoints, kBlocks, blobSize };
 }
 
 /** The float weight [N, K] that MatMulNBits computes with: w = (q - zp) * scale. */

@@ -3,7 +3,7 @@
 // worker threads can run it.
 import type { F32Tensor } from '../../common/model-spec.ts';
 import { PER_CHANNEL_TILE, type KernelJob } from './quantize-kernels.ts';
-import { defaultQuantizeThreads, runKernelOnThreads, sharedArray, THREADED_MIN_VALUES, unshared } from './quantize-threads.ts';
+import { defaultQuantizeThreads, runKernelOnThreads, THREADED_MIN_VALUES } from './quantize-threads.ts';
 
 export interface PerChannelInt8 {
   /** [inFeatures, outFeatures], row-major. */
@@ -20,17 +20,16 @@ export interface PerChannelInt8 {
  */
 export function quantizePerChannelInt8(weight: F32Tensor, threads = defaultQuantizeThreads()): PerChannelInt8 {
   const [outFeatures, inFeatures] = weight.shape;
-  const shared = threads > 1 && weight.data.length >= THREADED_MIN_VALUES;
   const job: KernelJob = {
     kernel: 'perChannelInt8',
     weight: weight.data,
-    weightFirstRow: 0,
+    firstRow: 0,
     inFeatures,
-    outFeatures,
-    quantized: sharedArray(Int8Array, inFeatures * outFeatures, shared),
-    scales: sharedArray(Float32Array, outFeatures, shared),
+    columns: outFeatures,
+    quantized: new Int8Array(inFeatures * outFeatures),
+    scales: new Float32Array(outFeatures),
     tile: PER_CHANNEL_TILE,
   };
-  runKernelOnThreads(job, outFeatures, inFeatures, shared ? threads : 1);
-  return { quantized: unshared(job.quantized), scales: unshared(job.scales), inFeatures, outFeatures };
+  runKernelOnThreads(job, outFeatures, inFeatures, weight.data.length >= THREADED_MIN_VALUES ? threads : 1);
+  return { quantized: job.quantized, scales: job.scales, inFeatures, outFeatures };
 }

@@ -8,13 +8,13 @@
 /**
  * MatMulNBits (see matmul-nbits.ts for the layout and why each step is rounded to float32 as it
  * is): rows [rowStart, rowEnd) of a [N, K] weight into `packed`, `scales` and `zeroPoints`.
- * `weight` holds the rows from `weightFirstRow` on (the whole tensor when 0, or a slice of it).
+ * `weight` and the outputs hold the rows from `firstRow` on (the whole tensor when 0, or a slice of it).
  * `clipFactors` null: onnxruntime's round-to-nearest, byte-exact. Else, per block, the error-minimizing
  * search of searchBlockParams over the ranges shrunk by those factors.
  */
 export function quantizeMatMulNBitsRows(
   weight: Float32Array,
-  weightFirstRow: number,
+  firstRow: number,
   K: number,
   bits: number,
   blockSize: number,
@@ -35,10 +35,11 @@ export function quantizeMatMulNBitsRows(
   const params = new Float64Array(2);
   for (let n = rowStart; n < rowEnd; n++) {
     // 4-bit: a missing odd nibble reads as 8, as onnxruntime writes it.
-    if (zeroPoints && bits === 4) zeroPoints.fill(0x88, n * zpRow, (n + 1) * zpRow);
+    const row = n - firstRow;
+    if (zeroPoints && bits === 4) zeroPoints.fill(0x88, row * zpRow, (row + 1) * zpRow);
     for (let b = 0; b < kBlocks; b++) {
-      const start = (n - weightFirstRow) * K + b * blockSize;
-      const end = (n - weightFirstRow) * K + Math.min((b + 1) * blockSize, K);
+      const start = row * K + b * blockSize;
+      const end = row * K + Math.min((b + 1) * blockSize, K);
       let min = Infinity;
       let max = -Infinity;
       for (let k = start; k < end; k++) {
@@ -52,7 +53,7 @@ export function quantizeMatMulNBitsRows(
       const zeroPoint = params[1];
       // MLAS: q = roundf(fround(v * fround(1 / scale)) + zp) clamped; for t > 0, roundf(t) = floor(t + 0.5).
       const reciprocal = scale !== 0 ? Math.fround(1 / scale) : 0;
-      const blob = (n * kBlocks + b) * blobSize;
+      const blob = (row * kBlocks + b) * blobSize;
       let dot = 0;
       let norm = 0;
       // Levels straight into the blob, two per byte at 4 bits (low nibble first); positions past K stay 0, not the zero point.
@@ -74,13 +75,13 @@ export function quantizeMatMulNBitsRows(
       // The search stores the least-squares scale of these very levels (free: the sums came with
       // the levels), which can only lower the error; round-to-nearest keeps onnxruntime's.
       const storedScale = clipFactors && norm > 0 ? Math.fround(dot / norm) : scale;
-      scales[n * kBlocks + b] = storedScale;
+      scales[row * kBlocks + b] = storedScale;
       if (zeroPoints) {
         if (bits === 4) {
-          const byte = n * zpRow + (b >> 1);
+          const byte = row * zpRow + (b >> 1);
           zeroPoints[byte] = b % 2 === 0 ? (zeroPoints[byte] & 0xf0) | zeroPoint : (zeroPoints[byte] & 0x0f) | (zeroPoint << 4);
         } else {
-          zeroPoints[n * zpRow + b] = zeroPoint;
+          zeroPoints[row * zpRow + b] = zeroPoint;
         }
       }
     }
@@ -228,14 +229,15 @@ export const PER_CHANNEL_TILE = 16;
 
 /**
  * Symmetric int8 per output channel (see per-channel-int8.ts): rows [rowStart, rowEnd) of an HF
- * [out, in] weight into `quantized` ([in, out]) and `scales`; `weight` holds the rows from
- * `weightFirstRow` on. Channels go in tiles of `tile`.
+ * [out, in] weight into `quantized` ([in, columns]: column c holds row firstRow + c) and `scales`;
+ * `weight` holds the rows from `firstRow` on (the whole tensor when 0 and columns = out).
+ * Channels go in tiles of `tile`.
  */
 export function quantizePerChannelInt8Rows(
   weight: Float32Array,
-  weightFirstRow: number,
+  firstRow: number,
   inFeatures: number,
-  outFeatures: number,
+  columns: number,
   rowStart: number,
   rowEnd: number,
   quantized: Int8Array,
@@ -247,15 +249,15 @@ export function quantizePerChannelInt8Rows(
     const last = Math.min(first + tile, rowEnd);
     for (let n = first; n < last; n++) {
       let max = 0;
-      const base = (n - weightFirstRow) * inFeatures;
+      const base = (n - firstRow) * inFeatures;
       for (let k = base; k < base + inFeatures; k++) max = Math.max(max, Math.abs(weight[k]));
       const scale = max / 127 || 1; // an all-zero row: any scale reproduces it
       divisors[n - first] = scale;
-      scales[n] = scale;
+      scales[n - firstRow] = scale;
     }
     for (let k = 0; k < inFeatures; k++) {
-      const row = k * outFeatures;
-      for (let n = first; n < last; n++) quantized[row + n] = Math.round(weight[(n - weightFirstRow) * inFeatures + k] / divisors[n - first]);
+      const row = k * columns - firstRow;
+      for (let n = first; n < last; n++) quantized[row + n] = Math.round(weight[(n - firstRow) * inFeatures + k] / divisors[n - first]);
     }
   }
 }
@@ -265,8 +267,8 @@ export type KernelJob =
   | {
       kernel: 'matMulNBits';
       weight: Float32Array;
-      /** The row that weight[0] belongs to. */
-      weightFirstRow: number;
+      /** The row that weight[0] and the outputs' first entries belong to. */
+      firstRow: number;
       K: number;
       bits: number;
       blockSize: number;
@@ -276,13 +278,13 @@ export type KernelJob =
       scales: Float32Array;
       zeroPoints: Uint8Array | null;
     }
-  | { kernel: 'perChannelInt8'; weight: Float32Array; weightFirstRow: number; inFeatures: number; outFeatures: number; quantized: Int8Array; scales: Float32Array; tile: number };
+  | { kernel: 'perChannelInt8'; weight: Float32Array; firstRow: number; inFeatures: number; columns: number; quantized: Int8Array; scales: Float32Array; tile: number };
 
 export function runKernel(job: KernelJob, rowStart: number, rowEnd: number): void {
   if (job.kernel === 'matMulNBits') {
-    quantizeMatMulNBitsRows(job.weight, job.weightFirstRow, job.K, job.bits, job.blockSize, job.symmetric, job.clipFactors, rowStart, rowEnd, job.packed, job.scales, job.zeroPoints);
+    quantizeMatMulNBitsRows(job.weight, job.firstRow, job.K, job.bits, job.blockSize, job.symmetric, job.clipFactors, rowStart, rowEnd, job.packed, job.scales, job.zeroPoints);
   } else {
-    quantizePerChannelInt8Rows(job.weight, job.weightFirstRow, job.inFeatures, job.outFeatures, rowStart, rowEnd, job.quantized, job.scales, job.tile);
+    quantizePerChannelInt8Rows(job.weight, job.firstRow, job.inFeatures, job.columns, rowStart, rowEnd, job.quantized, job.scales, job.tile);
   }
 }
 

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { quantizeMatMulNBits } from './matmul-nbits.ts';
 import { quantizePerChannelInt8 } from './per-channel-int8.ts';
-import { quantizeMatMulNBitsRows, type KernelJob } from './quantize-kernels.ts';
-import { quantizeThreadStats, runKernelOnThreads, sharedArray, THREADED_MIN_VALUES } from './quantize-threads.ts';
+import { PER_CHANNEL_TILE, quantizeMatMulNBitsRows, type KernelJob } from './quantize-kernels.ts';
+import { quantizeThreadStats, runKernelOnThreads, THREADED_MIN_VALUES } from './quantize-threads.ts';
 
 /** Seeded values of mixed magnitude, with whole blocks of zeros and of one sign. */
 function weights(count: number, seed: number): Float32Array {
@@ -70,26 +70,32 @@ test('per-channel int8: the same bytes on 1 and 3 threads', () => {
   }
 });
 
-test('a weight copied into shared memory a slice at a time gives the bytes of one pass', () => {
+test('a weight passed through shared memory a slice at a time gives the bytes of one pass (MatMulNBits with zero points, per-channel int8)', () => {
   const weight = weights(N * K, 9);
-  const one = quantizeMatMulNBits(weight, N, K, { bits: 4, blockSize: 32, symmetric: true, clipSearch: true }, 1);
+  const one = quantizeMatMulNBits(weight, N, K, { bits: 4, blockSize: 32, symmetric: false, clipSearch: true }, 1);
   const job: KernelJob = {
     kernel: 'matMulNBits',
     weight,
-    weightFirstRow: 0,
+    firstRow: 0,
     K,
     bits: 4,
     blockSize: 32,
-    symmetric: true,
+    symmetric: false,
     clipFactors: [1, 0.95, 0.9, 0.85],
-    packed: sharedArray(Uint8Array, one.packed.length, true),
-    scales: sharedArray(Float32Array, one.scales.length, true),
-    zeroPoints: null,
+    packed: new Uint8Array(one.packed.length),
+    scales: new Float32Array(one.scales.length),
+    zeroPoints: new Uint8Array(one.zeroPoints!.length),
   };
   // 47 rows a slice: 7 slices, the last one short.
   runKernelOnThreads(job, N, K, 3, 47 * K);
-  assert.deepEqual(new Uint8Array(job.packed), one.packed);
-  assert.deepEqual(new Float32Array(job.scales), one.scales);
+  assert.deepEqual(job.packed, one.packed);
+  assert.deepEqual(job.scales, one.scales);
+  assert.deepEqual(job.zeroPoints, one.zeroPoints);
+  const int8 = quantizePerChannelInt8({ data: weight, shape: [N, K] }, 1);
+  const sliced: KernelJob = { kernel: 'perChannelInt8', weight, firstRow: 0, inFeatures: K, columns: N, quantized: new Int8Array(N * K), scales: new Float32Array(N), tile: PER_CHANNEL_TILE };
+  runKernelOnThreads(sliced, N, K, 3, 47 * K);
+  assert.deepEqual(sliced.quantized, int8.quantized);
+  assert.deepEqual(sliced.scales, int8.scales);
 });
 
 test('the worker threads really quantize (their source runs as sent), and none failed', () => {

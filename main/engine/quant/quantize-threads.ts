@@ -1,11 +1,11 @@
 // Runs a quantizer kernel (quantize-kernels.ts) over a tensor's rows on every core, behind the
-// quantizer's synchronous API: the rows are cut into chunks that the calling thread and worker
-// threads claim from a shared counter, and the caller, having run out of chunks, waits
-// (Atomics.wait) until every chunk is done. The weight is copied into shared memory a slice of
-// rows at a time (at most SHARED_SLICE_VALUES, so a large embedding table is not held twice);
-// the outputs sit in shared memory and are copied out into ordinary arrays. Rows are
-// independent, so the bytes do not depend on the split (tested). A build runs in a process of
-// its own, where blocking its thread while the cores work is what is wanted.
+// quantizer's synchronous API. The weight goes through shared memory a slice of rows at a time
+// (at most SHARED_SLICE_VALUES: a large embedding table is not held twice); each slice's rows are
+// cut into chunks that the calling thread and worker threads claim from a shared counter, and the
+// caller, having run out of chunks, waits (Atomics.wait) until every chunk is done, then copies
+// the slice's outputs into the tensor's (ordinary memory). Rows are independent, so the bytes do
+// not depend on the split (tested). A build runs in a process of its own, where blocking its
+// thread while the cores work is what is wanted.
 //
 // The workers run the kernels from their source text (new Worker(source, { eval: true })), so
 // no separate worker file has to be found at run time: from a checkout (tsx) and from the
@@ -87,9 +87,8 @@ export function defaultQuantizeThreads(): number {
 }
 
 /**
- * Runs `job` over all `rows` rows of its weight (`rowLength` values each; job.weight is the whole
- * tensor, in ordinary memory) on up to `threads` threads, this one included. With more than one,
- * the job's outputs must be in shared memory (sharedArray).
+ * Runs `job` (its weight and outputs: the whole tensor, in ordinary memory, firstRow 0) over all
+ * `rows` rows, `rowLength` values each, on up to `threads` threads, this one included.
  */
 export function runKernelOnThreads(job: KernelJob, rows: number, rowLength: number, threads: number, sliceValues = SHARED_SLICE_VALUES): void {
   const pool = threads > 1 && rows > 1 ? workerPool(threads - 1) : [];
@@ -98,27 +97,64 @@ export function runKernelOnThreads(job: KernelJob, rows: number, rowLength: numb
     return;
   }
   const sliceRows = Math.max(1, Math.min(rows, Math.floor(sliceValues / rowLength)));
-  const slice = sharedScratch(sliceRows * rowLength);
   for (let firstRow = 0; firstRow < rows; firstRow += sliceRows) {
     const endRow = Math.min(rows, firstRow + sliceRows);
-    slice.set(job.weight.subarray(firstRow * rowLength, endRow * rowLength));
-    runSlice({ ...job, weight: slice, weightFirstRow: firstRow }, firstRow, endRow, pool);
+    const slice = sliceJob(job, rows, rowLength, firstRow, endRow);
+    runSlice(slice, firstRow, endRow, pool);
+    copyOut(slice, job, rows, firstRow, endRow);
   }
 }
 
 /**
- * Shared memory for weight slices, kept from one tensor to the next: a new SharedArrayBuffer is
- * zeroed when allocated, which costs as much as the copy itself. Calls are synchronous, so one
- * buffer serves them all.
+ * Shared memory that the workers read and write, kept from one slice and one tensor to the next:
+ * the weight slice, then the outputs (packed or int8 levels, scales, zero points). Workers see
+ * only these few buffers, so no worker keeps a tensor's memory alive once it is done (a worker's
+ * heap is collected rarely), and no buffer is allocated (and zeroed) per tensor.
  */
-let scratch: Float32Array | null = null;
+const scratch: (SharedArrayBuffer | null)[] = [null, null, null, null];
 
-function sharedScratch(values: number): Float32Array {
-  if (!scratch || scratch.length < values) scratch = new Float32Array(new SharedArrayBuffer(values * Float32Array.BYTES_PER_ELEMENT));
-  return scratch.subarray(0, values);
+type ScratchKind<T> = { new (buffer: SharedArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number };
+
+function scratchView<T extends Float32Array | Uint8Array | Int8Array>(slot: number, kind: ScratchKind<T>, length: number): T {
+  const bytes = length * kind.BYTES_PER_ELEMENT;
+  let buffer = scratch[slot];
+  if (!buffer || buffer.byteLength < bytes) buffer = scratch[slot] = new SharedArrayBuffer(Math.max(bytes, 64));
+  return new kind(buffer, 0, length);
 }
 
-/** Rows [firstRow, endRow) of a job whose arrays are all shared, on this thread and `pool`. */
+/** The job over rows [firstRow, endRow) on the scratch buffers, its weight rows copied in. */
+function sliceJob(job: KernelJob, rows: number, rowLength: number, firstRow: number, endRow: number): KernelJob {
+  const count = endRow - firstRow;
+  const weight = scratchView(0, Float32Array, count * rowLength);
+  weight.set(job.weight.subarray(firstRow * rowLength, endRow * rowLength));
+  if (job.kernel === 'matMulNBits') {
+    return {
+      ...job,
+      weight,
+      firstRow,
+      packed: scratchView(1, Uint8Array, (job.packed.length / rows) * count),
+      scales: scratchView(2, Float32Array, (job.scales.length / rows) * count),
+      zeroPoints: job.zeroPoints && scratchView(3, Uint8Array, (job.zeroPoints.length / rows) * count),
+    };
+  }
+  return { ...job, weight, firstRow, columns: count, quantized: scratchView(1, Int8Array, job.inFeatures * count), scales: scratchView(2, Float32Array, count) };
+}
+
+/** Copies a slice job's outputs into the whole tensor's. */
+function copyOut(slice: KernelJob, job: KernelJob, rows: number, firstRow: number, endRow: number): void {
+  const count = endRow - firstRow;
+  if (slice.kernel === 'matMulNBits' && job.kernel === 'matMulNBits') {
+    job.packed.set(slice.packed, (job.packed.length / rows) * firstRow);
+    job.scales.set(slice.scales, (job.scales.length / rows) * firstRow);
+    if (job.zeroPoints && slice.zeroPoints) job.zeroPoints.set(slice.zeroPoints, (job.zeroPoints.length / rows) * firstRow);
+  } else if (slice.kernel === 'perChannelInt8' && job.kernel === 'perChannelInt8') {
+    // The column band [in, count] into [in, out] at column firstRow.
+    for (let k = 0; k < job.inFeatures; k++) job.quantized.set(slice.quantized.subarray(k * count, (k + 1) * count), k * job.columns + firstRow);
+    job.scales.set(slice.scales, firstRow);
+  }
+}
+
+/** Rows [firstRow, endRow) of a slice job (its arrays: the scratch buffers), on this thread and `pool`. */
 function runSlice(job: KernelJob, firstRow: number, endRow: number, pool: Worker[]): void {
   const chunkRows = Math.max(1, Math.ceil((endRow - firstRow) / ((pool.length + 1) * CHUNKS_PER_THREAD)));
   const chunks = Math.ceil((endRow - firstRow) / chunkRows);
@@ -134,7 +170,7 @@ function runSlice(job: KernelJob, firstRow: number, endRow: number, pool: Worker
       for (const worker of workers) void worker.terminate();
       workers = [];
       workersFailed = true;
-      scratch = null;
+      scratch.fill(null);
       runKernel(job, firstRow, endRow);
       return;
     }
@@ -145,15 +181,4 @@ function runSlice(job: KernelJob, firstRow: number, endRow: number, pool: Worker
     quantizeThreadStats.failedChunks++;
     runKernel(job, firstRow, endRow); // rethrows here what failed on a worker
   }
-}
-
-/** A zeroed typed array of `length` elements, in shared memory when `shared`. */
-export function sharedArray<T extends Uint8Array | Int8Array | Float32Array>(kind: { new (buffer: ArrayBufferLike): T; BYTES_PER_ELEMENT: number }, length: number, shared: boolean): T {
-  const bytes = length * kind.BYTES_PER_ELEMENT;
-  return new kind(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-}
-
-/** An ordinary (unshared) copy of an output, so callers never hold shared memory. */
-export function unshared<T extends Uint8Array | Int8Array | Float32Array>(data: T): T {
-  return data.buffer instanceof SharedArrayBuffer ? (data.slice() as T) : data;
 }
