@@ -191,7 +191,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     'chat.regenerate': ({ conversationId }) => chat.regenerate(conversationId),
     'chat.editAndResend': ({ messageId, text }) => chat.editAndResend(messageId, text),
 
-    'jobs.previewDataset': ({ path }) => previewDataset(path, dataDir),
+    'jobs.previewDataset': ({ path, method }) => previewDataset(path, dataDir, method),
     'jobs.create': (input) => jobs.create(input),
     'jobs.list': async () => jobs.list(),
     'jobs.get': async ({ jobId }) => jobs.get(jobId),

@@ -7,7 +7,8 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, sep } from 'node:path';
 import { ApiError } from '../common/contracts/api-error.ts';
-import type { DatasetPreview } from '../common/contracts/jobs.ts';
+import type { DatasetPreview, FinetuneMethod } from '../common/contracts/jobs.ts';
+import { validatePreferenceJsonl, type PreferenceRow } from '../train/preference-dataset.ts';
 import { validateSftJsonl, type SftRow } from '../train/sft-dataset.ts';
 import { isInside } from './model-folder-check.ts';
 
@@ -54,10 +55,13 @@ export async function resolveDatasetFile(path: string, dataDir: string): Promise
   return real;
 }
 
-/** What a row looks like in the preview: its turns, or its instruction and answer, shortened. */
-export function previewText(row: SftRow): string {
+/** What a row looks like in the preview: its turns, its instruction and answer, or its prompt and two completions, shortened. */
+export function previewText(row: SftRow | PreferenceRow): string {
   let text: string;
-  if (row.kind === 'chat') text = row.messages.map((m) => `${m.role}: ${m.content}`).join(' · ');
+  const turns = (messages: readonly { role: string; content: string }[]) => messages.map((m) => `${m.role}: ${m.content}`).join(' · ');
+  if (row.kind === 'standard') text = `prompt: ${row.prompt} · chosen: ${row.chosen} · rejected: ${row.rejected}`;
+  else if (row.kind === 'conversational') text = `prompt: ${turns(row.prompt)} · chosen: ${turns(row.chosen)} · rejected: ${turns(row.rejected)}`;
+  else if (row.kind === 'chat') text = row.messages.map((m) => `${m.role}: ${m.content}`).join(' · ');
   else if (row.kind === 'alpaca') text = `instruction: ${row.instruction}${row.input ? ` · input: ${row.input}` : ''} · output: ${row.output}`;
   else text = row.text;
   const oneLine = text.replace(/\s+/g, ' ').trim();
@@ -65,13 +69,25 @@ export function previewText(row: SftRow): string {
 }
 
 /** Reads and validates the file; problems are data here (the preview lists them), not errors. */
-export async function previewDataset(path: string, dataDir: string): Promise<DatasetPreview> {
+export async function previewDataset(path: string, dataDir: string, method: FinetuneMethod = 'sft'): Promise<DatasetPreview> {
   const real = await resolveDatasetFile(path, dataDir);
   let text: string;
   try {
     text = await readFile(real, 'utf8');
   } catch (error) {
     throw refused(`Cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (method === 'dpo') {
+    const { rows, problems } = validatePreferenceJsonl(text);
+    return {
+      path: real,
+      rows: rows.length,
+      counts: { chat: 0, alpaca: 0, text: 0, preference: rows.length },
+      firstRows: rows.slice(0, PREVIEW_ROWS).map(({ line, row }) => ({ line, kind: 'preference' as const, text: previewText(row) })),
+      problems: problems.slice(0, PREVIEW_PROBLEMS),
+      problemCount: problems.length,
+      ok: problems.length === 0 && rows.length > 0,
+    };
   }
   const { rows, problems, counts } = validateSftJsonl(text);
   return {
@@ -86,8 +102,8 @@ export async function previewDataset(path: string, dataDir: string): Promise<Dat
 }
 
 /** The file's real path when a job can train on it; ApiError naming the bad lines otherwise. */
-export async function requireTrainableDataset(path: string, dataDir: string, what: string): Promise<string> {
-  const preview = await previewDataset(path, dataDir);
+export async function requireTrainableDataset(path: string, dataDir: string, what: string, method: FinetuneMethod = 'sft'): Promise<string> {
+  const preview = await previewDataset(path, dataDir, method);
   if (preview.problemCount > 0) {
     const shown = preview.problems.slice(0, 5).map((p) => `line ${p.line}: ${p.message}`).join('; ');
     const more = preview.problemCount > 5 ? ` (and ${preview.problemCount - 5} more)` : '';

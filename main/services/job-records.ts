@@ -57,5 +57,5 @@ export function jobOf(store: Store, job: JobRecord, etaMs: number | null = null)
 }
 
 export function metricOf(record: JobMetricRecord): JobMetric {
-  return { step: record.step, trainLoss: record.trainLoss, evalLoss: record.evalLoss, lr: record.learningRate, tokensPerSecond: record.tokensPerSecond };
+  return { step: record.step, trainLoss: record.trainLoss, evalLoss: record.evalLoss, lr: record.learningRate, tokensPerSecond: record.tokensPerSecond, rewards: record.rewards, evalRewards: record.evalRewards };
 }

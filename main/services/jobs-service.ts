@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { z } from 'zod';
-import type { CreateJobInputSchema, Job, JobDetail } from '../common/contracts/jobs.ts';
+import type { CreateJobInputSchema, Job, JobDetail, PreferenceRewards } from '../common/contracts/jobs.ts';
 import type { JobRecord } from '../store/jobs-repository.ts';
 import type { Store } from '../store/store.ts';
 import { checkLoraArchitecture, LoraTargetError } from '../train/lora-targets.ts';
@@ -92,8 +92,9 @@ export class JobsService {
       if (error instanceof LoraTargetError) throw new ApiError('invalid-input', `${model.name} cannot be fine-tuned: ${error.message}`);
       throw error;
     }
-    const trainPath = await requireTrainableDataset(input.trainPath, this.dataDir, 'training data');
-    const evalPath = input.evalPath ? await requireTrainableDataset(input.evalPath, this.dataDir, 'evaluation data') : null;
+    const { method } = input.config;
+    const trainPath = await requireTrainableDataset(input.trainPath, this.dataDir, method === 'dpo' ? 'preference data' : 'training data', method);
+    const evalPath = input.evalPath ? await requireTrainableDataset(input.evalPath, this.dataDir, 'evaluation data', method) : null;
     const id = randomUUID();
     const job = this.store.jobs.create({ id, baseModelId: model.id, config: input.config, trainPath, evalPath, outputDir: jobDataDir(this.dataDir, id) });
     this.bus.emit({ type: 'jobs.changed' });
@@ -196,14 +197,14 @@ export class JobsService {
       case 'step':
         running.etaMs = progress.etaMs;
         this.store.database.transaction(() => {
-          this.store.jobs.appendMetric(jobId, { step: progress.step, trainLoss: progress.loss, learningRate: progress.lr, tokensPerSecond: progress.tokensPerSecond });
+          this.store.jobs.appendMetric(jobId, { step: progress.step, trainLoss: progress.loss, learningRate: progress.lr, tokensPerSecond: progress.tokensPerSecond, rewards: progress.rewards ?? null });
           this.store.jobs.updateProgress(jobId, progress.step, progress.totalSteps);
         });
-        this.emitProgress(jobId, { trainLoss: progress.loss, lr: progress.lr, tokensPerSecond: progress.tokensPerSecond });
+        this.emitProgress(jobId, { trainLoss: progress.loss, lr: progress.lr, tokensPerSecond: progress.tokensPerSecond, rewards: progress.rewards });
         return;
       case 'eval':
-        this.store.jobs.appendMetric(jobId, { step: progress.step, evalLoss: progress.evalLoss });
-        this.emitProgress(jobId, { trainLoss: null, evalLoss: progress.evalLoss, step: progress.step });
+        this.store.jobs.appendMetric(jobId, { step: progress.step, evalLoss: progress.evalLoss, evalRewards: progress.rewards ?? null });
+        this.emitProgress(jobId, { trainLoss: null, evalLoss: progress.evalLoss, step: progress.step, rewards: progress.rewards });
         return;
       case 'checkpoint':
         // The list shows where a resume would continue.
@@ -265,7 +266,7 @@ export class JobsService {
     this.bus.emit({ type: 'jobs.changed' });
   }
 
-  private emitProgress(jobId: string, details: { trainLoss: number | null; evalLoss?: number; lr?: number; tokensPerSecond?: number; step?: number }): void {
+  private emitProgress(jobId: string, details: { trainLoss: number | null; evalLoss?: number; lr?: number; tokensPerSecond?: number; step?: number; rewards?: PreferenceRewards }): void {
     const job = this.store.jobs.get(jobId);
     if (!job) return;
     const etaMs = job.state === 'running' && this.running?.jobId === jobId ? this.running.etaMs : null;
@@ -279,6 +280,7 @@ export class JobsService {
       ...(details.evalLoss === undefined ? {} : { evalLoss: details.evalLoss }),
       ...(details.lr === undefined ? {} : { lr: details.lr }),
       ...(details.tokensPerSecond === undefined ? {} : { tokensPerSecond: details.tokensPerSecond }),
+      ...(details.rewards === undefined ? {} : { rewards: details.rewards }),
       etaMs,
     });
   }

@@ -8,6 +8,7 @@
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
+import { DEFAULT_FINETUNE_CONFIG } from '../common/contracts/jobs.ts';
 import { malformed, pickOne, type RandomSource } from '../common/test/malformed-values.ts';
 import { SeededRandom } from '../engine/runtime/seeded-random.ts';
 import { BuildReplySchema, type BuildProgress } from '../worker/build-protocol.ts';
@@ -144,7 +145,7 @@ describe(`the hosts' side of the workers' protocols, fuzzed (seed ${SEED}; rerun
     const progress: TrainingProgress[] = [];
     const run = TrainingRun.start(
       launcher,
-      { jobId: 'j1', baseDir: '/models/demo', dataPath: '/data/train.jsonl', evalDataPath: null, outDir: '/data/jobs/j1', config: { r: 8, alpha: 16, dropout: 0, targets: 'all-linear', learningRate: 2e-4, batchSize: 8, gradAccum: 1, steps: 2, epochs: 3, warmupSteps: 0, schedule: 'linear', weightDecay: 0, maxLength: 512, evalEvery: 50, checkpointEvery: 50, seed: 0 } },
+      { jobId: 'j1', baseDir: '/models/demo', dataPath: '/data/train.jsonl', evalDataPath: null, outDir: '/data/jobs/j1', config: { ...DEFAULT_FINETUNE_CONFIG, steps: 2 } },
       (reply) => progress.push(reply),
     );
     const worker = launcher.last;

@@ -45,6 +45,19 @@ test('metrics are kept per step, merged when a step is reported again, and go wi
   assert.deepEqual(db.connection.prepare('SELECT count(*) AS n FROM job_metrics').get(), { n: 0 });
 });
 
+test('a DPO job’s rewards are kept per step for train and eval, merged with the losses', (t) => {
+  const jobs = new JobsRepository(openTestDatabase(t));
+  const job = jobs.create({ baseModelId: 'm', config: { method: 'dpo' } });
+  const train = { chosen: 0.5, rejected: -1.25, margin: 1.75, accuracy: 0.875 };
+  const evaluation = { chosen: 0.25, rejected: -1, margin: 1.25, accuracy: 1 };
+  jobs.appendMetric(job.id, { step: 10, trainLoss: 0.3, rewards: train });
+  const merged = jobs.appendMetric(job.id, { step: 10, evalLoss: 0.4, evalRewards: evaluation });
+  assert.deepEqual({ trainLoss: merged.trainLoss, evalLoss: merged.evalLoss, rewards: merged.rewards, evalRewards: merged.evalRewards }, { trainLoss: 0.3, evalLoss: 0.4, rewards: train, evalRewards: evaluation });
+  const sft = jobs.appendMetric(job.id, { step: 11, trainLoss: 0.2 });
+  assert.equal(sft.rewards, null);
+  assert.equal(sft.evalRewards, null);
+});
+
 test('a job keeps its data paths and progress; queued jobs come out oldest first, a resumed one at the back', (t) => {
   const clock = new ManualClock();
   const jobs = new JobsRepository(openTestDatabase(t, { now: clock.now }));

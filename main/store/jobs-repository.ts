@@ -2,6 +2,7 @@
 // (kind 'download', downloads-repository.ts); this repository sees only the fine-tunes.
 import { randomUUID } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
+import type { PreferenceRewards } from '../common/contracts/jobs.ts';
 import type { StoreDatabase } from './database.ts';
 import { fromJsonObjectColumn, toJsonColumn, type JsonObject } from './json-column.ts';
 
@@ -47,6 +48,9 @@ export interface JobMetricRecord {
   evalLoss: number | null;
   learningRate: number | null;
   tokensPerSecond: number | null;
+  /** DPO: rewards on the step's pairs and on the eval pairs (null for SFT jobs and steps without them). */
+  rewards: PreferenceRewards | null;
+  evalRewards: PreferenceRewards | null;
   createdAt: number;
 }
 
@@ -57,6 +61,8 @@ export interface JobMetricInput {
   evalLoss?: number | null;
   learningRate?: number | null;
   tokensPerSecond?: number | null;
+  rewards?: PreferenceRewards | null;
+  evalRewards?: PreferenceRewards | null;
 }
 
 interface JobRow {
@@ -83,6 +89,14 @@ interface JobMetricRow {
   eval_loss: number | null;
   lr: number | null;
   tokens_per_second: number | null;
+  rewards_chosen: number | null;
+  rewards_rejected: number | null;
+  rewards_margin: number | null;
+  rewards_accuracy: number | null;
+  eval_rewards_chosen: number | null;
+  eval_rewards_rejected: number | null;
+  eval_rewards_margin: number | null;
+  eval_rewards_accuracy: number | null;
   created_at: number;
 }
 
@@ -113,8 +127,14 @@ function metricFromRow(row: JobMetricRow): JobMetricRecord {
     evalLoss: row.eval_loss,
     learningRate: row.lr,
     tokensPerSecond: row.tokens_per_second,
+    rewards: rewardsFromColumns(row.rewards_chosen, row.rewards_rejected, row.rewards_margin, row.rewards_accuracy),
+    evalRewards: rewardsFromColumns(row.eval_rewards_chosen, row.eval_rewards_rejected, row.eval_rewards_margin, row.eval_rewards_accuracy),
     createdAt: row.created_at,
   };
+}
+
+function rewardsFromColumns(chosen: number | null, rejected: number | null, margin: number | null, accuracy: number | null): PreferenceRewards | null {
+  return chosen === null || rejected === null || margin === null || accuracy === null ? null : { chosen, rejected, margin, accuracy };
 }
 
 export class JobsRepository {
@@ -148,11 +168,21 @@ export class JobsRepository {
     this.deleteMetricsAfterStatement = c.prepare('DELETE FROM job_metrics WHERE job_id = ? AND step > ?');
     this.deleteJob = c.prepare("DELETE FROM jobs WHERE id = ? AND kind = 'finetune'");
     this.upsertMetric = c.prepare(`
-      INSERT INTO job_metrics (job_id, step, train_loss, eval_loss, lr, tokens_per_second, created_at)
-      VALUES (@job_id, @step, @train_loss, @eval_loss, @lr, @tokens_per_second, @now)
+      INSERT INTO job_metrics (job_id, step, train_loss, eval_loss, lr, tokens_per_second,
+          rewards_chosen, rewards_rejected, rewards_margin, rewards_accuracy,
+          eval_rewards_chosen, eval_rewards_rejected, eval_rewards_margin, eval_rewards_accuracy, created_at)
+      VALUES (@job_id, @step, @train_loss, @eval_loss, @lr, @tokens_per_second,
+          @rewards_chosen, @rewards_rejected, @rewards_margin, @rewards_accuracy,
+          @eval_rewards_chosen, @eval_rewards_rejected, @eval_rewards_margin, @eval_rewards_accuracy, @now)
       ON CONFLICT (job_id, step) DO UPDATE SET
         train_loss = coalesce(excluded.train_loss, train_loss), eval_loss = coalesce(excluded.eval_loss, eval_loss),
-        lr = coalesce(excluded.lr, lr), tokens_per_second = coalesce(excluded.tokens_per_second, tokens_per_second)`);
+        lr = coalesce(excluded.lr, lr), tokens_per_second = coalesce(excluded.tokens_per_second, tokens_per_second),
+        rewards_chosen = coalesce(excluded.rewards_chosen, rewards_chosen), rewards_rejected = coalesce(excluded.rewards_rejected, rewards_rejected),
+        rewards_margin = coalesce(excluded.rewards_margin, rewards_margin), rewards_accuracy = coalesce(excluded.rewards_accuracy, rewards_accuracy),
+        eval_rewards_chosen = coalesce(excluded.eval_rewards_chosen, eval_rewards_chosen),
+        eval_rewards_rejected = coalesce(excluded.eval_rewards_rejected, eval_rewards_rejected),
+        eval_rewards_margin = coalesce(excluded.eval_rewards_margin, eval_rewards_margin),
+        eval_rewards_accuracy = coalesce(excluded.eval_rewards_accuracy, eval_rewards_accuracy)`);
     this.selectMetric = c.prepare('SELECT * FROM job_metrics WHERE job_id = ? AND step = ?');
     this.selectMetrics = c.prepare('SELECT * FROM job_metrics WHERE job_id = ? AND step > ? ORDER BY step');
   }
@@ -231,6 +261,14 @@ export class JobsRepository {
         eval_loss: metric.evalLoss ?? null,
         lr: metric.learningRate ?? null,
         tokens_per_second: metric.tokensPerSecond ?? null,
+        rewards_chosen: metric.rewards?.chosen ?? null,
+        rewards_rejected: metric.rewards?.rejected ?? null,
+        rewards_margin: metric.rewards?.margin ?? null,
+        rewards_accuracy: metric.rewards?.accuracy ?? null,
+        eval_rewards_chosen: metric.evalRewards?.chosen ?? null,
+        eval_rewards_rejected: metric.evalRewards?.rejected ?? null,
+        eval_rewards_margin: metric.evalRewards?.margin ?? null,
+        eval_rewards_accuracy: metric.evalRewards?.accuracy ?? null,
         now: this.db.now(),
       });
       return metricFromRow(this.selectMetric.get(jobId, metric.step)!);

@@ -269,7 +269,23 @@ const downloadJobs: Migration = {
   `,
 };
 
-export const MIGRATIONS: readonly Migration[] = [coreTables, fineTuneJobs, conversationSearch, fineTuneInTheApp, variantQuality, ggufModels, downloadJobs];
+// DPO jobs log TRL's rewards per step beside the loss, for the train pairs and the eval pairs:
+// the mean implicit reward of chosen and rejected completions, their margin, and the accuracy.
+const preferenceRewards: Migration = {
+  description: 'DPO rewards in job metrics',
+  up: `
+    ALTER TABLE job_metrics ADD COLUMN rewards_chosen REAL;
+    ALTER TABLE job_metrics ADD COLUMN rewards_rejected REAL;
+    ALTER TABLE job_metrics ADD COLUMN rewards_margin REAL;
+    ALTER TABLE job_metrics ADD COLUMN rewards_accuracy REAL;
+    ALTER TABLE job_metrics ADD COLUMN eval_rewards_chosen REAL;
+    ALTER TABLE job_metrics ADD COLUMN eval_rewards_rejected REAL;
+    ALTER TABLE job_metrics ADD COLUMN eval_rewards_margin REAL;
+    ALTER TABLE job_metrics ADD COLUMN eval_rewards_accuracy REAL;
+  `,
+};
+
+export const MIGRATIONS: readonly Migration[] = [coreTables, fineTuneJobs, conversationSearch, fineTuneInTheApp, variantQuality, ggufModels, downloadJobs, preferenceRewards];
 
 /** The schema version this Hearth writes; a file with a higher one came from a newer Hearth. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

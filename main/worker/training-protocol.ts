@@ -3,7 +3,7 @@
 // receipt. Like the inference worker's protocol, every message is plain JSON (no NaN: a loss
 // that is not a finite number fails the job instead of crossing the boundary).
 import { z } from 'zod';
-import { FinetuneConfigSchema } from '../common/contracts/jobs.ts';
+import { FinetuneConfigSchema, PreferenceRewardsSchema } from '../common/contracts/jobs.ts';
 
 // ---- host → worker ----
 
@@ -55,10 +55,12 @@ export const TrainingStepSchema = z.object({
   lr: z.number(),
   tokensPerSecond: z.number().nonnegative(),
   etaMs: z.number().nonnegative(),
+  /** DPO: the rewards on this step's pairs. */
+  rewards: PreferenceRewardsSchema.optional(),
 });
 export type TrainingStep = z.infer<typeof TrainingStepSchema>;
 
-export const TrainingEvalSchema = z.object({ type: z.literal('eval'), step: z.number().int().nonnegative(), evalLoss: z.number() });
+export const TrainingEvalSchema = z.object({ type: z.literal('eval'), step: z.number().int().nonnegative(), evalLoss: z.number(), rewards: PreferenceRewardsSchema.optional() });
 
 export const TrainingCheckpointSchema = z.object({ type: z.literal('checkpoint'), step: z.number().int().nonnegative() });
 

@@ -4,7 +4,9 @@
 // A loss that is not a finite number fails the job at once, naming the likely cause, instead of
 // training on (and checkpointing) a diverged adapter. Transport-free: training-worker-main.ts
 // wires it to the process.
+import type { PreferenceRewards } from '../common/contracts/jobs.ts';
 import { runFinetune, type FinetuneEvent, type FinetuneOptions } from '../train/finetune-job.ts';
+import type { PreferenceMetrics } from '../train/preference-rewards.ts';
 import { describeIssues } from './worker-protocol.ts';
 import { TrainingRequestSchema, type StartTrainingRequest, type TrainingReply } from './training-protocol.ts';
 
@@ -83,11 +85,11 @@ export class TrainingWorker {
               'Start a new job with a lower learning rate (2e-4 suits most models).',
           );
         }
-        this.post({ type: 'step', step: event.step, totalSteps: event.totalSteps, loss: event.loss, lr: event.lr, tokensPerSecond: finiteOr(event.tokensPerSecond, 0), etaMs: finiteOr(event.etaMs, 0) });
+        this.post({ type: 'step', step: event.step, totalSteps: event.totalSteps, loss: event.loss, lr: event.lr, tokensPerSecond: finiteOr(event.tokensPerSecond, 0), etaMs: finiteOr(event.etaMs, 0), ...rewardsOf(event.preference) });
         return;
       case 'eval':
         if (!Number.isFinite(event.evalLoss)) throw new DivergedError(`The evaluation loss became ${event.evalLoss} at step ${event.step}; lower the learning rate and start a new job.`);
-        this.post({ type: 'eval', step: event.step, evalLoss: event.evalLoss });
+        this.post({ type: 'eval', step: event.step, evalLoss: event.evalLoss, ...rewardsOf(event.preference) });
         return;
       case 'checkpoint':
         this.post({ type: 'checkpoint', step: event.step });
@@ -96,6 +98,13 @@ export class TrainingWorker {
         return; // reported as 'finished' once runFinetune returns
     }
   }
+}
+
+/** DPO's metrics as the protocol carries them (left out when not finite, as a loss would fail the job first). */
+function rewardsOf(metrics: PreferenceMetrics | undefined): { rewards?: PreferenceRewards } {
+  if (!metrics) return {};
+  const rewards = { chosen: metrics.rewardsChosen, rejected: metrics.rewardsRejected, margin: metrics.rewardsMargin, accuracy: metrics.rewardsAccuracy };
+  return Object.values(rewards).every(Number.isFinite) ? { rewards } : {};
 }
 
 function finiteOr(value: number, fallback: number): number {
@@ -110,6 +119,8 @@ export function finetuneOptions(request: StartTrainingRequest, signal: AbortSign
     dataPath: request.dataPath,
     evalDataPath: request.evalDataPath ?? undefined,
     outDir: request.outDir,
+    method: config.method,
+    beta: config.beta,
     r: config.r,
     alpha: config.alpha,
     dropout: config.dropout,

@@ -5,7 +5,7 @@ import { PrecisionSchema } from '../model-manifest.ts';
 import { ApiErrorSchema } from './api-error.ts';
 import { MessageSchema } from './chat.ts';
 import { DownloadProgressSchema, DownloadStateSchema } from './hub.ts';
-import { JobStateSchema } from './jobs.ts';
+import { JobStateSchema, PreferenceRewardsSchema } from './jobs.ts';
 
 export const TokenEventSchema = z.object({
   type: z.literal('chat.token'),
@@ -63,6 +63,8 @@ export const JobProgressEventSchema = z.object({
   evalLoss: z.number().nullable().optional(),
   lr: z.number().nullable().optional(),
   tokensPerSecond: z.number().nullable().optional(),
+  /** DPO jobs: the rewards of this step (with trainLoss) or of this evaluation (with evalLoss). */
+  rewards: PreferenceRewardsSchema.nullable().optional(),
   etaMs: z.number().nonnegative().nullable(),
 });
 

@@ -33,7 +33,17 @@ export function suggestedLearningRate(parameters: number): number {
   return parameters < SMALL_MODEL_PARAMETERS ? SMALL_MODEL_LEARNING_RATE : DEFAULT_LEARNING_RATE;
 }
 
+/** 'sft': learn the answers of chat/Alpaca/text rows; 'dpo': Direct Preference Optimization on TRL preference pairs. */
+export const FINETUNE_METHODS = ['sft', 'dpo'] as const;
+export const FinetuneMethodSchema = z.enum(FINETUNE_METHODS);
+export type FinetuneMethod = z.infer<typeof FinetuneMethodSchema>;
+/** TRL's default β for DPO. */
+export const DEFAULT_DPO_BETA = 0.1;
+
 export const FinetuneConfigSchema = z.object({
+  method: FinetuneMethodSchema.default('sft'),
+  /** DPO's β: larger keeps the policy closer to the base model (the reference). */
+  beta: z.number().positive().max(100).default(DEFAULT_DPO_BETA),
   /** LoRA rank. */
   r: z.number().int().min(1).max(1024).default(8),
   /** LoRA alpha: the update is scaled by alpha / r. */
@@ -104,6 +114,18 @@ export const JobSchema = z.object({
 });
 export type Job = z.infer<typeof JobSchema>;
 
+/**
+ * DPO's rewards at a step, as TRL logs them: the mean implicit reward β·log(π/π_ref) of the chosen
+ * and of the rejected completions, their mean margin, and the share of pairs the chosen one wins.
+ */
+export const PreferenceRewardsSchema = z.object({
+  chosen: z.number(),
+  rejected: z.number(),
+  margin: z.number(),
+  accuracy: z.number().min(0).max(1),
+});
+export type PreferenceRewards = z.infer<typeof PreferenceRewardsSchema>;
+
 /** One point of the loss curve; a step's eval loss may come without a train loss and the reverse. */
 export const JobMetricSchema = z.object({
   step: z.number().int().nonnegative(),
@@ -111,6 +133,9 @@ export const JobMetricSchema = z.object({
   evalLoss: z.number().nullable(),
   lr: z.number().nullable(),
   tokensPerSecond: z.number().nullable(),
+  /** DPO jobs: the rewards on the step's pairs, and on the eval pairs. */
+  rewards: PreferenceRewardsSchema.nullable().optional(),
+  evalRewards: PreferenceRewardsSchema.nullable().optional(),
 });
 export type JobMetric = z.infer<typeof JobMetricSchema>;
 
@@ -123,7 +148,7 @@ export type DatasetProblem = z.infer<typeof DatasetProblemSchema>;
 /** A dataset row as the preview shows it: its line, its shape and its text, shortened. */
 export const DatasetPreviewRowSchema = z.object({
   line: z.number().int().positive(),
-  kind: z.enum(['chat', 'alpaca', 'text']),
+  kind: z.enum(['chat', 'alpaca', 'text', 'preference']),
   text: z.string(),
 });
 
@@ -132,7 +157,7 @@ export const DatasetPreviewSchema = z.object({
   path: z.string(),
   /** Good rows, by shape. */
   rows: z.number().int().nonnegative(),
-  counts: z.object({ chat: z.number().int(), alpaca: z.number().int(), text: z.number().int() }),
+  counts: z.object({ chat: z.number().int(), alpaca: z.number().int(), text: z.number().int(), preference: z.number().int().optional() }),
   firstRows: z.array(DatasetPreviewRowSchema),
   /** The first bad lines; `problemCount` says how many there are in all. */
   problems: z.array(DatasetProblemSchema),
@@ -142,7 +167,8 @@ export const DatasetPreviewSchema = z.object({
 });
 export type DatasetPreview = z.infer<typeof DatasetPreviewSchema>;
 
-export const PreviewDatasetInputSchema = z.object({ path: z.string().min(1).max(4096) });
+/** `method` says how to read the file: SFT rows, or DPO's preference pairs (default sft). */
+export const PreviewDatasetInputSchema = z.object({ path: z.string().min(1).max(4096), method: FinetuneMethodSchema.optional() });
 
 export const CreateJobInputSchema = z.object({
   baseModelId: z.string().min(1),
