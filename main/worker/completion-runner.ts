@@ -12,7 +12,7 @@ import type { LoadedModel } from '../engine/runtime/model-session.ts';
 import type { SamplingDefaults } from '../engine/runtime/sampling-defaults.ts';
 import type { TokenLogprobs } from '../engine/runtime/token-logprobs.ts';
 import { templateEndOfTurnTokenId } from '../engine/tokenizer/end-of-turn-token.ts';
-import { encodeChatFoldingSystem } from '../engine/tokenizer/system-message-folding.ts';
+import { chatPromptIds } from '../engine/tokenizer/chat-prompt-ids.ts';
 import type { TextTokenizer } from '../engine/tokenizer/text-tokenizer.ts';
 import type { CompleteRequest, CompletionPrompt, TokenLogprobsData } from './worker-protocol.ts';
 
@@ -44,7 +44,7 @@ export class CompletionRunner {
     if (!this.tokenizer.hasChatTemplate) {
       throw new CompletionInputError(`${this.tokenizer.origin} has no chat template (a base model): use /v1/completions with a text prompt for it.`);
     }
-    return encodeChatFoldingSystem(this.tokenizer, prompt.messages, { addGenerationPrompt: true });
+    return chatPromptIds(this.tokenizer, prompt.messages, prompt.tools);
   }
 
   async *complete(request: CompleteRequest, signal?: AbortSignal): AsyncGenerator<TokenEvent, CompletionResult, void> {

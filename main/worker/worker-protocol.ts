@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ApiErrorCodeSchema } from '../common/contracts/api-error.ts';
 import { ChatParamsSchema } from '../common/contracts/chat.ts';
 import { ResponseFormatSchema } from '../common/contracts/response-format.ts';
+import { ToolCallSchema, ToolDefinitionSchema } from '../common/contracts/tool-calls.ts';
 
 /** Where a model runs: 'gpu' means onnxruntime's WebGPU execution provider. */
 export const WorkerDeviceSchema = z.enum(['cpu', 'gpu']);
@@ -51,12 +52,24 @@ export const GenerateRequestSchema = z.object({
 });
 export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
 
-/** A message of an OpenAI-style conversation: system messages anywhere the template takes them. */
-export const CompletionMessageSchema = z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() });
+/**
+ * A message of an OpenAI-style conversation: system messages anywhere the template takes them;
+ * an assistant turn's tool calls, and a tool's answer (role 'tool') with the id of the call it answers.
+ */
+export const CompletionMessageSchema = z.object({
+  role: z.enum(['system', 'user', 'assistant', 'tool']),
+  content: z.string(),
+  tool_calls: z.array(ToolCallSchema).optional(),
+  tool_call_id: z.string().optional(),
+  name: z.string().optional(),
+});
 
-/** What a completion continues: a conversation rendered through the chat template, or raw text (tokenized with BOS as HF does). */
+/**
+ * What a completion continues: a conversation rendered through the chat template (with the
+ * tools offered to the model as the template's `tools` variable), or raw text (tokenized with BOS as HF does).
+ */
 export const CompletionPromptSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('chat'), messages: z.array(CompletionMessageSchema).min(1) }),
+  z.object({ kind: z.literal('chat'), messages: z.array(CompletionMessageSchema).min(1), tools: z.array(ToolDefinitionSchema).optional() }),
   z.object({ kind: z.literal('text'), text: z.string() }),
 ]);
 export type CompletionPrompt = z.infer<typeof CompletionPromptSchema>;

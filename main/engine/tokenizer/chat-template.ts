@@ -6,6 +6,11 @@ import { Template } from '@huggingface/jinja';
 export interface ChatMessage {
   role: string;
   content: string;
+  /** An assistant turn's tool calls, OpenAI's shape: `arguments` is JSON text. */
+  tool_calls?: readonly { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+  /** A tool's answer (role 'tool'): the id of the call it answers, and the function's name. */
+  tool_call_id?: string;
+  name?: string;
 }
 
 export interface ChatTemplateOptions {
@@ -53,7 +58,7 @@ export class ChatTemplate {
     const variables: Record<string, unknown> = {
       ...this.specialTokens,
       ...options.variables,
-      messages: conversation.map((m) => ({ role: m.role, content: m.content })),
+      messages: conversation.map(templateMessage),
       add_generation_prompt: options.addGenerationPrompt,
     };
     // raise_exception is a global of @huggingface/jinja (it cannot be redefined); its Error
@@ -63,5 +68,33 @@ export class ChatTemplate {
     } catch (error) {
       throw new ChatTemplateError(`The chat template did not render this conversation: ${(error as Error).message}`);
     }
+  }
+}
+
+/**
+ * A message as templates read it: only the fields it has (templates test `message.tool_calls is
+ * defined`), and each tool call's arguments as an object, as HF's examples and vLLM give them
+ * (Llama 3.1's template writes `arguments | tojson`, which would quote a JSON text a second time).
+ * Arguments that are not JSON stay text.
+ */
+function templateMessage(message: ChatMessage): Record<string, unknown> {
+  const out: Record<string, unknown> = { role: message.role, content: message.content };
+  if (message.tool_calls !== undefined) {
+    out.tool_calls = message.tool_calls.map((call) => ({
+      id: call.id,
+      type: call.type,
+      function: { name: call.function.name, arguments: parsedArguments(call.function.arguments) },
+    }));
+  }
+  if (message.tool_call_id !== undefined) out.tool_call_id = message.tool_call_id;
+  if (message.name !== undefined) out.name = message.name;
+  return out;
+}
+
+function parsedArguments(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }

@@ -159,6 +159,11 @@ export class TextTokenizer {
     return this.chatTemplate !== null;
   }
 
+  /** The chat template's Jinja text, or null. */
+  get chatTemplateSource(): string | null {
+    return this.chatTemplate?.source ?? null;
+  }
+
   /** The prompt text for a conversation. Encode it with `addSpecialTokens: false`: templates write BOS themselves. */
   applyChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions): string {
     if (this.chatTemplate === null) {

@@ -3,6 +3,7 @@
 // model's generation_config, then OpenAI's defaults, in the worker), and the logprobs asked for.
 // Parameters the schema takes but whose values Hearth cannot honour yet (n > 1, echo, best_of,
 // suffix) are refused here, naming them.
+import type { ToolDefinition } from '../../common/contracts/tool-calls.ts';
 import type { ApiCompletionRequest, CompletionSampling } from '../../services/api-completions.ts';
 import { invalidParameter } from './openai-error.ts';
 import type { ApiChatMessage, ChatCompletionRequest, CompletionRequest } from './request-schemas.ts';
@@ -14,9 +15,10 @@ export function chatCompletionInput(request: ChatCompletionRequest): ApiCompleti
   if (request.top_logprobs != null && request.logprobs !== true) {
     throw invalidParameter('top_logprobs', "Invalid value for 'top_logprobs': it needs 'logprobs' set to true.");
   }
+  const tools = offeredTools(request);
   return {
     model: request.model,
-    prompt: { kind: 'chat', messages: request.messages.map(promptMessage) },
+    prompt: { kind: 'chat', messages: request.messages.map(promptMessage), ...(tools.length > 0 ? { tools } : {}) },
     sampling: samplingOf(request, request.max_completion_tokens ?? request.max_tokens),
     logprobs: request.logprobs === true ? (request.top_logprobs ?? 0) : null,
     ...responseFormatOf(request),
@@ -54,10 +56,43 @@ function checkShared(request: SharedRequest): void {
   }
 }
 
-/** OpenAI's content parts joined as vLLM joins them; 'developer' is the system role. */
-function promptMessage(message: ApiChatMessage): { role: 'system' | 'user' | 'assistant'; content: string } {
+/**
+ * The tools the template shows the model: none for tool_choice 'none', only the named one for a
+ * named function, else all. The route reads the calls out of the reply exactly when there are some.
+ */
+function offeredTools(request: ChatCompletionRequest): ToolDefinition[] {
+  const tools = request.tools ?? [];
+  const choice = request.tool_choice;
+  if (choice != null && tools.length === 0 && choice !== 'none') {
+    throw invalidParameter('tool_choice', "Invalid value for 'tool_choice': it is only allowed when 'tools' are given.");
+  }
+  if (choice === 'none') return [];
+  if (choice != null && typeof choice === 'object') {
+    const named = tools.find((tool) => tool.function.name === choice.function.name);
+    if (!named) throw invalidParameter('tool_choice', `Invalid value for 'tool_choice': no function named '${choice.function.name}' is among the 'tools'.`);
+    return [named];
+  }
+  return tools;
+}
+
+type PromptMessage = Extract<ApiCompletionRequest['prompt'], { kind: 'chat' }>['messages'][number];
+
+/**
+ * OpenAI's content parts joined as vLLM joins them; 'developer' is the system role; an
+ * assistant's tool calls and a tool answer's call id go to the template as they are.
+ */
+function promptMessage(message: ApiChatMessage, index: number): PromptMessage {
   const content = message.content == null ? '' : typeof message.content === 'string' ? message.content : message.content.map((part) => part.text).join('\n');
-  return { role: message.role === 'developer' ? 'system' : message.role, content };
+  const role = message.role === 'developer' ? 'system' : message.role;
+  if (role === 'tool') {
+    if (message.tool_call_id == null) throw invalidParameter(`messages[${index}].tool_call_id`, `Missing required parameter: 'messages[${index}].tool_call_id' (a tool message answers the call with that id).`, 'missing_required_parameter');
+    return { role, content, tool_call_id: message.tool_call_id };
+  }
+  if (message.tool_calls != null && message.tool_calls.length > 0) {
+    if (role !== 'assistant') throw invalidParameter(`messages[${index}].tool_calls`, `Invalid value for 'messages[${index}].tool_calls': only assistant messages carry tool calls.`);
+    return { role, content, tool_calls: message.tool_calls };
+  }
+  return { role, content };
 }
 
 function samplingOf(request: SharedRequest, maxTokens: number | null | undefined): CompletionSampling {

@@ -4,6 +4,7 @@
 // own layout (chat: content entries with top_logprobs lists; legacy completions: parallel arrays
 // and a token → logprob map per position).
 import { randomUUID } from 'node:crypto';
+import type { ToolCall } from '../../common/contracts/tool-calls.ts';
 import type { ApiCompletionResult, ApiFinishReason, TokenLogprobsData } from '../../services/api-completions.ts';
 
 export type Endpoint = 'chat' | 'text';
@@ -56,15 +57,33 @@ export function textLogprobs(tokens: readonly TokenLogprobsData[], offset = 0) {
   };
 }
 
-export function chatCompletion(identity: ReplyIdentity, result: ApiCompletionResult, logprobs: readonly TokenLogprobsData[] | null) {
+/** Why a chat reply ended: the service's reasons, or 'tool_calls' when the model called tools. */
+export type ChatFinishReason = ApiFinishReason | 'tool_calls';
+
+/** A reply's tool calls, with the ids the API gave them. */
+export type ReplyToolCall = ToolCall;
+
+/** A new id for a tool call, as OpenAI's look (call_ and 24 characters). */
+export function newToolCallId(): string {
+  return `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+}
+
+/** `reply`: the message's text and tool calls when the model called tools (else the result's text). */
+export function chatCompletion(
+  identity: ReplyIdentity,
+  result: ApiCompletionResult,
+  logprobs: readonly TokenLogprobsData[] | null,
+  reply?: { content: string | null; toolCalls: readonly ReplyToolCall[] },
+) {
+  const calls = reply && reply.toolCalls.length > 0 ? reply.toolCalls : null;
   return {
     ...base(identity, 'chat.completion'),
     choices: [
       {
         index: 0,
-        message: { role: 'assistant' as const, content: result.text, refusal: null },
+        message: { role: 'assistant' as const, content: calls ? reply!.content : result.text, refusal: null, ...(calls ? { tool_calls: calls } : {}) },
         logprobs: logprobs ? { content: logprobs.map(chatLogprobEntry), refusal: null } : null,
-        finish_reason: result.finishReason,
+        finish_reason: (calls ? 'tool_calls' : result.finishReason) satisfies ChatFinishReason,
       },
     ],
     usage: usageOf(result),
@@ -87,13 +106,21 @@ export interface StreamPiece {
   offset: number;
 }
 
-export function chatChunk(identity: ReplyIdentity, piece: StreamPiece | 'opening' | { finishReason: ApiFinishReason }, includeUsage: boolean) {
+/** A whole tool call in one streamed delta (clients join a call's deltas by its index). */
+export interface ToolCallPiece {
+  toolCall: ReplyToolCall;
+  index: number;
+}
+
+export function chatChunk(identity: ReplyIdentity, piece: StreamPiece | ToolCallPiece | 'opening' | { finishReason: ChatFinishReason }, includeUsage: boolean) {
   const choice =
     piece === 'opening'
       ? { index: 0, delta: { role: 'assistant' as const, content: '' }, logprobs: null, finish_reason: null }
       : 'finishReason' in piece
         ? { index: 0, delta: {}, logprobs: null, finish_reason: piece.finishReason }
-        : { index: 0, delta: { content: piece.text }, logprobs: piece.logprobs ? { content: [chatLogprobEntry(piece.logprobs)], refusal: null } : null, finish_reason: null };
+        : 'toolCall' in piece
+          ? { index: 0, delta: { tool_calls: [{ index: piece.index, ...piece.toolCall }] }, logprobs: null, finish_reason: null }
+          : { index: 0, delta: { content: piece.text }, logprobs: piece.logprobs ? { content: [chatLogprobEntry(piece.logprobs)], refusal: null } : null, finish_reason: null };
   return { ...base(identity, 'chat.completion.chunk'), choices: [choice], ...(includeUsage ? { usage: null } : {}) };
 }
 

@@ -13,15 +13,19 @@ import {
   chatChunk,
   chatCompletion,
   newReplyIdentity,
+  newToolCallId,
   textChunk,
   textCompletion,
   usageChunk,
+  type ChatFinishReason,
   type Endpoint,
+  type ReplyToolCall,
 } from './completion-responses.ts';
 import { CompletionStream } from './completion-stream.ts';
 import { OpenAiError, sendOpenAiError, toOpenAiError } from './openai-error.ts';
 import { parseRequestBody } from './parameter-errors.ts';
 import { ChatCompletionRequestSchema, CompletionRequestSchema } from './request-schemas.ts';
+import { parseToolCalls, ToolCallStream, type ToolCallOutput } from './tool-call-output.ts';
 
 /** What /v1 needs from the app: the completions service and the local server's settings. */
 export interface OpenAiEndpoint {
@@ -103,24 +107,42 @@ async function answerCompletion(
     const logprobs: TokenLogprobsData[] = [];
     const result = await endpoint.completions.complete(input, (_text, tokenLogprobs) => tokenLogprobs && logprobs.push(tokenLogprobs), controller.signal);
     const kept = input.logprobs === null ? null : logprobs;
-    return sendJson(response, kind === 'chat' ? chatCompletion(identity, result, kept) : textCompletion(identity, result, kept), headers);
+    if (kind === 'text') return sendJson(response, textCompletion(identity, result, kept), headers);
+    const reply = options.toolCalls ? replyWithToolCalls(parseToolCalls(result.text), options.toolCalls) : undefined;
+    return sendJson(response, chatCompletion(identity, result, kept, reply), headers);
   }
 
   const stream = new CompletionStream(response, headers);
   if (kind === 'chat') stream.send(chatChunk(identity, 'opening', options.includeUsage));
+  // With tools offered, what may be a call is held back until the reply ends, then sent as tool_calls.
+  const toolStream = kind === 'chat' && options.toolCalls ? new ToolCallStream() : null;
   let offset = 0;
+  const sendText = (text: string, logprobs: TokenLogprobsData | null) => {
+    const piece = { text, logprobs, offset };
+    offset += text.length;
+    stream.send(kind === 'chat' ? chatChunk(identity, piece, options.includeUsage) : textChunk(identity, piece, options.includeUsage));
+  };
   try {
     const result = await endpoint.completions.complete(
       input,
       (text, logprobs) => {
-        const piece = { text, logprobs, offset };
-        offset += text.length;
-        stream.send(kind === 'chat' ? chatChunk(identity, piece, options.includeUsage) : textChunk(identity, piece, options.includeUsage));
+        if (!toolStream) return sendText(text, logprobs);
+        const shown = toolStream.push(text);
+        // A token's logprobs go with it only when its text is sent whole, at once.
+        if (shown !== '') sendText(shown, shown === text ? logprobs : null);
       },
       controller.signal,
     );
-    const finish = { finishReason: result.finishReason };
-    stream.send(kind === 'chat' ? chatChunk(identity, finish, options.includeUsage) : textChunk(identity, finish, options.includeUsage));
+    let finishReason: ChatFinishReason = result.finishReason;
+    if (toolStream && options.toolCalls) {
+      const { content, calls } = toolStream.finish();
+      if (content !== '') sendText(content, null);
+      const reply = replyWithToolCalls({ content: null, calls }, options.toolCalls);
+      reply.toolCalls.forEach((toolCall, index) => stream.send(chatChunk(identity, { index, toolCall }, options.includeUsage)));
+      if (reply.toolCalls.length > 0) finishReason = 'tool_calls';
+    }
+    const finish = { finishReason };
+    stream.send(kind === 'chat' ? chatChunk(identity, finish, options.includeUsage) : textChunk(identity, { finishReason: result.finishReason }, options.includeUsage));
     if (options.includeUsage) stream.send(usageChunk(identity, kind, result));
     stream.end(true);
   } catch (error) {
@@ -134,11 +156,26 @@ async function answerCompletion(
 interface StreamOptions {
   stream: boolean;
   includeUsage: boolean;
+  /** Set when the model was offered tools: its calls are read out of the reply. */
+  toolCalls?: ToolCallOptions;
+}
+
+interface ToolCallOptions {
+  /** parallel_tool_calls: false keeps only the first call. */
+  parallel: boolean;
 }
 
 function readChatRequest(body: unknown): { input: ApiCompletionRequest; options: StreamOptions } {
   const request = parseRequestBody(ChatCompletionRequestSchema, body);
-  return { input: chatCompletionInput(request), options: streamOptionsOf(request) };
+  const input = chatCompletionInput(request);
+  const offered = input.prompt.kind === 'chat' && input.prompt.tools !== undefined;
+  return { input, options: { ...streamOptionsOf(request), ...(offered ? { toolCalls: { parallel: request.parallel_tool_calls !== false } } : {}) } };
+}
+
+/** The parsed calls with their new ids, as many as parallel_tool_calls allows. */
+function replyWithToolCalls(output: ToolCallOutput, options: ToolCallOptions): { content: string | null; toolCalls: ReplyToolCall[] } {
+  const calls = options.parallel ? output.calls : output.calls.slice(0, 1);
+  return { content: output.content, toolCalls: calls.map((call) => ({ id: newToolCallId(), type: 'function', function: call })) };
 }
 
 function readTextRequest(body: unknown): { input: ApiCompletionRequest; options: StreamOptions } {

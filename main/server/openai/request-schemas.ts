@@ -5,6 +5,7 @@
 // took effect when it did not. `null` is taken as "not given", as OpenAI does.
 import { z } from 'zod';
 import { ResponseFormatSchema } from '../../common/contracts/response-format.ts';
+import { ToolCallSchema, ToolChoiceSchema, ToolDefinitionSchema } from '../../common/contracts/tool-calls.ts';
 
 /** OpenAI's top_logprobs limit. */
 export const MAX_TOP_LOGPROBS = 20;
@@ -15,11 +16,19 @@ export const MAX_COMPLETION_LOGPROBS = 5;
 const TextPartSchema = z.strictObject({ type: z.literal('text'), text: z.string() });
 const MessageContentSchema = z.union([z.string(), z.array(TextPartSchema)]);
 
-/** 'developer' is what newer OpenAI models call the system role; it is the system message here. */
+/**
+ * 'developer' is what newer OpenAI models call the system role; it is the system message here.
+ * An assistant message may carry the tool calls it made (content null), and a 'tool' message
+ * answers one of them, naming its id.
+ */
 const MessageSchema = z.strictObject({
-  role: z.enum(['system', 'developer', 'user', 'assistant']),
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   content: MessageContentSchema.nullish(),
   name: z.string().optional(),
+  tool_calls: z.array(ToolCallSchema).nullish(),
+  tool_call_id: z.string().nullish(),
+  /** What an earlier reply refused to do (OpenAI's refusal field); it has no place in the prompt. */
+  refusal: z.string().nullish(),
 });
 export type ApiChatMessage = z.infer<typeof MessageSchema>;
 
@@ -56,6 +65,10 @@ export const ChatCompletionRequestSchema = z.strictObject({
   max_completion_tokens: z.number().int().min(1).nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(MAX_TOP_LOGPROBS).nullish(),
+  /** Functions the model may call; the chat template shows them to it. */
+  tools: z.array(ToolDefinitionSchema).max(128).nullish(),
+  tool_choice: ToolChoiceSchema.nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
@@ -72,12 +85,9 @@ export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
 
 /**
  * OpenAI parameters that are planned but not taken yet: refused naming the feature, so a client
- * relying on one (an agent sending tools) learns at once instead of getting a plain reply.
+ * relying on one (an agent sending the deprecated `functions`) learns at once instead of getting a plain reply.
  */
 export const NOT_YET_SUPPORTED: Readonly<Record<string, string>> = {
-  tools: 'tool calls (tools)',
-  tool_choice: 'tool calls (tool_choice)',
-  parallel_tool_calls: 'tool calls (parallel_tool_calls)',
   functions: 'function calls (functions)',
   function_call: 'function calls (function_call)',
   logit_bias: 'logit_bias',
