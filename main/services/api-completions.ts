@@ -2,17 +2,16 @@
 // id, gets the model ready on the chat's own path (built and loaded as needed), and generates in
 // the inference worker, streaming each token to the caller.
 //
-// One reply at a time, app-wide, for now: API requests wait their turn in a queue (first come,
-// first served), behind a reply the app's chat is writing, instead of failing with 'busy'; while
-// one runs, the app's chat is told what Hearth is doing. Continuous batching will replace this
-// queue with concurrent sequences in the worker.
+// Requests for the model in use run at once, beside the app's chat replies with it: the worker
+// batches their decode steps (engine/runtime/batched-decoder.ts), so a second request does not
+// wait for the first to end. A request for another model waits until the replies using the
+// loaded one have ended (the engine's ReplyGate), and the app's chat is told why while it runs.
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { ResponseFormat } from '../common/contracts/response-format.ts';
 import type { Store } from '../store/store.ts';
 import { DEFAULT_CONTEXT_LENGTH } from '../engine/runtime/cached-sequence.ts';
 import type { CompletionPrompt, CompletionSampling, GenerationStats, TokenLogprobsData } from '../worker/worker-protocol.ts';
 import { listApiModels, resolveApiModel, type ApiModelEntry } from './api-model-ids.ts';
-import type { ChatService } from './chat-service.ts';
 import type { TokenListener } from './engine-host.ts';
 import { loadModelForReply, type ModelLoaderDependencies } from './model-loader.ts';
 
@@ -39,17 +38,13 @@ export interface ApiCompletionResult {
   stats: GenerationStats;
 }
 
-export interface ApiCompletionsDependencies extends ModelLoaderDependencies {
-  chat: ChatService;
-}
+export type ApiCompletionsDependencies = ModelLoaderDependencies;
 
 export class ApiCompletions {
   private readonly dependencies: ApiCompletionsDependencies;
   private readonly store: Store;
-  /** Settles when the last request queued so far is done: the next one waits on it. */
-  private queueTail: Promise<void> = Promise.resolve();
-  /** The model of the request being answered now, or null. */
-  private runningModelId: string | null = null;
+  /** The models of the requests being answered now, with how many use each. */
+  private readonly running = new Map<string, number>();
 
   constructor(dependencies: ApiCompletionsDependencies) {
     this.dependencies = dependencies;
@@ -65,33 +60,45 @@ export class ApiCompletions {
     resolveApiModel(this.store, model);
   }
 
-  /** What the API is doing, for the app's chat and the library (a model in use cannot be deleted), or null. */
-  busyReason(modelId?: string): string | null {
-    if (this.runningModelId === null || (modelId !== undefined && modelId !== this.runningModelId)) return null;
-    return 'answering a request to its local OpenAI-compatible server';
+  /** Whether requests use the model now, for the library (a model in use cannot be deleted): why, or null. */
+  busyReason(modelId: string): string | null {
+    return this.running.has(modelId) ? 'answering a request to its local OpenAI-compatible server' : null;
+  }
+
+  /** Why the app's chat cannot answer with `modelId` now: requests use another model. */
+  otherModelReason(modelId: string): string | null {
+    for (const running of this.running.keys()) {
+      if (running !== modelId) return 'answering a request to its local OpenAI-compatible server with another model';
+    }
+    return null;
   }
 
   /**
    * Generates the reply, calling `onToken` with each piece (and its logprobs when asked for). An
-   * abort (the client went away) ends it early, also while it waits its turn.
+   * abort (the client went away) ends it early, also while it waits for another model's replies.
    */
   async complete(request: ApiCompletionRequest, onToken: TokenListener, signal: AbortSignal): Promise<ApiCompletionResult> {
     const target = resolveApiModel(this.store, request.model);
-    return this.inTurn(signal, async () => {
-      const { store, chat, engine } = this.dependencies;
-      await chat.whenIdle();
-      this.runningModelId = target.modelId;
+    if (signal.aborted) throw new ApiError('invalid-input', 'The client closed the request before it started.');
+    const { store, engine } = this.dependencies;
+    this.running.set(target.modelId, (this.running.get(target.modelId) ?? 0) + 1);
+    try {
+      const model = store.models.get(target.modelId);
+      if (!model) throw new ApiError('not-found', `The model '${request.model}' was deleted while the request waited.`);
+      const ready = await loadModelForReply(this.dependencies, {
+        modelId: target.modelId,
+        precision: target.precision,
+        contextLength: Math.min(model.contextLength, DEFAULT_CONTEXT_LENGTH),
+        adapterId: null,
+        cancelled: () => signal.aborted,
+        signal,
+      }).catch((error: unknown) => {
+        if (signal.aborted) throw new ApiError('invalid-input', 'The client closed the request while it waited for the model.');
+        throw error;
+      });
+      if (!ready) throw new ApiError('invalid-input', 'The client closed the request.');
       try {
-        const model = store.models.get(target.modelId);
-        if (!model) throw new ApiError('not-found', `The model '${request.model}' was deleted while the request waited.`);
-        const ready = await loadModelForReply(this.dependencies, {
-          modelId: target.modelId,
-          precision: target.precision,
-          contextLength: Math.min(model.contextLength, DEFAULT_CONTEXT_LENGTH),
-          adapterId: null,
-          cancelled: () => signal.aborted,
-        });
-        if (!ready || signal.aborted) throw new ApiError('invalid-input', 'The client closed the request.');
+        if (signal.aborted) throw new ApiError('invalid-input', 'The client closed the request.');
         const generation = engine.complete({ prompt: request.prompt, sampling: request.sampling, logprobs: request.logprobs, responseFormat: request.responseFormat }, onToken);
         const abort = () => generation.abort();
         signal.addEventListener('abort', abort, { once: true });
@@ -108,22 +115,12 @@ export class ApiCompletions {
           signal.removeEventListener('abort', abort);
         }
       } finally {
-        this.runningModelId = null;
+        ready.release();
       }
-    });
-  }
-
-  /** Runs `work` after every request queued before it; a request aborted while waiting never runs. */
-  private async inTurn<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
-    const previous = this.queueTail;
-    let release!: () => void;
-    this.queueTail = new Promise<void>((resolve) => (release = resolve));
-    try {
-      await previous;
-      if (signal.aborted) throw new ApiError('invalid-input', 'The client closed the request before its turn came.');
-      return await work();
     } finally {
-      release();
+      const left = (this.running.get(target.modelId) ?? 1) - 1;
+      if (left === 0) this.running.delete(target.modelId);
+      else this.running.set(target.modelId, left);
     }
   }
 }

@@ -6,6 +6,8 @@
 // with 'chat.ended' carrying the stored message. Stop keeps the partial reply ('stopped'); a
 // worker crash keeps it too ('interrupted') and tells the user the worker restarted. Whatever
 // the user must know (dropped context, the CPU and why, a restart) is a 'chat.notice'.
+// Conversations answer at once when they use the same model (the worker batches them); one
+// reply per conversation at a time.
 import type { ChatNoticeEventSchema } from '../common/contracts/events.ts';
 import type { z } from 'zod';
 import { ApiError } from '../common/contracts/api-error.ts';
@@ -20,7 +22,7 @@ import type { EngineGeneration, EngineHost } from './engine-host.ts';
 import type { EventBus } from './event-bus.ts';
 import { toApiError } from './handler-guard.ts';
 import type { HardwareService } from './hardware-service.ts';
-import { loadModelForReply } from './model-loader.ts';
+import { loadModelForReply, type ReadyModel } from './model-loader.ts';
 import { requireModel } from './model-records.ts';
 import type { VariantBuilds } from './variant-builds.ts';
 
@@ -35,6 +37,8 @@ interface ActiveReply {
   assistantMessageId: string;
   writer: StreamingMessageWriter;
   stopRequested: boolean;
+  /** Aborted by stop: ends a wait for replies with another variant. */
+  stopSignal: AbortController;
   generation: EngineGeneration | null;
   /** Settles when the reply is stored in its final state. */
   finished: Promise<void>;
@@ -57,8 +61,8 @@ export class ChatService {
   private readonly active = new Map<string, ActiveReply>();
   /** Conversations already told that the loaded model runs on the CPU (cleared at each load). */
   private readonly toldAboutCpu = new Set<string>();
-  /** Why the worker is taken by something other than the app's chat (the /v1 API answering), or null. */
-  otherWorkReason: (() => string | null) | null = null;
+  /** Why the worker cannot answer with this model now because something other than the app's chat (the /v1 API) answers with another one, or null. */
+  otherWorkReason: ((modelId: string) => string | null) | null = null;
 
   constructor(dependencies: ChatDependencies) {
     this.store = dependencies.store;
@@ -72,11 +76,6 @@ export class ChatService {
   busyReason(modelId: string): string | null {
     for (const reply of this.active.values()) if (reply.modelId === modelId) return 'a reply is being written with it';
     return null;
-  }
-
-  /** Settles once no reply is being written (at once when none is). */
-  async whenIdle(): Promise<void> {
-    while (this.active.size > 0) await Promise.all([...this.active.values()].map((reply) => reply.finished.catch(() => {})));
   }
 
   /** Why an adapter cannot go away now (a reply uses it), or null. */
@@ -121,6 +120,7 @@ export class ChatService {
     const reply = this.active.get(conversationId);
     if (!reply) return;
     reply.stopRequested = true;
+    reply.stopSignal.abort();
     reply.generation?.abort();
     await reply.finished;
   }
@@ -133,10 +133,13 @@ export class ChatService {
   private checkCanReply(conversationId: string): string {
     const conversation = requireConversation(this.store, conversationId);
     if (this.active.has(conversationId)) throw new ApiError('busy', 'A reply is still being written in this conversation; wait for it or stop it first.');
-    if (this.active.size > 0) throw new ApiError('busy', 'Hearth is answering in another conversation; wait for that reply or stop it first.');
-    const otherWork = this.otherWorkReason?.();
-    if (otherWork) throw new ApiError('busy', `Hearth is ${otherWork}; wait for it to finish.`);
     if (conversation.modelId === null) throw new ApiError('invalid-input', 'Choose a model for this conversation first.');
+    const modelId = conversation.modelId;
+    if ([...this.active.values()].some((reply) => reply.modelId !== modelId)) {
+      throw new ApiError('busy', 'Hearth is answering in another conversation with another model; wait for that reply or stop it first.');
+    }
+    const otherWork = this.otherWorkReason?.(modelId);
+    if (otherWork) throw new ApiError('busy', `Hearth is ${otherWork}; wait for it to finish.`);
     requireModel(this.store, conversation.modelId);
     return conversation.modelId;
   }
@@ -150,6 +153,7 @@ export class ChatService {
       assistantMessageId: assistant.id,
       writer: new StreamingMessageWriter(this.store.messages, assistant.id),
       stopRequested: false,
+      stopSignal: new AbortController(),
       generation: null,
       finished: Promise.resolve(),
     };
@@ -166,51 +170,23 @@ export class ChatService {
       const params = paramsOf(conversation);
       const ready = await loadModelForReply(
         { store: this.store, bus: this.bus, engine: this.engine, builds: this.builds, hardware: this.hardware },
-        { modelId: reply.modelId, precision: conversation.precision, contextLength: params.contextLength, adapterId: reply.adapterId, cancelled: () => reply.stopRequested },
-      );
-      if (!ready) return this.finish(reply, 'stopped', {});
-      const { precision, outcome: loaded } = ready;
-      if (loaded.loadedNow) this.toldAboutCpu.clear();
-      if (loaded.device === 'cpu' && !this.toldAboutCpu.has(conversationId)) {
-        this.toldAboutCpu.add(conversationId);
-        this.notice(conversationId, 'cpu-fallback', `Running ${precision} on the CPU: ${loaded.cpuReason ?? 'the CPU was chosen'}.`);
-      }
-      if (reply.stopRequested) return this.finish(reply, 'stopped', {});
-
-      const generation = this.engine.generate(
-        { conversationId, systemPrompt: conversation.systemPrompt, messages: this.promptMessages(conversationId, reply.assistantMessageId), params },
-        (text) => {
-          reply.writer.append(text);
-          this.bus.emit({ type: 'chat.token', conversationId, messageId: reply.assistantMessageId, text });
+        {
+          modelId: reply.modelId,
+          precision: conversation.precision,
+          contextLength: params.contextLength,
+          adapterId: reply.adapterId,
+          cancelled: () => reply.stopRequested,
+          signal: reply.stopSignal.signal,
         },
       );
-      reply.generation = generation;
-      if (reply.stopRequested) generation.abort();
-      const result = await generation.done;
-
-      // The final text may hold a tail no token carried (held back for a possible stop string).
-      if (result.text.startsWith(reply.writer.text)) reply.writer.append(result.text.slice(reply.writer.text.length));
-      const { stats } = result;
-      if (stats.dropped.turns > 0 || stats.dropped.tokens > 0) {
-        const turns = stats.dropped.turns === 1 ? '1 earlier exchange' : `${stats.dropped.turns} earlier exchanges`;
-        this.notice(
-          conversationId,
-          'context-dropped',
-          `The conversation is longer than the ${params.contextLength}-token context, so ${params.overflow} left out ${turns} (${stats.dropped.tokens} tokens) from this reply's prompt.`,
-        );
+      if (!ready) return this.finish(reply, 'stopped', {});
+      try {
+        await this.generate(reply, ready);
+      } finally {
+        ready.release();
       }
-      const messageStats: MessageStats = {
-        tokens: stats.tokens,
-        tokensPerSecond: stats.tokensPerSecond,
-        ttftMs: stats.ttftMs ?? 0,
-        promptTokens: stats.promptTokens,
-        reusedTokens: stats.reusedTokens,
-        dropped: stats.dropped,
-        device: loaded.device,
-        stopReason: stats.stopReason,
-      };
-      this.finish(reply, stats.stopReason === 'aborted' ? 'stopped' : 'complete', { stats: messageStats });
     } catch (error) {
+      if (reply.stopRequested && reply.generation === null) return this.finish(reply, 'stopped', {});
       const failure = toApiError(error);
       if (failure.code === 'worker-crashed') {
         this.finish(reply, 'interrupted', { error: failure.message });
@@ -224,6 +200,54 @@ export class ChatService {
         this.notice(conversationId, 'error', failure.message);
       }
     }
+  }
+
+  /** Streams the reply with the model `ready` holds, and stores its end. */
+  private async generate(reply: ActiveReply, ready: ReadyModel): Promise<void> {
+    const { conversationId } = reply;
+    const conversation = requireConversation(this.store, conversationId);
+    const params = paramsOf(conversation);
+    const { precision, outcome: loaded } = ready;
+    if (loaded.loadedNow) this.toldAboutCpu.clear();
+    if (loaded.device === 'cpu' && !this.toldAboutCpu.has(conversationId)) {
+      this.toldAboutCpu.add(conversationId);
+      this.notice(conversationId, 'cpu-fallback', `Running ${precision} on the CPU: ${loaded.cpuReason ?? 'the CPU was chosen'}.`);
+    }
+    if (reply.stopRequested) return this.finish(reply, 'stopped', {});
+
+    const generation = this.engine.generate(
+      { conversationId, systemPrompt: conversation.systemPrompt, messages: this.promptMessages(conversationId, reply.assistantMessageId), params },
+      (text) => {
+        reply.writer.append(text);
+        this.bus.emit({ type: 'chat.token', conversationId, messageId: reply.assistantMessageId, text });
+      },
+    );
+    reply.generation = generation;
+    if (reply.stopRequested) generation.abort();
+    const result = await generation.done;
+
+    // The final text may hold a tail no token carried (held back for a possible stop string).
+    if (result.text.startsWith(reply.writer.text)) reply.writer.append(result.text.slice(reply.writer.text.length));
+    const { stats } = result;
+    if (stats.dropped.turns > 0 || stats.dropped.tokens > 0) {
+      const turns = stats.dropped.turns === 1 ? '1 earlier exchange' : `${stats.dropped.turns} earlier exchanges`;
+      this.notice(
+        conversationId,
+        'context-dropped',
+        `The conversation is longer than the ${params.contextLength}-token context, so ${params.overflow} left out ${turns} (${stats.dropped.tokens} tokens) from this reply's prompt.`,
+      );
+    }
+    const messageStats: MessageStats = {
+      tokens: stats.tokens,
+      tokensPerSecond: stats.tokensPerSecond,
+      ttftMs: stats.ttftMs ?? 0,
+      promptTokens: stats.promptTokens,
+      reusedTokens: stats.reusedTokens,
+      dropped: stats.dropped,
+      device: loaded.device,
+      stopReason: stats.stopReason,
+    };
+    this.finish(reply, stats.stopReason === 'aborted' ? 'stopped' : 'complete', { stats: messageStats });
   }
 
   /** The conversation before the reply, as the worker renders it: user and assistant turns with text. */

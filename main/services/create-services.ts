@@ -102,8 +102,8 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   const builds = new VariantBuilds(store, dataDir, bus, hardware, launcher);
   const engine = new EngineHost(launcher, bus);
   const chat = new ChatService({ store, bus, engine, builds, hardware });
-  const openai = new ApiCompletions({ store, bus, engine, builds, hardware, chat });
-  chat.otherWorkReason = () => openai.busyReason();
+  const openai = new ApiCompletions({ store, bus, engine, builds, hardware });
+  chat.otherWorkReason = (modelId) => openai.otherModelReason(modelId);
   const localServer = new LocalServerSettings(store);
   const conversations = new ConversationService(store, bus, { stopReply: (id) => chat.stop(id) });
   const library = new LibraryService(store, dataDir, bus, {

@@ -25,6 +25,7 @@ import {
   type WorkerRequest,
 } from '../worker/worker-protocol.ts';
 import type { EventBus } from './event-bus.ts';
+import { ReplyGate } from './reply-gate.ts';
 
 export type WorkerStatus = z.infer<typeof WorkerStatusEventSchema>;
 type WorkerState = WorkerStatus['state'];
@@ -109,6 +110,10 @@ export class EngineHost {
   /** Loads run one at a time. */
   private loadQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Generations running in the worker now (it answers many at once). */
+  private generationsRunning = 0;
+  /** The variant replies (the chat's and the API's) use now: those with it run at once, another waits. */
+  readonly replies = new ReplyGate();
   /** Called with how the worker ended when it died on its own (the chat service tells the user). */
   onCrash: ((description: string) => void) | null = null;
 
@@ -199,13 +204,16 @@ export class EngineHost {
       return { requestId, done, abort: () => {} };
     }
     this.setState('busy', null);
+    this.generationsRunning += 1;
+    // 'ready' once the last generation running ends.
+    const ended = () => --this.generationsRunning === 0;
     const done = this.request(connection, message, onToken).then(
       (reply) => {
-        if (this.connection === connection) this.setState('ready', null);
+        if (ended() && this.connection === connection) this.setState('ready', null);
         return reply as GenerationDone;
       },
       (error: unknown) => {
-        if (this.connection === connection && !connection.exited) this.setState('ready', null);
+        if (ended() && this.connection === connection && !connection.exited) this.setState('ready', null);
         throw error;
       },
     );

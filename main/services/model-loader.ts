@@ -1,7 +1,9 @@
 // Getting a model ready to answer, the one path the app's chat and the /v1 API share: plan the
 // precision (the conversation's or the request's, else the plan's recommendation) and the device,
 // build the variant if it is not built yet (or the model with an adapter folded in), and load it
-// in the inference worker unless it is loaded already, recording the memory it took.
+// in the inference worker unless it is loaded already, recording the memory it took. The reply
+// holds the engine's ReplyGate for its variant from before the build until it calls release():
+// replies with the same variant run at once, one that needs another waits for them to end.
 import { ApiError } from '../common/contracts/api-error.ts';
 import type { Precision } from '../common/model-manifest.ts';
 import type { Store } from '../store/store.ts';
@@ -28,14 +30,18 @@ export interface ModelToLoad {
   adapterId: string | null;
   /** Checked between the slow steps: true stops before loading. */
   cancelled?: () => boolean;
+  /** Stops the wait for replies with another variant to end (the reply was stopped, or its client left). */
+  signal?: AbortSignal;
 }
 
 export interface ReadyModel {
   precision: Precision;
   outcome: LoadOutcome;
+  /** Ends the reply's hold on the variant; call it once the generation has ended. */
+  release: () => void;
 }
 
-/** The loaded model, or null when `cancelled` said stop before it was loaded. */
+/** The loaded model, or null when `cancelled` said stop before it was loaded (nothing held then). */
 export async function loadModelForReply(dependencies: ModelLoaderDependencies, request: ModelToLoad): Promise<ReadyModel | null> {
   const { store, bus, engine, builds, hardware } = dependencies;
   const { plan } = await hardware.plan(request.modelId, request.contextLength);
@@ -47,13 +53,22 @@ export async function loadModelForReply(dependencies: ModelLoaderDependencies, r
   // With an adapter: the model built with it folded in (same precision and speed as the model alone).
   const adapter = request.adapterId ? requireAdapter(store, request.adapterId) : null;
   if (adapter && adapter.baseModelId !== request.modelId) throw new ApiError('invalid-input', `The adapter ${adapter.name} was made for another model; choose its model or no adapter.`);
-  const variant = adapter ? null : await builds.ensure(request.modelId, precision);
-  const dir = adapter ? await builds.ensureAdapted(adapter, precision) : variant!.dir;
-  if (request.cancelled?.()) return null;
-  const outcome = await engine.load({ modelId: request.modelId, precision, dir, device, cpuReason, estimatedBytes: option?.memoryBytes ?? null });
-  if (outcome.loadedNow && variant) {
-    store.models.updateVariant(variant.id, { measuredPeakBytes: outcome.memoryBytes });
-    bus.emit({ type: 'library.changed' });
+  const release = await engine.replies.acquire({ modelId: request.modelId, precision, adapterId: request.adapterId }, request.signal);
+  try {
+    const variant = adapter ? null : await builds.ensure(request.modelId, precision);
+    const dir = adapter ? await builds.ensureAdapted(adapter, precision) : variant!.dir;
+    if (request.cancelled?.()) {
+      release();
+      return null;
+    }
+    const outcome = await engine.load({ modelId: request.modelId, precision, dir, device, cpuReason, estimatedBytes: option?.memoryBytes ?? null });
+    if (outcome.loadedNow && variant) {
+      store.models.updateVariant(variant.id, { measuredPeakBytes: outcome.memoryBytes });
+      bus.emit({ type: 'library.changed' });
+    }
+    return { precision, outcome, release };
+  } catch (error) {
+    release();
+    throw error;
   }
-  return { precision, outcome };
 }

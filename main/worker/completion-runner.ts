@@ -3,8 +3,11 @@
 // refuses them, or raw text with BOS as HF tokenizes it), keeps the KV of the previous
 // completion's prompt where the new one shares a prefix (a client resending a growing
 // conversation prefills only its new turn), and generates with the request's sampling over the
-// model's generation_config defaults. One sequence, at the model's default context.
-import { CachedSequence } from '../engine/runtime/cached-sequence.ts';
+// model's generation_config defaults. Requests run at once, each in a sequence of its own whose
+// decode steps a BatchedDecoder batches with the others'; the sequence of the last one to end is
+// kept for the next (its prompt's KV), at the model's default context.
+import { BatchedDecoder } from '../engine/runtime/batched-decoder.ts';
+import type { CachedSequence } from '../engine/runtime/cached-sequence.ts';
 import { commonPrefixLength, replyStopTokenIds } from '../engine/runtime/chat-turns.ts';
 import { ContextOverflowError } from '../engine/runtime/context-overflow.ts';
 import { generateInSequence, type GenerationOptions, type GenerationResult, type TokenEvent } from '../engine/runtime/generate.ts';
@@ -29,13 +32,23 @@ export class CompletionRunner {
   private readonly tokenizer: TextTokenizer;
   private readonly samplingDefaults: SamplingDefaults;
   private readonly endOfTurnTokenId: number | null;
-  private sequence: CachedSequence | null = null;
+  private readonly decoder: BatchedDecoder;
+  /** The sequence of the last completion that ended, kept for a next prompt that shares its prefix. */
+  private kept: CachedSequence | null = null;
+  /** Sequences generating now. */
+  private readonly running = new Set<CachedSequence>();
 
-  constructor(model: LoadedModel, tokenizer: TextTokenizer, samplingDefaults: SamplingDefaults) {
+  constructor(model: LoadedModel, tokenizer: TextTokenizer, samplingDefaults: SamplingDefaults, decoder: BatchedDecoder = new BatchedDecoder(model)) {
     this.model = model;
     this.tokenizer = tokenizer;
     this.samplingDefaults = samplingDefaults;
     this.endOfTurnTokenId = templateEndOfTurnTokenId(tokenizer);
+    this.decoder = decoder;
+  }
+
+  /** Completions generating now. */
+  get active(): number {
+    return this.running.size;
   }
 
   /** The prompt's token ids, as the reply's usage counts them. */
@@ -49,7 +62,24 @@ export class CompletionRunner {
 
   async *complete(request: CompleteRequest, signal?: AbortSignal): AsyncGenerator<TokenEvent, CompletionResult, void> {
     const ids = this.promptIds(request.prompt);
-    const sequence = (this.sequence ??= new CachedSequence(this.model));
+    const sequence = this.kept ?? this.decoder.openSequence();
+    this.kept = null;
+    this.running.add(sequence);
+    try {
+      return yield* this.completeIn(sequence, ids, request, signal);
+    } finally {
+      this.running.delete(sequence);
+      this.keep(sequence);
+    }
+  }
+
+  /** The last sequence to end stays for the next request; one kept meanwhile is freed. */
+  private keep(sequence: CachedSequence): void {
+    this.kept?.dispose();
+    this.kept = sequence;
+  }
+
+  private async *completeIn(sequence: CachedSequence, ids: number[], request: CompleteRequest, signal?: AbortSignal): AsyncGenerator<TokenEvent, CompletionResult, void> {
     if (ids.length === 0) throw new CompletionInputError('The prompt is empty and this tokenizer adds no BOS token to start from; send some text.');
     if (ids.length >= sequence.capacity) {
       throw new ContextOverflowError(`The prompt is ${ids.length} tokens, but the context holds ${sequence.capacity} (the reply included): shorten the prompt.`);
@@ -98,10 +128,17 @@ export class CompletionRunner {
     return { token, bytes: [...Buffer.from(token, 'utf8')], logprob };
   }
 
-  /** Frees the KV cache (the app's chat needs the memory); the next completion makes a new one. */
+  /** Frees the kept KV cache (the app's chat needs the memory); the next completion makes a new one. */
+  disposeIdle(): void {
+    this.kept?.dispose();
+    this.kept = null;
+  }
+
+  /** Frees every sequence, those generating too (the model is going away). */
   dispose(): void {
-    this.sequence?.dispose();
-    this.sequence = null;
+    this.disposeIdle();
+    for (const sequence of this.running) sequence.dispose();
+    this.running.clear();
   }
 }
 

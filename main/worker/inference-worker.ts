@@ -1,9 +1,11 @@
 // What the worker process does with each request: load a built model (CPU, or WebGPU when
-// asked, reporting why WebGPU failed instead of falling back quietly), answer a conversation
-// through the one ConversationCache, stream tokens, abort on request keeping the partial reply,
-// and report the stats. Transport-free (worker-main.ts wires it to the process), so it can be
+// asked, reporting why WebGPU failed instead of falling back quietly), answer conversations
+// through the ConversationCache and API completions through the CompletionRunner, many at once
+// (their decode steps batched by one BatchedDecoder), stream tokens, abort on request keeping
+// the partial reply, and report the stats. Transport-free (worker-main.ts wires it to the process), so it can be
 // driven in a test without a process.
 import { ResponseFormatError } from '../engine/grammar/compiled-grammar-cache.ts';
+import { BatchedDecoder } from '../engine/runtime/batched-decoder.ts';
 import { ContextOverflowError } from '../engine/runtime/context-overflow.ts';
 import { ContextFullError } from '../engine/runtime/kv-cache.ts';
 import { ExecutionProviderError, ModelLoadError, openModel } from '../engine/runtime/model-session.ts';
@@ -32,17 +34,30 @@ interface Loaded {
   model: LoadedModel;
   tokenizer: TextTokenizer;
   cache: ConversationCache;
-  /** API completions; its KV cache and the chat's are never both held (one is freed when the other runs). */
+  /** API completions; the idle KV the chat keeps is freed when a completion starts, and the reverse. */
   completions: CompletionRunner;
+  /** Batches the decode steps of every generation running at once. */
+  decoder: BatchedDecoder;
+}
+
+interface RunningGeneration {
+  controller: AbortController;
+  /** The conversation a chat turn answers; null for an API completion. */
+  conversationId: string | null;
 }
 
 export class InferenceWorker {
   private readonly post: (reply: WorkerReply) => void;
   private readonly exit: () => void;
   private loaded: Loaded | null = null;
-  /** The generation running now, by request id; at most one. */
-  private running: { requestId: string; controller: AbortController } | null = null;
-  /** Requests run one after another (a load waits for a generation to end, and the reverse). */
+  /** The generations running now, by request id. */
+  private readonly running = new Map<string, RunningGeneration>();
+  /** Settles when every generation running now has ended. */
+  private generations = new Set<Promise<void>>();
+  /**
+   * Loads and measurements run one after another, each once every generation started before it
+   * has ended; generations start once the load queued before them is done, and run at once.
+   */
   private queue: Promise<void> = Promise.resolve();
 
   constructor(post: (reply: WorkerReply) => void, exit: () => void) {
@@ -60,12 +75,13 @@ export class InferenceWorker {
     const request = parsed.data;
     switch (request.type) {
       case 'abort':
-        // Handled at once, not queued: the generation it stops holds the queue.
-        if (this.running?.requestId === request.requestId) this.running.controller.abort();
+        // Handled at once, not queued: a load may wait on the generation it stops.
+        this.running.get(request.requestId)?.controller.abort();
         return;
       case 'shutdown':
-        this.running?.controller.abort();
+        for (const generation of this.running.values()) generation.controller.abort();
         void this.queue
+          .then(() => this.generationsEnded())
           .then(() => this.release())
           .catch(() => {}) // exiting anyway: the OS frees what release could not
           .finally(() => this.exit());
@@ -74,18 +90,14 @@ export class InferenceWorker {
         this.enqueue(() => this.load(request));
         return;
       case 'generate':
-        if (this.running) {
-          this.fail(request.requestId, { code: 'busy', message: 'The worker is already answering; stop that reply first.' });
+        if ([...this.running.values()].some((running) => running.conversationId === request.conversationId)) {
+          this.fail(request.requestId, { code: 'busy', message: 'This conversation is already being answered; stop that reply first.' });
           return;
         }
-        this.enqueue(() => this.generate(request));
+        this.startGeneration(request.requestId, request.conversationId, (signal) => this.generate(request, signal));
         return;
       case 'complete':
-        if (this.running) {
-          this.fail(request.requestId, { code: 'busy', message: 'The worker is already answering; wait for that reply or stop it first.' });
-          return;
-        }
-        this.enqueue(() => this.complete(request));
+        this.startGeneration(request.requestId, null, (signal) => this.complete(request, signal));
         return;
       case 'perplexity':
         this.enqueue(() => this.measurePerplexity(request));
@@ -93,8 +105,31 @@ export class InferenceWorker {
     }
   }
 
+  /** Queues work that needs the model to itself: it starts once the generations running now have ended. */
   private enqueue(work: () => Promise<void>): void {
-    this.queue = this.queue.then(work, work);
+    const afterGenerations = async () => {
+      await this.generationsEnded();
+      await work();
+    };
+    this.queue = this.queue.then(afterGenerations, afterGenerations);
+  }
+
+  private async generationsEnded(): Promise<void> {
+    while (this.generations.size > 0) await Promise.all(this.generations);
+  }
+
+  /** Starts a generation once the load queued before it is done, beside the others running. */
+  private startGeneration(requestId: string, conversationId: string | null, work: (signal: AbortSignal) => Promise<void>): void {
+    const controller = new AbortController();
+    this.running.set(requestId, { controller, conversationId });
+    const run = this.queue
+      .then(() => work(controller.signal))
+      .catch(() => {}) // each generation reports its own failure
+      .finally(() => {
+        this.running.delete(requestId);
+        this.generations.delete(run);
+      });
+    this.generations.add(run);
   }
 
   private async load(request: LoadModelRequest): Promise<void> {
@@ -104,8 +139,9 @@ export class InferenceWorker {
       const model = await openModel(request.modelDir, { executionProvider: request.device === 'gpu' ? 'webgpu' : 'cpu' });
       try {
         const tokenizer = await loadTokenizer(request.modelDir);
-        const completions = new CompletionRunner(model, tokenizer, await readSamplingDefaults(request.modelDir));
-        this.loaded = { model, tokenizer, cache: new ConversationCache(model, tokenizer), completions };
+        const decoder = new BatchedDecoder(model);
+        const completions = new CompletionRunner(model, tokenizer, await readSamplingDefaults(request.modelDir), decoder);
+        this.loaded = { model, tokenizer, cache: new ConversationCache(model, tokenizer, decoder), completions, decoder };
       } catch (error) {
         await model.release();
         throw error;
@@ -122,17 +158,15 @@ export class InferenceWorker {
     }
   }
 
-  private async generate(request: GenerateRequest): Promise<void> {
+  private async generate(request: GenerateRequest, signal: AbortSignal): Promise<void> {
     const loaded = this.loaded;
     if (!loaded) {
       this.fail(request.requestId, { code: 'model-load-failed', message: 'No model is loaded in the worker; load one before generating.' });
       return;
     }
-    const controller = new AbortController();
-    this.running = { requestId: request.requestId, controller };
-    loaded.completions.dispose();
+    loaded.completions.disposeIdle();
     try {
-      const turn = loaded.cache.answer(request, controller.signal);
+      const turn = loaded.cache.answer(request, signal);
       for (;;) {
         const step = await turn.next();
         if (step.done) {
@@ -157,22 +191,18 @@ export class InferenceWorker {
       }
     } catch (error) {
       this.fail(request.requestId, errorData(error));
-    } finally {
-      this.running = null;
     }
   }
 
-  private async complete(request: CompleteRequest): Promise<void> {
+  private async complete(request: CompleteRequest, signal: AbortSignal): Promise<void> {
     const loaded = this.loaded;
     if (!loaded) {
       this.fail(request.requestId, { code: 'model-load-failed', message: 'No model is loaded in the worker; load one before generating.' });
       return;
     }
-    const controller = new AbortController();
-    this.running = { requestId: request.requestId, controller };
-    loaded.cache.dispose();
+    loaded.cache.disposeIdle();
     try {
-      const completion = loaded.completions.complete(request, controller.signal);
+      const completion = loaded.completions.complete(request, signal);
       for (;;) {
         const step = await completion.next();
         if (step.done) {
@@ -200,8 +230,6 @@ export class InferenceWorker {
       }
     } catch (error) {
       this.fail(request.requestId, errorData(error));
-    } finally {
-      this.running = null;
     }
   }
 
@@ -225,6 +253,7 @@ export class InferenceWorker {
     if (!loaded) return;
     loaded.cache.dispose();
     loaded.completions.dispose();
+    loaded.decoder.dispose();
     await loaded.model.release();
   }
 
