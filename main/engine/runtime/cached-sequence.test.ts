@@ -7,7 +7,7 @@ import { CachedSequence } from './cached-sequence.ts';
 import { ContextFullError } from './kv-cache.ts';
 import type { KvCacheKind } from './kv-cache.ts';
 import { openModel } from './model-session.ts';
-import { GROWTH_STEP_TOKENS, SharedBufferKvCache } from './shared-buffer-kv-cache.ts';
+import { GROWTH_STEP_TOKENS, type SharedBufferKvCache } from './shared-buffer-kv-cache.ts';
 import type { LoadedModel } from './model-session.ts';
 import { FixtureBuilds, HF_TINY_DIR, fixturesMissing, maxAbsDiff, readReference } from './test/reference-fixtures.ts';
 
