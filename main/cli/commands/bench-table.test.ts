@@ -30,6 +30,21 @@ test('the full table covers 0.5B fp32/int8 dynamic/int4/int4 + int8 prefill grap
   }
 });
 
+test('the table measures aggregate decode with 1, 2 and 4 concurrent streams, int4 at the 0.5B shape, and prints each row', () => {
+  for (const quick of [false, true]) {
+    const streams = benchConfigurations(quick).filter((c) => c.kind === 'streams');
+    assert.deepEqual(
+      streams.map((c) => c.args[c.args.indexOf('--streams') + 1]),
+      ['1', '2', '4'],
+    );
+    assert.ok(streams.every((c) => c.args.includes('int4') && c.args.includes('qwen2.5-0.5b')));
+  }
+  const [config] = benchConfigurations(false).filter((c) => c.kind === 'streams').slice(-1);
+  const [header, , row] = formatBenchTable([{ config, result: { decode_tok_s: 51.25, per_stream_tok_s: [12.5, 12.9, 13, 12.8], peak_rss_mb: 700, weight_bytes: 1024 * 1024, other_cpu_pct: 2 } }]).split('\n');
+  assert.equal(row.split(' | ').length, header.split(' | ').length);
+  assert.match(row, /4 streams at once.*\*\*aggregate\*\* decode \(per stream 12\.5, 12\.9, 13\.0, 12\.8\) \| – \| 51\.3 \|/);
+});
+
 test('formatBenchTable prints one markdown table, a reuse and a cold row for the second turn, and a note for a failed row', () => {
   const [speed] = benchConfigurations(false);
   const secondTurn = benchConfigurations(false).find((c) => c.kind === 'second-turn')!;

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.ts';
 import { HEARTH_BIN } from './bench/bench-locations.ts';
 
-export type BenchRowKind = 'speed' | 'second-turn' | 'attention-memory' | 'train' | 'build';
+export type BenchRowKind = 'speed' | 'second-turn' | 'streams' | 'attention-memory' | 'train' | 'build';
 
 export interface BenchConfiguration {
   /** Names the row in the table; --only matches against it. */
@@ -99,6 +99,15 @@ export function benchConfigurations(quick: boolean): BenchConfiguration[] {
     kind: 'second-turn',
     args: ['--second-turn', '--shape', QWEN, '--dtype', 'int4', '--threads', '2', '--prompt', String(prompt), '--gen', String(reply), '--turn2', String(turn2)],
   });
+  const streamPrompt = quick ? 32 : 128;
+  const streamGen = quick ? 16 : 64;
+  for (const streams of [1, 2, 4]) {
+    configs.push({
+      label: `concurrent streams: ${QWEN} int4, 2 threads, ${streams} stream${streams === 1 ? '' : 's'} at once, prompt ${streamPrompt}, gen ${streamGen} each`,
+      kind: 'streams',
+      args: ['--streams', String(streams), '--shape', QWEN, '--dtype', 'int4', '--threads', '2', '--prompt', String(streamPrompt), '--gen', String(streamGen)],
+    });
+  }
   for (const tokens of quick ? [2048] : [2048, 4096, 8192]) {
     for (const attention of ['fused', 'reference']) {
       configs.push({
@@ -195,6 +204,11 @@ export function formatBenchTable(outcomes: readonly BenchOutcome[]): string {
       rows.push([`${config.label}: **cold** (all ${total} tokens fed)`, '–', '–', '–', num(result.ttft_cold_ms, 1), rss, weights, '–', busy]);
       continue;
     }
+    if (config.kind === 'streams') {
+      const perStream = Array.isArray(result.per_stream_tok_s) ? (result.per_stream_tok_s as unknown[]).map((v) => num(v, 1)).join(', ') : '–';
+      rows.push([`${config.label}: **aggregate** decode (per stream ${perStream})`, '–', num(result.decode_tok_s, 1), '–', '–', rss, weights, '–', busy]);
+      continue;
+    }
     if (config.kind === 'train') {
       const label = `${config.label} (${num(result.tokens_per_row, 1)} tokens a row; graph build ${num(result.build_ms, 0)} ms)`;
       rows.push([label, '–', '–', `${num(result.train_tok_s, 0)} (${num(result.step_ms, 1)})`, '–', rss, '–', '–', busy]);
@@ -222,6 +236,7 @@ export function benchNotes(outcomes: readonly BenchOutcome[], seconds: number): 
     `- Peak RSS is the process peak (maxRSS), so it includes Node, tsx and onnxruntime: ${baselines.length ? `${Math.min(...baselines).toFixed(0)}-${Math.max(...baselines).toFixed(0)} MB` : '?'} before the model was opened. MB = 2^20 bytes.`,
     '- Planned: the memory planner (planMemory) for the same configuration (precision, int8 kernel, prefill graph, attention) and context, with the prefill chunk set to the prompt: runtime baseline + weights as loaded + KV cache + workspace; error = (planned - peak RSS) / peak RSS.',
     '- LoRA training: `hearth bench --train`, a real fine-tuning run (as `hearth finetune` runs it) of the bundled shakespeare-5m (lr 2e-3, alpha 16) on a generated "Greet X." → "Good morrow, X!" chat task. Train tok/s counts non-padding tokens (prompt and answer) per second of step time (forward, backward and the AdamW update), over the steps after the first 2 (warm-up), as the PyTorch figure counts them; graph build: model opened, data tokenized, training and evaluation graphs written and their sessions opened.',
+    '- Concurrent streams: `hearth bench --streams N`, N generations at once through one BatchedDecoder, as the worker serves concurrent requests: each prefills its own random prompt (untimed), then all decode greedily together; the decode steps that arrive together run as one batched model call. Decode tok/s is the aggregate, all streams\' steps over the wall time.',
     '- Second turn: median of 3; cold feeds the whole conversation into a fresh cache 512 tokens per call, as generate() does.',
     '- Build: `hearth build <hf-dir> --dtype D` from random BF16 safetensors at the shape (written once into the cache), in a child process, start to exit; then llama.cpp\'s quantizer (`llama_oracle quantize`, ../shared/tools/llama-oracle, 2 threads) from an F16 GGUF file of the same weights, in the same run, where HEARTH_LLAMA_ORACLE names its build. Peak RSS from /proc (VmHWM); output MB: the built folder, or the GGUF file.',
     '- Other CPU %: the share of all cores that other processes used during the row (from /proc/stat). Above about 10 % the row is slowed by other work on the machine: rerun it with --only.',

@@ -9,6 +9,7 @@ import { benchCommand } from './bench.ts';
 import { HEARTH_BIN } from './bench/bench-locations.ts';
 import { SECOND_TURN_JSON_KEYS } from './bench/bench-second-turn-mode.ts';
 import { SPEED_JSON_KEYS } from './bench/bench-speed-mode.ts';
+import { STREAMS_JSON_KEYS } from './bench/bench-streams-mode.ts';
 import { TRAIN_JSON_KEYS } from './bench/bench-train-mode.ts';
 
 const cacheRoot = mkdtempSync(join(tmpdir(), 'hearth-bench-test-'));
@@ -45,6 +46,17 @@ test('bench --second-turn --json reports the TTFT with and without KV reuse', ()
   assertPositiveNumbers(json, SECOND_TURN_JSON_KEYS);
   assert.equal(json.conversation_tokens, 24 + 3 + 5);
   assert.equal(json.reuse_fed_tokens, 1 + 5, 'the last reply token and the new turn');
+});
+
+test('bench --streams --json reports the aggregate decode tok/s of streams decoded together in batches', () => {
+  const json = benchJson(['--shape', 'narrow-8k', '--dtype', 'fp32', '--prompt', '8', '--gen', '6', '--streams', '3', '--json']);
+  assert.deepEqual(Object.keys(json).slice(0, STREAMS_JSON_KEYS.length), [...STREAMS_JSON_KEYS]);
+  assertPositiveNumbers(json, ['decode_tok_s', 'peak_rss_mb', 'weight_bytes']);
+  assert.equal(json.streams, 3);
+  assert.equal((json.per_stream_tok_s as number[]).length, 3);
+  // Every step of the three streams went through a batch but the few where one was alone.
+  assert.ok((json.batched_steps as number) > 0, `batched steps: ${String(json.batched_steps)}`);
+  assert.equal((json.batched_tokens as number) + (json.single_steps as number), 3 * 6);
 });
 
 test('bench rejects an unknown shape and a shared-buffer cache with reference attention', async () => {

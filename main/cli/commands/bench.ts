@@ -24,13 +24,14 @@ import { BUILD_TIME_JSON_KEYS, runBuildTimeBench } from './bench/bench-build-tim
 import { benchCacheRoot } from './bench/bench-locations.ts';
 import { runSecondTurnBench, SECOND_TURN_JSON_KEYS } from './bench/bench-second-turn-mode.ts';
 import { runSpeedBench, SPEED_JSON_KEYS } from './bench/bench-speed-mode.ts';
+import { runStreamsBench, STREAMS_JSON_KEYS } from './bench/bench-streams-mode.ts';
 import { runTrainBench, TRAIN_JSON_KEYS } from './bench/bench-train-mode.ts';
 import { openBenchModel } from './bench/opened-bench-model.ts';
 
 const USAGE = [
   'hearth bench --shape qwen2.5-0.5b|narrow-8k|<hf-dir>|<FILE.gguf> [--dtype fp32|fp16|int8|int4] [--threads N] [--prompt 512] [--gen 128]',
   '             [--int8-kernel dynamic|blockwise] [--prefill-graph] [--attention fused|reference] [--cache shared-buffer|growing]',
-  '             [--context N] [--seed N] [--json] [--second-turn [--turn2 32]] [--rebuild] [--build-only]',
+  '             [--context N] [--seed N] [--json] [--second-turn [--turn2 32]] [--streams N] [--rebuild] [--build-only]',
   'hearth bench --train [--steps 60] [--batch 8] [--threads N] [--seed N] [--json]',
   'hearth bench --build-time --shape qwen2.5-0.5b|<hf-dir> [--dtype fp32|fp16|int8|int4] [--json]',
   '',
@@ -43,6 +44,9 @@ const USAGE = [
   '  (--turn2 new tokens fed after a --prompt + --gen first turn) against re-feeding the conversation cold.',
   '  With --json the last stdout line is one JSON object starting with',
   `  ${SPEED_JSON_KEYS.join(', ')} (or ${SECOND_TURN_JSON_KEYS.join(', ')} with --second-turn).`,
+  '  --streams N runs N generations at once, each a --prompt prefill (untimed) then --gen greedy decode steps, their',
+  '  steps batched as the worker batches concurrent requests, and reports the aggregate decode tok/s of all N.',
+  `  With --json the last stdout line starts with ${STREAMS_JSON_KEYS.join(', ')}.`,
   '',
   `  --train fine-tunes the bundled shakespeare-5m with LoRA (r ${TRAINING_BENCHMARK_SETTINGS.r}, alpha ${TRAINING_BENCHMARK_SETTINGS.alpha}, ${TRAINING_BENCHMARK_SETTINGS.targets},`,
   `  lr ${TRAINING_BENCHMARK_SETTINGS.learningRate}) on a generated greeting task for --steps steps, the first ${DEFAULT_TRAINING_WARMUP_STEPS} untimed, and reports`,
@@ -77,6 +81,7 @@ export const benchCommand: Command = {
         json: { type: 'boolean', default: false },
         'second-turn': { type: 'boolean', default: false },
         turn2: { type: 'string', default: '32' },
+        streams: { type: 'string' },
         rebuild: { type: 'boolean', default: false },
         'build-only': { type: 'boolean', default: false },
         'build-time': { type: 'boolean', default: false },
@@ -151,6 +156,11 @@ export const benchCommand: Command = {
       threads,
     });
     try {
+      if (values.streams !== undefined) {
+        if (values['second-turn']) throw new UsageError('--streams and --second-turn are separate measurements: give one of them');
+        const streams = wholeNumber('--streams', values.streams, 1);
+        return await runStreamsBench(opened, { streams, promptTokens, genTokens: Math.max(1, genTokens), seed, json: values.json });
+      }
       if (values['second-turn']) return await runSecondTurnBench(opened, { promptTokens, genTokens, secondTurnTokens, cache, seed, json: values.json });
       return await runSpeedBench(opened, { promptTokens, genTokens, cache, contextLength, seed, json: values.json });
     } finally {

@@ -114,6 +114,21 @@ describe('BatchedDecoder on shakespeare-5m', { skip: fixturesMissing(SHAKESPEARE
     second.dispose();
   });
 
+  it('int4 (MatMulNBits, activations quantized per row and block): batched ids equal the ids alone', async () => {
+    const int4 = await openModel(await builds.build(SHAKESPEARE_DIR, 'shakespeare-5m', 'int4'), { threads: 2 });
+    try {
+      const lengths = [40, 40, 40];
+      const expected = await alone(int4, prompts, lengths);
+      const results = await together(new BatchedDecoder(int4), prompts, lengths);
+      assert.deepEqual(
+        results.map((r) => r.ids),
+        expected,
+      );
+    } finally {
+      await int4.release();
+    }
+  });
+
   it('a sequence continued after a batched turn (its KV copied back) matches one that never was batched', async () => {
     const decoder = new BatchedDecoder(model);
     const [sequenceA, sequenceB] = [decoder.openSequence(128), decoder.openSequence(128)];

@@ -142,6 +142,7 @@ export class BatchedDecoder {
       if (!this.batching) {
         // One call per sequence, in turn: concurrency without a batch.
         for (const step of steps) await step.sequence.feedAlone([step.id]).then(step.resolve, step.reject);
+        this.stats.singleSteps += steps.length;
         return;
       }
       const decoding = new Set(steps.map((step) => step.sequence));
@@ -151,6 +152,7 @@ export class BatchedDecoder {
         const [only] = steps;
         this.leave(only.sequence);
         only.resolve(await only.sequence.feedAlone([only.id]));
+        this.stats.singleSteps += 1;
         return;
       }
       const logits = await this.decodeBatch(steps);
