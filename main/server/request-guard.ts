@@ -1,7 +1,8 @@
 // Who may talk to the web shell. Checked before anything else, in this order:
-// 1. Host must name this server (127.0.0.1:PORT or localhost:PORT), else 403: a page on
-//    another domain that rebinds its DNS name to 127.0.0.1 (CVE-2024-28224 against Ollama)
-//    sends its own name as Host.
+// 1. Host must name this server (127.0.0.1:PORT or localhost:PORT, and the machine's own names
+//    on the local network when the person turned that on), else 403: a page on another domain
+//    that rebinds its DNS name to 127.0.0.1 (CVE-2024-28224 against Ollama) sends its own name
+//    as Host.
 // 2. Origin, when the browser sends one, must be this server's own, else 403: no other site
 //    may call the API from its pages, and there are no CORS headers to loosen that.
 // 3. The access token, from an `Authorization: Bearer` header, this server's cookie, or a
@@ -14,6 +15,8 @@ import { tokenCookieName, tokensEqual } from './access-token.ts';
 export interface GuardSettings {
   port: number;
   token: string;
+  /** The names other machines reach this one by, when the server serves the local network (local-network.ts). */
+  networkHosts?: readonly string[];
 }
 
 export type GuardVerdict =
@@ -24,11 +27,11 @@ export type GuardVerdict =
 
 const TOKEN_PARAMETER = 'token';
 
-export function guardRequest(request: IncomingMessage, { port, token }: GuardSettings): GuardVerdict {
-  const origins = ownOrigins(port);
+export function guardRequest(request: IncomingMessage, { port, token, networkHosts = [] }: GuardSettings): GuardVerdict {
+  const origins = ownOrigins(port, networkHosts);
   const host = request.headers.host?.toLowerCase();
   if (!host || !origins.some((origin) => origin === `http://${host}`)) {
-    return { kind: 'deny', status: 403, reason: `this server answers only to 127.0.0.1:${port} and localhost:${port}, not to Host '${host ?? ''}'` };
+    return { kind: 'deny', status: 403, reason: `this server answers only to ${ownHostsText(port, networkHosts)}, not to Host '${host ?? ''}'` };
   }
   const origin = request.headers.origin;
   if (origin !== undefined && !origins.includes(origin.toLowerCase())) {
@@ -54,9 +57,15 @@ export function guardRequest(request: IncomingMessage, { port, token }: GuardSet
   return { kind: 'allow' };
 }
 
-/** The origins a browser shows for this server; the two names of the loopback address. */
-export function ownOrigins(port: number): string[] {
-  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+/** The origins a browser shows for this server: the two names of the loopback address, and its names on the local network when it serves it. */
+export function ownOrigins(port: number, networkHosts: readonly string[] = []): string[] {
+  return ['127.0.0.1', 'localhost', ...networkHosts].map((host) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+}
+
+/** "127.0.0.1:PORT and localhost:PORT" (and the local network's names), for refusals. */
+export function ownHostsText(port: number, networkHosts: readonly string[] = []): string {
+  const hosts = ownOrigins(port, networkHosts).map((origin) => origin.slice('http://'.length));
+  return hosts.length === 2 ? hosts.join(' and ') : `${hosts.slice(0, -1).join(', ')} and ${hosts[hosts.length - 1]}`;
 }
 
 /** The raw path (not normalised: the static files check it themselves) and the query. */

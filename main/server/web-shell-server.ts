@@ -6,7 +6,8 @@
 //   TOKEN`, or the cookie `hearth_token_<PORT>`, which the server sets (HttpOnly,
 //   SameSite=Strict, Path=/) when a page is opened as `/?token=TOKEN`, answering 303 to the
 //   same address without the token. A Host other than 127.0.0.1:PORT or localhost:PORT, or an
-//   Origin other than http://127.0.0.1:PORT or http://localhost:PORT, gets 403 (text/plain).
+//   Origin other than http://127.0.0.1:PORT or http://localhost:PORT, gets 403 (text/plain);
+//   with the local network on (options.localNetwork), the machine's own names there count too.
 //   Same-origin fetch() and EventSource send the cookie by themselves. Under /api/ these
 //   refusals are JSON envelopes (below) like every other API answer.
 // - POST /api/<method> (a key of API in main/common/contracts/api.ts), header
@@ -43,8 +44,10 @@ import { sendText, setSecurityHeaders } from './security-headers.ts';
 import { serveStaticFile } from './static-files.ts';
 import { handleOpenAiRequest, isOpenAiPath, OPENAI_PATH_PREFIX, type OpenAiEndpoint } from './openai/openai-routes.ts';
 
-/** Loopback only: the web shell is for the person at this machine, never the network. */
+/** Loopback only, unless the person lets the local network in: the web shell is for the person at this machine. */
 export const WEB_SHELL_HOST = '127.0.0.1';
+/** Every IPv4 interface, when the person turned on the local network. */
+export const LOCAL_NETWORK_HOST = '0.0.0.0';
 
 export interface WebShellOptions {
   backend: ApiBackend;
@@ -62,6 +65,11 @@ export interface WebShellOptions {
   requestTimeoutMs?: number;
   /** Serves the OpenAI-compatible API under /v1 when given. */
   openai?: OpenAiEndpoint;
+  /**
+   * The person turned on the local network: listen on every interface and answer to these names
+   * too (local-network.ts); the token and the API key are still required. Default: 127.0.0.1 only.
+   */
+  localNetwork?: { hosts: readonly string[] };
 }
 
 export interface WebShell {
@@ -73,8 +81,10 @@ export interface WebShell {
   token: string;
   /** http://127.0.0.1:PORT/v1 when the OpenAI-compatible API is served, else null. */
   apiBaseUrl: string | null;
-  /** The listening socket's address, as the OS reports it (always 127.0.0.1). */
+  /** The listening socket's address, as the OS reports it (127.0.0.1, or 0.0.0.0 with the local network on). */
   address: AddressInfo;
+  /** The names other machines reach it by; empty when it serves 127.0.0.1 only. */
+  networkHosts: string[];
   /** Ends the event streams and open connections and stops listening. Does not close the backend. */
   close(): Promise<void>;
 }
@@ -89,6 +99,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
   checkAccessToken(token);
   const log: ApiLog = options.log ?? ((message) => console.error(`hearth serve: ${message}`));
   const openStreams = new Set<() => void>();
+  const networkHosts = options.localNetwork ? [...new Set(options.localNetwork.hosts.map((host) => host.toLowerCase()))] : [];
   let port = 0;
 
   // Without Host, Node itself would answer a bare 400; the guard answers instead (403, with a reason and, under /api/, an envelope).
@@ -113,8 +124,8 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
   async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     setSecurityHeaders(response);
     const target = splitRequestTarget(request.url ?? '/').path;
-    if (options.openai && isOpenAiPath(target)) return handleOpenAiRequest(request, response, target, options.openai, port, log);
-    const verdict = guardRequest(request, { port, token });
+    if (options.openai && isOpenAiPath(target)) return handleOpenAiRequest(request, response, target, options.openai, port, log, networkHosts);
+    const verdict = guardRequest(request, { port, token, networkHosts });
     if (verdict.kind === 'deny') {
       return isApiPath(request) ? sendApiFailure(response, verdict.status, verdict.reason) : sendText(response, verdict.status, verdict.reason);
     }
@@ -135,7 +146,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     return serveStaticFile(request, response, path, options.staticDir);
   }
 
-  const address = await listen(server, options.port);
+  const address = await listen(server, options.port, options.localNetwork ? LOCAL_NETWORK_HOST : WEB_SHELL_HOST);
   port = address.port;
   const origin = `http://${WEB_SHELL_HOST}:${port}`;
   return {
@@ -145,6 +156,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     token,
     apiBaseUrl: options.openai ? `${origin}${OPENAI_PATH_PREFIX}` : null,
     address,
+    networkHosts,
     async close() {
       for (const stop of openStreams) stop();
       await new Promise<void>((done) => {
@@ -159,13 +171,13 @@ function isApiPath(request: IncomingMessage): boolean {
   return splitRequestTarget(request.url ?? '/').path.startsWith('/api/');
 }
 
-function listen(server: Server, port: number): Promise<AddressInfo> {
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new WebShellError(`port ${port} on ${WEB_SHELL_HOST} is in use: choose another with --port, or --port 0 for a free one`));
+      if (error.code === 'EADDRINUSE') reject(new WebShellError(`port ${port} on ${host} is in use: choose another with --port, or --port 0 for a free one`));
       else if (error.code === 'EACCES') reject(new WebShellError(`port ${port} needs privileges this user does not have: choose a port above 1023, or --port 0`));
       else reject(error);
     });
-    server.listen(port, WEB_SHELL_HOST, () => resolve(server.address() as AddressInfo));
+    server.listen(port, host, () => resolve(server.address() as AddressInfo));
   });
 }

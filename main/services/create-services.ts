@@ -228,6 +228,10 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       localServer.setCorsOrigins(origins);
       return localServer.info();
     },
+    'server.setLocalNetwork': async ({ enabled }) => {
+      localServer.setLocalNetwork(enabled);
+      return localServer.info();
+    },
   });
   // Jobs queued when Hearth last closed start now (one at a time).
   jobs.startQueued();

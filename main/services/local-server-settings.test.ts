@@ -2,11 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openTestServices } from './services-test-support.ts';
 
-test('the API key is kept across launches; CORS origins are checked and stored lower-case', async () => {
+test('the API key, the CORS origins (checked, lower-case) and the local-network switch (off by default) are kept across launches', async () => {
   const first = await openTestServices();
   const key = first.services.localServer.apiKey();
   assert.match(key, /^hearth-[A-Za-z0-9_-]{43}$/);
   await first.services.handlers['server.setCorsOrigins']({ origins: ['HTTP://LocalHost:3000'] });
+  assert.equal((await first.services.handlers['server.info']({})).localNetwork, false, '127.0.0.1 only unless the person turns it on');
+  assert.equal((await first.services.handlers['server.setLocalNetwork']({ enabled: true })).localNetwork, true);
   await first.services.close();
 
   const second = await openTestServices(undefined, first.dataDir);
@@ -14,9 +16,14 @@ test('the API key is kept across launches; CORS origins are checked and stored l
     const info = await second.services.handlers['server.info']({});
     assert.equal(info.apiKey, key, 'the same key after a restart');
     assert.deepEqual(info.corsOrigins, ['http://localhost:3000']);
+    assert.equal(info.localNetwork, true, 'the switch is kept');
     assert.equal(info.apiBaseUrl, null, 'no server announced in this process');
-    second.services.localServer.announce('http://127.0.0.1:1234/v1');
-    assert.equal((await second.services.handlers['server.info']({})).apiBaseUrl, 'http://127.0.0.1:1234/v1');
+    assert.equal(info.webShellUrl, null);
+    const addresses = { apiBaseUrl: 'http://127.0.0.1:1234/v1', webShellUrl: 'http://127.0.0.1:1234/?token=t', networkHosts: ['192.168.1.20'] };
+    second.services.localServer.announce(addresses);
+    const announced = await second.services.handlers['server.info']({});
+    assert.deepEqual([announced.apiBaseUrl, announced.webShellUrl, announced.networkHosts], [addresses.apiBaseUrl, addresses.webShellUrl, addresses.networkHosts]);
+    assert.equal((await second.services.handlers['server.setLocalNetwork']({ enabled: false })).localNetwork, false);
     await assert.rejects(second.services.handlers['server.setCorsOrigins']({ origins: ['http://localhost:3000/path'] }), /origin/);
   } finally {
     await second.cleanup();

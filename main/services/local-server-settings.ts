@@ -1,8 +1,10 @@
 // The local server's settings, kept in the settings table: the API key that OpenAI clients send
 // as `Authorization: Bearer KEY` (made on first use and kept across launches, so a client set up
 // once keeps working; unlike the web shell's token, which is new at each launch), and the origins
-// whose pages may call the API from a browser (CORS; none by default). The address the server
-// listens on is known only once it runs: the shell tells it here, for the "Local server" page.
+// whose pages may call the API from a browser (CORS; none by default), and whether other machines
+// on the local network may reach the server (off by default; `hearth serve` reads it when it
+// starts). The addresses the server listens on are known only once it runs: the shell tells them
+// here, for the "Local server" page.
 import { z } from 'zod';
 import { randomBytes } from 'node:crypto';
 import type { LocalServerInfo } from '../common/contracts/local-server.ts';
@@ -11,13 +13,24 @@ import type { Store } from '../store/store.ts';
 
 const API_KEY_SETTING = 'server.apiKey';
 const CORS_ORIGINS_SETTING = 'server.corsOrigins';
+const LOCAL_NETWORK_SETTING = 'server.localNetwork';
 /** "hearth-" and 32 random bytes in base64url: recognisable in a client's config, and unguessable. */
 const ApiKeySchema = z.string().regex(/^hearth-[A-Za-z0-9_-]{43}$/);
 const CorsOriginsSchema = z.array(CorsOriginSchema).max(100);
 
+/** Where a running server listens, as the shell announces it. */
+export interface ServerAddresses {
+  /** http://127.0.0.1:PORT/v1 */
+  apiBaseUrl: string | null;
+  /** http://127.0.0.1:PORT/?token=TOKEN */
+  webShellUrl: string;
+  /** The names it answers to from the local network; empty when it serves 127.0.0.1 only. */
+  networkHosts: string[];
+}
+
 export class LocalServerSettings {
   private readonly store: Store;
-  private baseUrl: string | null = null;
+  private running: ServerAddresses | null = null;
 
   constructor(store: Store) {
     this.store = store;
@@ -52,12 +65,32 @@ export class LocalServerSettings {
     return this.store.settings.set(CORS_ORIGINS_SETTING, CorsOriginsSchema, [...new Set(origins.map((o) => o.toLowerCase()))]);
   }
 
-  /** The shell says where the API listens once its server runs (http://127.0.0.1:PORT/v1). */
-  announce(baseUrl: string | null): void {
-    this.baseUrl = baseUrl;
+  /** Whether other machines on the local network may reach the server (read by `hearth serve` when it starts). */
+  localNetwork(): boolean {
+    try {
+      return this.store.settings.getOr(LOCAL_NETWORK_SETTING, z.boolean(), false);
+    } catch {
+      return false; // unreadable: the safe default, 127.0.0.1 only
+    }
+  }
+
+  setLocalNetwork(enabled: boolean): boolean {
+    return this.store.settings.set(LOCAL_NETWORK_SETTING, z.boolean(), enabled);
+  }
+
+  /** The shell says where it listens once its server runs; null when it stops. */
+  announce(addresses: ServerAddresses | null): void {
+    this.running = addresses;
   }
 
   info(): LocalServerInfo {
-    return { apiBaseUrl: this.baseUrl, apiKey: this.apiKey(), corsOrigins: this.corsOrigins() };
+    return {
+      apiBaseUrl: this.running?.apiBaseUrl ?? null,
+      apiKey: this.apiKey(),
+      corsOrigins: this.corsOrigins(),
+      localNetwork: this.localNetwork(),
+      networkHosts: this.running?.networkHosts ?? [],
+      webShellUrl: this.running?.webShellUrl ?? null,
+    };
   }
 }

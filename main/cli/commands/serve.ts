@@ -5,7 +5,9 @@
 // launch's token, and the API's base URL with its persistent key:
 //   listening on http://127.0.0.1:PORT/?token=TOKEN
 //   OpenAI-compatible API: http://127.0.0.1:PORT/v1 key: KEY
-// SIGINT or SIGTERM stops the server, then the services (which stop the worker), and exits 0.
+// With the local network turned on (the Local server page), it listens on every interface and
+// answers to the machine's names there too, and says so on stderr; the token and the key are
+// still required. SIGINT or SIGTERM stops the server, then the services (which stop the worker), and exits 0.
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -30,6 +32,8 @@ export const serveCommand: Command = {
     'the system browser). The token is new at each launch and every request needs it.\n' +
     'It also prints "OpenAI-compatible API: http://127.0.0.1:PORT/v1 key: KEY": point OpenAI\n' +
     'clients there with that key (kept across launches; the app\'s Local server page shows it).\n' +
+    'The Local server page can let other computers on the local network in (from the next start;\n' +
+    'the key and the token are still required).\n' +
     '--data-dir: where the database and built models live (default: $HEARTH_DATA_DIR, else\n' +
     `${defaultDataDir()}). --port: 0 (the default) picks a free one. Ctrl+C stops the server.\n` +
     'The pages come from app/renderer: run `npm run build` first.',
@@ -45,25 +49,34 @@ export const serveCommand: Command = {
 
     // Loaded here, not at the top: the services bring the store's native module and the whole
     // app with them, which the other hearth commands do not need.
-    const [{ createServices }, { NodeWorkerLauncher }, { startWebShell }] = await Promise.all([
+    const [{ createServices }, { NodeWorkerLauncher }, { startWebShell }, { localNetworkHosts }] = await Promise.all([
       import('../../services/create-services.ts'),
       import('../../worker/node-worker-launcher.ts'),
       import('../../server/web-shell-server.ts'),
+      import('../../server/local-network.ts'),
     ]);
     const services = await createServices({ dataDir, resourcesDir: RESOURCES_DIR, launcher: new NodeWorkerLauncher() });
     let shell;
     try {
       const openai = { completions: services.openai, apiKey: () => services.localServer.apiKey(), corsOrigins: () => services.localServer.corsOrigins() };
-      shell = await startWebShell({ backend: services, port, staticDir: RENDERER_DIR, openai });
+      const localNetwork = services.localServer.localNetwork() ? { hosts: localNetworkHosts() } : undefined;
+      shell = await startWebShell({ backend: services, port, staticDir: RENDERER_DIR, openai, localNetwork });
     } catch (error) {
       await services.close();
       throw error;
     }
-    services.localServer.announce(shell.apiBaseUrl);
+    services.localServer.announce({ apiBaseUrl: shell.apiBaseUrl, webShellUrl: shell.url, networkHosts: shell.networkHosts });
     // One write, so that a reader of the first line has the second too.
     console.log(`listening on ${shell.url}\nOpenAI-compatible API: ${shell.apiBaseUrl} key: ${services.localServer.apiKey()}`);
     // The page subscribes too late for events sent at start-up, so these go to the terminal.
     for (const notice of services.startupNotices) console.error(`hearth serve: ${notice}`);
+    if (shell.networkHosts.length > 0) {
+      const addresses = shell.networkHosts.map((host) => `http://${host}:${shell.port}`).join(', ');
+      console.error(
+        `hearth serve: WARNING: the local network is on, so other machines can reach this server at ${addresses}; ` +
+          "the API key and the web shell's token are still required. Turn it off on the Local server page to serve 127.0.0.1 only.",
+      );
+    }
     console.error(`hearth serve: data in ${dataDir}; Ctrl+C stops the server`);
     if (values.open) openInBrowser(shell.url);
 

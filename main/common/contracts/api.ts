@@ -50,7 +50,7 @@ import {
   MergeAdapterInputSchema,
   PreviewDatasetInputSchema,
 } from './jobs.ts';
-import { LocalServerInfoSchema, SetCorsOriginsInputSchema } from './local-server.ts';
+import { LocalServerInfoSchema, SetCorsOriginsInputSchema, SetLocalNetworkInputSchema } from './local-server.ts';
 
 const Empty = z.object({});
 const Done = z.object({ done: z.literal(true) });
@@ -146,6 +146,8 @@ export const API = {
   'server.newApiKey': { input: Empty, output: LocalServerInfoSchema },
   /** The origins whose pages may call the API from a browser (CORS); none by default. */
   'server.setCorsOrigins': { input: SetCorsOriginsInputSchema, output: LocalServerInfoSchema },
+  /** Lets other machines on the local network reach the server (from `hearth serve`'s next start), the key still required; off: 127.0.0.1 only. */
+  'server.setLocalNetwork': { input: SetLocalNetworkInputSchema, output: LocalServerInfoSchema },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export type ApiMethod = keyof typeof API;

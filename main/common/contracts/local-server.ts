@@ -1,5 +1,6 @@
 // The local server as the "Local server" page shows it: where the OpenAI-compatible API listens,
-// the key clients send, and the browser origins allowed to call it.
+// the key clients send, the browser origins allowed to call it, whether other machines on the
+// local network may reach it (off by default: 127.0.0.1 only), and the web shell's address.
 import { z } from 'zod';
 
 /** An origin as a browser sends it: scheme, host and optional port, nothing after. */
@@ -13,7 +14,15 @@ export const LocalServerInfoSchema = z.object({
   apiBaseUrl: z.string().nullable(),
   apiKey: z.string(),
   corsOrigins: z.array(z.string()),
+  /** The person turned on the local network: `hearth serve` then listens on every interface (from its next start). */
+  localNetwork: z.boolean(),
+  /** The names (host name, addresses) the running server answers to from the local network; empty while it serves 127.0.0.1 only. */
+  networkHosts: z.array(z.string()),
+  /** The web shell's address with this launch's token (http://127.0.0.1:PORT/?token=...), or null when no server runs in this process. */
+  webShellUrl: z.string().nullable(),
 });
 export type LocalServerInfo = z.infer<typeof LocalServerInfoSchema>;
+
+export const SetLocalNetworkInputSchema = z.object({ enabled: z.boolean() });
 
 export const SetCorsOriginsInputSchema = z.object({ origins: z.array(CorsOriginSchema).max(100) });

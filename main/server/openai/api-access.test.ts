@@ -95,3 +95,61 @@ describe('access to the OpenAI-compatible API', () => {
     assert.equal((await send(shell, { path: '/v1/models', headers: auth() })).status, 200);
   });
 });
+
+describe('the local network, when the person turns it on', () => {
+  const LAN = ['hearth-box.local', '192.168.1.20'];
+  let test: TestServices;
+  let loopback: WebShell;
+  let lan: WebShell;
+  let key: string;
+
+  before(async () => {
+    test = await openTestServices();
+    const { services } = test;
+    const options = {
+      backend: services,
+      port: 0,
+      staticDir: '/nonexistent-hearth-renderer',
+      token: TEST_TOKEN,
+      log: () => {},
+      openai: { completions: services.openai, apiKey: () => services.localServer.apiKey(), corsOrigins: () => services.localServer.corsOrigins() },
+    };
+    loopback = await startWebShell(options);
+    lan = await startWebShell({ ...options, localNetwork: { hosts: LAN } });
+    key = services.localServer.apiKey();
+  });
+
+  after(async () => {
+    await loopback?.close();
+    await lan?.close();
+    await test?.cleanup();
+  });
+
+  it('listens on 127.0.0.1 only by default, and refuses the machine\'s network names there', async () => {
+    assert.equal(loopback.address.address, '127.0.0.1');
+    assert.deepEqual(loopback.networkHosts, []);
+    const refused = await send(loopback, { path: '/v1/models', headers: { Authorization: `Bearer ${key}`, Host: `192.168.1.20:${loopback.port}` } });
+    assert.equal(refused.status, 403);
+    assert.equal((await send(loopback, { path: '/', headers: { Authorization: `Bearer ${TEST_TOKEN}`, Host: `hearth-box.local:${loopback.port}` } })).status, 403);
+  });
+
+  it('then listens on every interface and answers to the allowed names, the key and the token still required', async () => {
+    assert.equal(lan.address.address, '0.0.0.0');
+    assert.deepEqual(lan.networkHosts, LAN);
+    for (const host of LAN) {
+      const headers = { Host: `${host}:${lan.port}` };
+      assert.equal((await send(lan, { path: '/v1/models', headers: { ...headers, Authorization: `Bearer ${key}` } })).status, 200, host);
+      assert.equal((await send(lan, { path: '/v1/models', headers })).status, 401, `${host}: no key`);
+      // A page the web shell serves at that name may call /v1 (its own origin) and the shell's API with the token.
+      assert.equal((await send(lan, { path: '/v1/models', headers: { ...headers, Origin: `http://${host}:${lan.port}`, Authorization: `Bearer ${key}` } })).status, 200);
+      const shellApi = await send(lan, { method: 'POST', path: '/api/app.status', headers: { ...headers, Authorization: `Bearer ${TEST_TOKEN}`, 'Content-Type': 'application/json' }, body: '{}' });
+      assert.equal(shellApi.status, 200, `${host}: the web shell with its token`);
+      assert.equal((await send(lan, { method: 'POST', path: '/api/app.status', headers: { ...headers, 'Content-Type': 'application/json' }, body: '{}' })).status, 401);
+    }
+    // Any other name is still refused (DNS rebinding), and so are other origins.
+    const rebound = await send(lan, { path: '/v1/models', headers: { Host: `evil.example:${lan.port}`, Authorization: `Bearer ${key}` } });
+    assert.equal(rebound.status, 403);
+    assert.match(JSON.parse(rebound.body).error.message, /192\.168\.1\.20/);
+    assert.equal((await send(lan, { path: '/v1/models', headers: { Host: `192.168.1.20:${lan.port}`, Origin: 'http://192.168.1.99:3000', Authorization: `Bearer ${key}` } })).status, 403);
+  });
+});

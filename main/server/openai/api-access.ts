@@ -1,7 +1,8 @@
 // Who may call /v1. API clients are programs on this machine (editors, scripts, agents): they
 // send no Origin and no cookie, only the key. So, in this order:
-// 1. Host must name this server (127.0.0.1:PORT or localhost:PORT), as for the web shell: a
-//    page whose DNS name was rebound to 127.0.0.1 sends its own name as Host (403).
+// 1. Host must name this server (127.0.0.1:PORT or localhost:PORT, and the machine's names on
+//    the local network when the person turned that on), as for the web shell: a page whose DNS
+//    name was rebound to 127.0.0.1 sends its own name as Host (403).
 // 2. Origin, when a browser sends one, must be this server's own or one the person listed
 //    (CORS), else 403; a listed origin gets the CORS headers, its preflight (OPTIONS) a 204.
 // 3. `Authorization: Bearer KEY` with the persistent API key (compared in constant time), else
@@ -9,7 +10,7 @@
 //    API key does not open the web shell.
 import type { IncomingMessage } from 'node:http';
 import { tokensEqual } from '../access-token.ts';
-import { ownOrigins } from '../request-guard.ts';
+import { ownHostsText, ownOrigins } from '../request-guard.ts';
 import { OpenAiError } from './openai-error.ts';
 
 export interface ApiAccessSettings {
@@ -17,6 +18,8 @@ export interface ApiAccessSettings {
   apiKey: string;
   /** Origins (lower case) whose pages may call the API. */
   corsOrigins: readonly string[];
+  /** The names other machines reach this one by, when the server serves the local network. */
+  networkHosts?: readonly string[];
 }
 
 export type ApiAccessVerdict =
@@ -26,10 +29,10 @@ export type ApiAccessVerdict =
   | { kind: 'deny'; error: OpenAiError; headers: Record<string, string> };
 
 export function checkApiAccess(request: IncomingMessage, settings: ApiAccessSettings): ApiAccessVerdict {
-  const own = ownOrigins(settings.port);
+  const own = ownOrigins(settings.port, settings.networkHosts);
   const host = request.headers.host?.toLowerCase();
   if (!host || !own.includes(`http://${host}`)) {
-    return deny(new OpenAiError(403, `This server answers only to 127.0.0.1:${settings.port} and localhost:${settings.port}, not to Host '${host ?? ''}'.`, { type: 'permission_error' }));
+    return deny(new OpenAiError(403, `This server answers only to ${ownHostsText(settings.port, settings.networkHosts)}, not to Host '${host ?? ''}'.`, { type: 'permission_error' }));
   }
   const origin = request.headers.origin?.toLowerCase();
   const cors = origin !== undefined && !own.includes(origin) ? corsHeaders(origin, settings.corsOrigins) : {};

@@ -47,8 +47,9 @@ export async function handleOpenAiRequest(
   endpoint: OpenAiEndpoint,
   port: number,
   log: ApiCallLog,
+  networkHosts: readonly string[] = [],
 ): Promise<void> {
-  const access = checkApiAccess(request, { port, apiKey: endpoint.apiKey(), corsOrigins: endpoint.corsOrigins() });
+  const access = checkApiAccess(request, { port, apiKey: endpoint.apiKey(), corsOrigins: endpoint.corsOrigins(), networkHosts });
   if (access.kind === 'deny') return sendOpenAiError(response, access.error, access.headers);
   if (access.kind === 'preflight') {
     response.writeHead(204, access.headers);

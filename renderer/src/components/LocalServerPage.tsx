@@ -1,11 +1,19 @@
 // The "Local server" page: where Hearth's OpenAI-compatible API listens (`hearth serve` prints
-// the same line), the key clients send, and which browser origins may call it. The key is kept
-// across launches, unlike the web shell's per-launch token in the address `hearth serve` prints.
+// the same line), the key clients send, which browser origins may call it, and whether other
+// computers on the local network may reach it (off: 127.0.0.1 only; on, a warning says what that
+// opens). The key is kept across launches, unlike the web shell's per-launch token, whose
+// address is shown beside it when this page is served by `hearth serve`.
 import { useCallback, useEffect, useState } from 'react';
 import type { LocalServerInfo } from '../../../main/common/contracts/local-server.ts';
 import type { ApiClient } from '../api/api-client.ts';
 import { errorMessage } from '../api/api-client.ts';
 import './LocalServerPage.css';
+
+/** ":PORT" of a base URL, for the addresses on the local network. */
+function portOf(url: string | null): string {
+  const port = url === null ? '' : new URL(url).port;
+  return port === '' ? '' : `:${port}`;
+}
 
 export function LocalServerPage({ client }: { client: ApiClient }) {
   const [info, setInfo] = useState<LocalServerInfo | null>(null);
@@ -37,8 +45,8 @@ export function LocalServerPage({ client }: { client: ApiClient }) {
     <section className="local-server" aria-labelledby="local-server-title">
       <h2 id="local-server-title">Local server</h2>
       <p>
-        Editors, agents and scripts that speak OpenAI&apos;s API can use your models through Hearth: point them at the base URL below with the API key. Only
-        programs on this computer can reach it (127.0.0.1).
+        Editors, agents and scripts that speak OpenAI&apos;s API can use your models through Hearth: point them at the base URL below with the API key.{' '}
+        {info?.localNetwork ? 'Other computers on your local network may reach it too (below).' : 'Only programs on this computer can reach it (127.0.0.1).'}
       </p>
       {error && (
         <p className="error-box" role="alert">
@@ -79,7 +87,56 @@ export function LocalServerPage({ client }: { client: ApiClient }) {
                 New key
               </button>
             </dd>
+            {info.webShellUrl && (
+              <>
+                <dt>Web shell</dt>
+                <dd>
+                  <code aria-label="Web shell address">{info.webShellUrl}</code>{' '}
+                  <button type="button" onClick={() => copy('shell', info.webShellUrl!)}>
+                    {copied === 'shell' ? 'Copied' : 'Copy'}
+                  </button>
+                  <div className="muted">The whole app in a browser. Its token is new at each launch of hearth serve, and opens everything: share it with no one.</div>
+                </dd>
+              </>
+            )}
           </dl>
+          <h3>Local network</h3>
+          <label>
+            <input
+              type="checkbox"
+              checked={info.localNetwork}
+              onChange={(e) => {
+                const enabled = e.target.checked;
+                if (enabled && !window.confirm('Let other computers on your local network reach Hearth? They still need the API key (and the web shell its token).')) return;
+                run(client.call('server.setLocalNetwork', { enabled }));
+              }}
+            />{' '}
+            Let other computers on my local network use it
+          </label>
+          {info.localNetwork && (
+            <p className="error-box" role="alert">
+              Warning: anyone on your local network (a café&apos;s or an office&apos;s Wi-Fi too) can reach Hearth. The API key is still required, but whoever has
+              it can run your models, and whoever has the web shell&apos;s address can use the whole app. Turn this off when you do not need it.
+            </p>
+          )}
+          {info.networkHosts.length > 0 && (
+            <p>
+              Other computers reach it at{' '}
+              {info.networkHosts.map((host, i) => (
+                <span key={host}>
+                  {i > 0 && ', '}
+                  <code>{`http://${host}${portOf(info.apiBaseUrl)}/v1`}</code>
+                </span>
+              ))}
+              .
+            </p>
+          )}
+          {info.apiBaseUrl && info.localNetwork !== info.networkHosts.length > 0 && (
+            <p className="muted" role="status">
+              This takes effect when hearth serve next starts: it serves {info.networkHosts.length > 0 ? 'the local network' : '127.0.0.1 only'} until then.
+            </p>
+          )}
+          {!info.apiBaseUrl && info.localNetwork && <p className="muted">hearth serve will listen on the local network from its next start.</p>}
           {info.apiBaseUrl && (
             <>
               <h3>Try it</h3>
