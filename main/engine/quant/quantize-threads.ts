@@ -16,8 +16,8 @@ import { KERNEL_FUNCTIONS, runKernel, type KernelJob } from './quantize-kernels.
 
 /** Below this many weights a tensor is quantized on the calling thread: handing it out would cost more than it saves. */
 export const THREADED_MIN_VALUES = 1 << 18;
-/** The most weights copied into shared memory at once (32 MiB). */
-const SHARED_SLICE_VALUES = 1 << 23;
+/** The most weights copied into shared memory at once (16 MiB). */
+const SHARED_SLICE_VALUES = 1 << 22;
 /** Chunks per thread: enough that threads slowed by other work on the machine share the rest. */
 const CHUNKS_PER_THREAD = 8;
 /** A chunk takes well under a second; if no chunk finishes for this long, a worker is gone and the caller does the whole tensor itself. */
