@@ -61,6 +61,23 @@ describe('a /v1 chat request as the worker gets its prompt', () => {
     assert.equal(refusal({ messages, tools: [{ type: 'function', function: { name: 'has space' } }] }).param, 'tools[0].function.name');
   });
 
+  it("forces a call with the grammar for tool_choice 'required' or a named function: one of the tools' names and its arguments' schema", () => {
+    const tools = offered.tools as { function: { name: string; parameters: object } }[];
+    const named = input({ messages: offered.messages, tools, tool_choice: { type: 'function', function: { name: 'get_time' } }, response_format: { type: 'json_object' } });
+    assert.deepEqual(named.responseFormat, {
+      type: 'json_schema',
+      json_schema: {
+        name: 'tool_call',
+        schema: { type: 'object', properties: { name: { const: 'get_time' }, arguments: tools[1].function.parameters }, required: ['name', 'arguments'], additionalProperties: false },
+      },
+    });
+    const required = input({ messages: offered.messages, tools, tool_choice: 'required' }).responseFormat;
+    assert.ok(required?.type === 'json_schema');
+    const anyOf = (required.json_schema.schema as { anyOf: { properties: { name: { const: string } } }[] }).anyOf;
+    assert.deepEqual(anyOf.map((s) => s.properties.name.const), ['get_weather', 'get_time']);
+    assert.equal(input({ messages: offered.messages, tools, tool_choice: 'auto' }).responseFormat, undefined, 'auto leaves the model free');
+  });
+
   it('passes response_format through', () => {
     const response_format = { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } };
     assert.deepEqual(input({ messages: [{ role: 'user', content: 'hi' }], response_format }).responseFormat, response_format);

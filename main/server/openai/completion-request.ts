@@ -3,6 +3,7 @@
 // model's generation_config, then OpenAI's defaults, in the worker), and the logprobs asked for.
 // Parameters the schema takes but whose values Hearth cannot honour yet (n > 1, echo, best_of,
 // suffix) are refused here, naming them.
+import type { ResponseFormat } from '../../common/contracts/response-format.ts';
 import type { ToolDefinition } from '../../common/contracts/tool-calls.ts';
 import type { ApiCompletionRequest, CompletionSampling } from '../../services/api-completions.ts';
 import { invalidParameter } from './openai-error.ts';
@@ -21,8 +22,30 @@ export function chatCompletionInput(request: ChatCompletionRequest): ApiCompleti
     prompt: { kind: 'chat', messages: request.messages.map(promptMessage), ...(tools.length > 0 ? { tools } : {}) },
     sampling: samplingOf(request, request.max_completion_tokens ?? request.max_tokens),
     logprobs: request.logprobs === true ? (request.top_logprobs ?? 0) : null,
-    ...responseFormatOf(request),
+    ...(forcesCall(request) ? { responseFormat: forcedCallFormat(tools) } : responseFormatOf(request)),
   };
+}
+
+/** tool_choice 'required' or a named function: the reply must be a call. */
+function forcesCall(request: ChatCompletionRequest): boolean {
+  return request.tool_choice === 'required' || (request.tool_choice != null && typeof request.tool_choice === 'object');
+}
+
+/**
+ * A call the grammar enforces while decoding, as vLLM forces one: the reply is one JSON object
+ * {"name": one of the tools' names, "arguments": valid against that tool's parameters}, which the
+ * route reads as a call whatever the template's own format. It takes the place of response_format,
+ * which shapes a text reply that a forced call does not write.
+ */
+function forcedCallFormat(tools: readonly ToolDefinition[]): ResponseFormat {
+  const callOf = (tool: ToolDefinition) => ({
+    type: 'object',
+    properties: { name: { const: tool.function.name }, arguments: tool.function.parameters ?? { type: 'object', properties: {} } },
+    required: ['name', 'arguments'],
+    additionalProperties: false,
+  });
+  const schema = tools.length === 1 ? callOf(tools[0]) : { anyOf: tools.map(callOf) };
+  return { type: 'json_schema', json_schema: { name: 'tool_call', schema } };
 }
 
 /** The legacy endpoint's default length: OpenAI's 16 tokens. */

@@ -225,6 +225,89 @@ describe('the OpenAI-compatible API, through the official openai client', { time
     assert.ok(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed), anyObject.choices[0].message.content!);
   });
 
+  it('calls the tool tool_choice names or requires (forced by the grammar), streamed as deltas too, and takes the answer back through the template', async () => {
+    const weather = {
+      type: 'object',
+      properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } },
+      required: ['city', 'unit'],
+      additionalProperties: false,
+    };
+    const time = { type: 'object', properties: { zone: { type: 'string' } }, required: ['zone'], additionalProperties: false };
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'get_weather', description: 'The weather in a city.', parameters: weather } },
+      { type: 'function', function: { name: 'get_time', description: 'The time in a zone.', parameters: time } },
+    ];
+    const schemaOf: Record<string, z.ZodType> = {
+      get_weather: z.fromJSONSchema(weather as Parameters<typeof z.fromJSONSchema>[0]),
+      get_time: z.fromJSONSchema(time as Parameters<typeof z.fromJSONSchema>[0]),
+    };
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'What weather hath Verona?' }];
+    const checkCall = (call: OpenAI.ChatCompletionMessageToolCall, names: string[]) => {
+      assert.equal(call.type, 'function');
+      assert.match(call.id, /^call_[0-9a-f]{24}$/);
+      assert.ok(call.type === 'function' && names.includes(call.function.name), JSON.stringify(call));
+      if (call.type === 'function') assert.ok(schemaOf[call.function.name].safeParse(JSON.parse(call.function.arguments)).success, call.function.arguments);
+    };
+
+    const named = await client.chat.completions.create({ model: DEMO, messages, tools, tool_choice: { type: 'function', function: { name: 'get_weather' } }, max_tokens: 120, seed: 5 });
+    assert.equal(named.choices[0].finish_reason, 'tool_calls');
+    assert.equal(named.choices[0].message.content, null);
+    assert.equal(named.choices[0].message.tool_calls?.length, 1);
+    checkCall(named.choices[0].message.tool_calls![0], ['get_weather']);
+
+    const required = await client.chat.completions.create({ model: DEMO, messages, tools, tool_choice: 'required', max_tokens: 120, seed: 6 });
+    assert.equal(required.choices[0].finish_reason, 'tool_calls');
+    checkCall(required.choices[0].message.tool_calls![0], ['get_weather', 'get_time']);
+
+    // Streamed: the call comes as tool_calls deltas (joined by index), never as text.
+    const calls: { id?: string; name: string; arguments: string }[] = [];
+    let text = '';
+    let finish: string | null = null;
+    for await (const chunk of await client.chat.completions.create({ model: DEMO, messages, tools, tool_choice: { type: 'function', function: { name: 'get_weather' } }, max_tokens: 120, seed: 7, stream: true })) {
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      text += choice.delta.content ?? '';
+      finish = choice.finish_reason ?? finish;
+      for (const delta of choice.delta.tool_calls ?? []) {
+        calls[delta.index] ??= { name: '', arguments: '' };
+        calls[delta.index].id ??= delta.id;
+        calls[delta.index].name += delta.function?.name ?? '';
+        calls[delta.index].arguments += delta.function?.arguments ?? '';
+      }
+    }
+    assert.equal(text, '');
+    assert.equal(finish, 'tool_calls');
+    assert.equal(calls.length, 1);
+    checkCall({ id: calls[0].id!, type: 'function', function: { name: calls[0].name, arguments: calls[0].arguments } }, ['get_weather']);
+
+    // The call and the tool's answer go back through the template: the prompt grows by them, and the model answers in text.
+    const call = named.choices[0].message.tool_calls![0];
+    const answered = await client.chat.completions.create({
+      model: DEMO,
+      messages: [...messages, named.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '{"sky": "clear", "celsius": 21}' }],
+      tools,
+      max_tokens: 8,
+      temperature: 0,
+    });
+    assert.ok(answered.usage!.prompt_tokens > named.usage!.prompt_tokens + 10, `${answered.usage!.prompt_tokens} vs ${named.usage!.prompt_tokens}`);
+    assert.equal(typeof answered.choices[0].message.content, 'string');
+    assert.equal(answered.choices[0].message.tool_calls, undefined, 'the demo model writes verse, not calls, when free to');
+  });
+
+  it('with tools offered and the choice left to the model, streams its text as it comes', async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } }];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Speak, good sir.' }];
+    const whole = await client.chat.completions.create({ model: DEMO, messages, tools, max_tokens: 16, temperature: 0 });
+    let streamed = '';
+    let chunks = 0;
+    for await (const chunk of await client.chat.completions.create({ model: DEMO, messages, tools, max_tokens: 16, temperature: 0, stream: true })) {
+      if (chunk.choices[0]?.delta.content) chunks++;
+      streamed += chunk.choices[0]?.delta.content ?? '';
+    }
+    assert.equal(streamed, whole.choices[0].message.content);
+    assert.ok(chunks > 3, `the text came in pieces (${chunks})`);
+  });
+
   it('answers 400 naming response_format for a schema the grammar compiler refuses', async () => {
     const response_format = { type: 'json_schema' as const, json_schema: { name: 'odd', schema: { type: 'object', properties: { a: { type: 'quaternion' } } } } };
     await assert.rejects(client.chat.completions.create({ model: DEMO, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, response_format }), (error: unknown) => {
