@@ -3,7 +3,8 @@
 // other functions of KERNEL_FUNCTIONS; none defines a closure (a compiler may wrap closures in
 // helpers the workers lack) or reads a module constant (pass it as an argument instead), and none
 // allocates per value. Every kernel quantizes a range of rows into arrays that hold the whole
-// tensor, and rows are independent: any split of the rows gives the same bytes.
+// tensor or a slice of its rows (from `firstRow` on), and rows are independent: any split of the
+// rows gives the same bytes.
 
 /**
  * MatMulNBits (see matmul-nbits.ts for the layout and why each step is rounded to float32 as it
@@ -34,8 +35,8 @@ export function quantizeMatMulNBitsRows(
   // The block's scale and zero point, as blockRangeParams and searchBlockParams leave them.
   const params = new Float64Array(2);
   for (let n = rowStart; n < rowEnd; n++) {
-    // 4-bit: a missing odd nibble reads as 8, as onnxruntime writes it.
     const row = n - firstRow;
+    // 4-bit: a missing odd nibble reads as 8, as onnxruntime writes it.
     if (zeroPoints && bits === 4) zeroPoints.fill(0x88, row * zpRow, (row + 1) * zpRow);
     for (let b = 0; b < kBlocks; b++) {
       const start = row * K + b * blockSize;
@@ -120,7 +121,8 @@ export function blockRangeParams(min: number, max: number, factor: number, symme
  * ranges (shrunk by each of `clipFactors`: clipping a few outliers buys finer steps for everything
  * else), each ranked by its error with the scale refitted by least squares. With the levels
  * l = q - zp fixed, sum (v - l s)^2 is smallest at s = sum(v l) / sum(l^2), where it equals
- * sum(v^2) - sum(v l)^2 / sum(l^2): ranking needs only those two sums, one pass per candidate.
+ * sum(v^2) - sum(v l)^2 / sum(l^2): ranking needs only those two sums, gathered for four
+ * candidates at once in one pass over the block.
  * The best candidate then takes two more steps (levels again at its refitted scale, scale refitted
  * again), each of which can only lower the error. Sums in double precision are enough to rank; the caller
  * quantizes at the chosen scale exactly, then stores the least-squares scale of those levels. Leaves out[] (round-to-nearest's parameters) as it is

@@ -106,5 +106,5 @@ test('the worker threads really quantize (their source runs as sent), and none f
     quantizeMatMulNBits(weight, 2048, 1024, { bits: 4, blockSize: 32, symmetric: true, clipSearch: true }, 2);
   }
   assert.ok(quantizeThreadStats.chunksOnWorkers > before, 'a worker thread took chunks');
-  assert.equal(quantizeThreadStats.failedChunks, 0, 'no chunk failed on a worker');
+  assert.equal(quantizeThreadStats.failedSlices, 0, 'no slice failed on a worker');
 });

@@ -39,8 +39,8 @@ function claimChunks(job: KernelJob, control: Int32Array, firstRow: number, endR
   return claimed;
 }
 
-/** What the worker threads did so far in this process: chunks they quantized, and chunks that failed on them (then redone on the caller's thread). */
-export const quantizeThreadStats = { chunksOnWorkers: 0, failedChunks: 0 };
+/** What the worker threads did so far in this process: chunks they quantized, and slices in which a chunk failed on them (then redone on the caller's thread). */
+export const quantizeThreadStats = { chunksOnWorkers: 0, failedSlices: 0 };
 
 interface ThreadedJob {
   job: KernelJob;
@@ -178,7 +178,7 @@ function runSlice(job: KernelJob, firstRow: number, endRow: number, pool: Worker
   }
   quantizeThreadStats.chunksOnWorkers += chunks - claimedHere;
   if (Atomics.load(control, 2) !== 0) {
-    quantizeThreadStats.failedChunks++;
+    quantizeThreadStats.failedSlices++;
     runKernel(job, firstRow, endRow); // rethrows here what failed on a worker
   }
 }
