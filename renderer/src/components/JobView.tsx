@@ -7,6 +7,7 @@ import type { ApiClient } from '../api/api-client.ts';
 import { errorMessage } from '../api/api-client.ts';
 import { progressText, stateText } from '../format/job-text.ts';
 import { LossChart } from './LossChart.tsx';
+import { PreferenceCharts } from './PreferenceCharts.tsx';
 
 export interface JobViewProps {
   client: ApiClient;
@@ -19,7 +20,7 @@ export interface JobViewProps {
 function configText(job: JobDetail): string {
   const c = job.config;
   const length = c.steps === null ? `${c.epochs} epochs` : `${c.steps} steps`;
-  return `r ${c.r}, alpha ${c.alpha}, ${c.targets}, learning rate ${c.learningRate}, batch ${c.batchSize}${c.gradAccum > 1 ? ` × ${c.gradAccum}` : ''}, ${length}, ${c.schedule}`;
+  return `${c.method === 'dpo' ? `DPO, beta ${c.beta}, ` : ''}r ${c.r}, alpha ${c.alpha}, ${c.targets}, learning rate ${c.learningRate}, batch ${c.batchSize}${c.gradAccum > 1 ? ` × ${c.gradAccum}` : ''}, ${length}, ${c.schedule}`;
 }
 
 export function JobView({ client, job, title, onChatWithAdapter, onDeleted }: JobViewProps) {
@@ -59,6 +60,7 @@ export function JobView({ client, job, title, onChatWithAdapter, onDeleted }: Jo
         </p>
       )}
       <LossChart metrics={job.metrics} />
+      {job.config.method === 'dpo' && <PreferenceCharts metrics={job.metrics} />}
       <div className="job-actions">
         {running && (
           <button type="button" disabled={busy} onClick={() => void act(() => client.call('jobs.cancel', { jobId: job.id }))}>

@@ -3,11 +3,11 @@
 // their defaults (the learning rate suits the chosen model's size). "Start fine-tune" waits for
 // a valid training file.
 import { useEffect, useState } from 'react';
-import { suggestedLearningRate, type DatasetPreview } from '../../../main/common/contracts/jobs.ts';
+import { suggestedLearningRate, type DatasetPreview, type FinetuneMethod } from '../../../main/common/contracts/jobs.ts';
 import type { ModelSummary } from '../../../main/common/contracts/models.ts';
 import type { ApiClient } from '../api/api-client.ts';
 import { errorMessage } from '../api/api-client.ts';
-import { configFromValues, formValues, PARAMETER_FIELDS, SCHEDULES, type ParameterValues } from '../state/finetune-form.ts';
+import { configFromValues, fieldsFor, formValues, METHODS, SCHEDULES, type ParameterValues } from '../state/finetune-form.ts';
 import { DatasetPreviewView } from './DatasetPreviewView.tsx';
 import { PathPickButton } from './PathPickButton.tsx';
 
@@ -22,8 +22,10 @@ interface PreviewState {
 
 const NO_PREVIEW: PreviewState = { preview: null, error: null, loading: false };
 
-/** Previews the file at `path` a moment after the user stops typing. */
-function useDatasetPreview(client: ApiClient, path: string): PreviewState {
+const METHOD_LABELS: Record<FinetuneMethod, string> = { sft: 'SFT (learn the answers)', dpo: 'DPO (preference pairs)' };
+
+/** Previews the file at `path` a moment after the user stops typing, read as the method reads it. */
+function useDatasetPreview(client: ApiClient, path: string, method: FinetuneMethod): PreviewState {
   const [state, setState] = useState<PreviewState>(NO_PREVIEW);
   useEffect(() => {
     const trimmed = path.trim();
@@ -35,7 +37,7 @@ function useDatasetPreview(client: ApiClient, path: string): PreviewState {
     setState((s) => ({ ...s, loading: true }));
     const timer = setTimeout(() => {
       client
-        .call('jobs.previewDataset', { path: trimmed })
+        .call('jobs.previewDataset', { path: trimmed, method })
         .then((preview) => current && setState({ preview, error: null, loading: false }))
         .catch((e: unknown) => current && setState({ preview: null, error: errorMessage(e), loading: false }));
     }, PREVIEW_DELAY_MS);
@@ -43,7 +45,7 @@ function useDatasetPreview(client: ApiClient, path: string): PreviewState {
       current = false;
       clearTimeout(timer);
     };
-  }, [client, path]);
+  }, [client, path, method]);
   return state;
 }
 
@@ -61,8 +63,8 @@ export function NewJobForm({ client, models, onStarted }: NewJobFormProps) {
   const [learningRateEdited, setLearningRateEdited] = useState(false);
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const train = useDatasetPreview(client, trainPath);
-  const evaluation = useDatasetPreview(client, evalPath);
+  const train = useDatasetPreview(client, trainPath, values.method);
+  const evaluation = useDatasetPreview(client, evalPath, values.method);
 
   // The first model is the default; the learning rate follows the model's size until the user sets one.
   const model = models.find((m) => m.id === modelId) ?? null;
@@ -105,6 +107,16 @@ export function NewJobForm({ client, models, onStarted }: NewJobFormProps) {
     >
       <div className="new-job-data">
         <label>
+          <span>Method</span>
+          <select value={values.method} onChange={(e) => setValues({ ...values, method: e.target.value as FinetuneMethod })}>
+            {METHODS.map((m) => (
+              <option key={m} value={m}>
+                {METHOD_LABELS[m]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
           <span>Base model</span>
           <select value={modelId} onChange={(e) => setModelId(e.target.value)}>
             {models.length === 0 && <option value="">No models yet: import one under Models</option>}
@@ -139,14 +151,22 @@ export function NewJobForm({ client, models, onStarted }: NewJobFormProps) {
         />
       </div>
       <p className="muted new-job-hint">
-        JSON Lines, one example per line: {'{"messages": [...]}'}, {'{"instruction", "input", "output"}'} or {'{"text"}'}. The loss is on the answers only.
+        {values.method === 'dpo' ? (
+          <>
+            JSON Lines, one preference pair per line: {'{"prompt", "chosen", "rejected"}'} as strings or as message lists (TRL's formats). The base model is the reference.
+          </>
+        ) : (
+          <>
+            JSON Lines, one example per line: {'{"messages": [...]}'}, {'{"instruction", "input", "output"}'} or {'{"text"}'}. The loss is on the answers only.
+          </>
+        )}
       </p>
       <DatasetPreviewView label="Training data preview" {...train} />
       {evalPath.trim() && <DatasetPreviewView label="Evaluation data preview" {...evaluation} />}
 
       <fieldset className="new-job-parameters">
         <legend>Parameters</legend>
-        {PARAMETER_FIELDS.map((field) => (
+        {fieldsFor(values.method).map((field) => (
           <label key={field.key} title={field.hint}>
             <span>{field.label}</span>
             <input

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_FINETUNE_CONFIG, suggestedLearningRate } from '../../../main/common/contracts/jobs.ts';
-import { configFromValues, formValues, PARAMETER_FIELDS } from './finetune-form.ts';
+import { configFromValues, fieldsFor, formValues, PARAMETER_FIELDS } from './finetune-form.ts';
 
 test('the form starts from the defaults and gives them back unchanged', () => {
   const values = formValues();
@@ -30,4 +30,15 @@ test('a bad field is named by its label', () => {
 test('tiny models start at a ten times higher learning rate than real ones', () => {
   assert.equal(suggestedLearningRate(5e6), 2e-3);
   assert.equal(suggestedLearningRate(1.5e9), 2e-4);
+});
+
+test('DPO shows a beta field and sends method and beta; SFT leaves beta out', () => {
+  assert.ok(!fieldsFor('sft').some((f) => f.key === 'beta'));
+  assert.ok(fieldsFor('dpo').some((f) => f.key === 'beta' && f.label === 'Beta'));
+  const dpo = configFromValues({ ...formValues(), method: 'dpo', beta: '0.25' });
+  assert.ok('config' in dpo && dpo.config.method === 'dpo' && dpo.config.beta === 0.25, JSON.stringify(dpo));
+  const sft = configFromValues({ ...formValues(), beta: 'not read' });
+  assert.ok('config' in sft && sft.config.method === 'sft' && sft.config.beta === 0.1, JSON.stringify(sft));
+  const bad = configFromValues({ ...formValues(), method: 'dpo', beta: '0' });
+  assert.ok('error' in bad && bad.error.startsWith('Beta: '), JSON.stringify(bad));
 });

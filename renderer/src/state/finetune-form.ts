@@ -2,9 +2,9 @@
 // half-typed number is not thrown away), their labels, and the config they make, checked
 // against the contract's schema so the form says what is wrong before anything is sent.
 import { z } from 'zod';
-import { DEFAULT_FINETUNE_CONFIG, FinetuneConfigSchema, LR_SCHEDULE_NAMES, type FinetuneConfig } from '../../../main/common/contracts/jobs.ts';
+import { DEFAULT_FINETUNE_CONFIG, FINETUNE_METHODS, FinetuneConfigSchema, LR_SCHEDULE_NAMES, type FinetuneConfig, type FinetuneMethod } from '../../../main/common/contracts/jobs.ts';
 
-export type ConfigKey = Exclude<keyof FinetuneConfig, 'schedule'>;
+export type ConfigKey = Exclude<keyof FinetuneConfig, 'schedule' | 'method'>;
 
 export interface ParameterField {
   key: ConfigKey;
@@ -13,6 +13,8 @@ export interface ParameterField {
   /** A number field, or free text (target modules). */
   kind: 'number' | 'text';
   hint?: string;
+  /** Shown and sent only for this method (otherwise the setting keeps its default). */
+  onlyFor?: FinetuneMethod;
 }
 
 /** In the order the form shows them. */
@@ -20,6 +22,7 @@ export const PARAMETER_FIELDS: readonly ParameterField[] = [
   { key: 'r', label: 'Rank', kind: 'number', hint: 'LoRA rank r' },
   { key: 'alpha', label: 'Alpha', kind: 'number', hint: 'scaling alpha / r' },
   { key: 'dropout', label: 'Dropout', kind: 'number' },
+  { key: 'beta', label: 'Beta', kind: 'number', hint: 'DPO: how close the model stays to the base (TRL default 0.1)', onlyFor: 'dpo' },
   { key: 'targets', label: 'Target modules', kind: 'text', hint: 'all-linear, or e.g. q_proj,v_proj' },
   { key: 'learningRate', label: 'Learning rate', kind: 'number' },
   { key: 'batchSize', label: 'Batch size', kind: 'number' },
@@ -35,19 +38,25 @@ export const PARAMETER_FIELDS: readonly ParameterField[] = [
 ];
 
 export const SCHEDULES = LR_SCHEDULE_NAMES;
+export const METHODS = FINETUNE_METHODS;
 
-export type ParameterValues = Record<ConfigKey, string> & { schedule: FinetuneConfig['schedule'] };
+export type ParameterValues = Record<ConfigKey, string> & { schedule: FinetuneConfig['schedule']; method: FinetuneMethod };
+
+/** The fields the form shows for a method. */
+export function fieldsFor(method: FinetuneMethod): ParameterField[] {
+  return PARAMETER_FIELDS.filter((field) => !field.onlyFor || field.onlyFor === method);
+}
 
 export function formValues(config: FinetuneConfig = DEFAULT_FINETUNE_CONFIG): ParameterValues {
-  const values = { schedule: config.schedule } as ParameterValues;
+  const values = { schedule: config.schedule, method: config.method } as ParameterValues;
   for (const { key } of PARAMETER_FIELDS) values[key] = config[key] === null ? '' : String(config[key]);
   return values;
 }
 
 /** The config the fields make, or the first problem in words with the field's label. */
 export function configFromValues(values: ParameterValues): { config: FinetuneConfig } | { error: string } {
-  const raw: Record<string, unknown> = { schedule: values.schedule };
-  for (const field of PARAMETER_FIELDS) {
+  const raw: Record<string, unknown> = { schedule: values.schedule, method: values.method };
+  for (const field of fieldsFor(values.method)) {
     const text = values[field.key].trim();
     if (field.kind === 'text') raw[field.key] = text;
     else if (text === '' && field.key === 'steps') raw.steps = null;

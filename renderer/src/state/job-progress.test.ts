@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_FINETUNE_CONFIG } from '../../../main/common/contracts/jobs.ts';
 import type { JobDetail } from '../../../main/common/contracts/jobs.ts';
-import { applyProgressToDetail, applyProgressToList, lossSeries, type JobProgressEvent } from './job-progress.ts';
+import { applyProgressToDetail, applyProgressToList, lossSeries, rewardSeries, type JobProgressEvent } from './job-progress.ts';
 
 function detail(overrides: Partial<JobDetail> = {}): JobDetail {
   return {
@@ -58,4 +58,17 @@ test('the list moves only the event’s job', () => {
   const jobs = [detail(), detail({ id: 'j2', state: 'queued' })];
   const next = applyProgressToList(jobs, event(7, { state: 'cancelled', etaMs: null }));
   assert.deepEqual([next[0].state, next[0].progress.step, next[1].state], ['cancelled', 7, 'queued']);
+});
+
+test('a DPO job’s rewards follow its events: train rewards on steps, eval rewards on evaluations, as chart series', () => {
+  const train = { chosen: 0.5, rejected: -1, margin: 1.5, accuracy: 0.75 };
+  const evaluation = { chosen: 0.25, rejected: -0.5, margin: 0.75, accuracy: 1 };
+  let job = detail({ config: { ...DEFAULT_FINETUNE_CONFIG, method: 'dpo' } });
+  job = applyProgressToDetail(job, event(1, { trainLoss: 0.69, rewards: { chosen: 0, rejected: 0, margin: 0, accuracy: 0 } }));
+  job = applyProgressToDetail(job, event(2, { trainLoss: 0.4, rewards: train }));
+  job = applyProgressToDetail(job, event(2, { evalLoss: 0.5, rewards: evaluation }));
+  assert.deepEqual(job.metrics.find((m) => m.step === 2), { step: 2, trainLoss: 0.4, evalLoss: 0.5, lr: null, tokensPerSecond: null, rewards: train, evalRewards: evaluation });
+  const series = rewardSeries(job.metrics);
+  assert.deepEqual(series.rewards, [[1, 2], [0, 0.5], [0, -1], [0, 1.5], [null, 0.25], [null, -0.5], [null, 0.75]]);
+  assert.deepEqual(series.accuracy, [[1, 2], [0, 0.75], [null, 1]]);
 });

@@ -29,9 +29,9 @@ export function applyProgressToDetail(detail: JobDetail, event: JobProgressEvent
   if (detail.id !== event.jobId) return detail;
   let metrics = detail.metrics;
   if (event.evalLoss !== undefined && event.evalLoss !== null) {
-    metrics = upsert(metrics, event.step, { evalLoss: event.evalLoss });
+    metrics = upsert(metrics, event.step, { evalLoss: event.evalLoss, ...(event.rewards ? { evalRewards: event.rewards } : {}) });
   } else if (event.trainLoss !== null) {
-    metrics = upsert(metrics, event.step, { trainLoss: event.trainLoss, lr: event.lr ?? null, tokensPerSecond: event.tokensPerSecond ?? null });
+    metrics = upsert(metrics, event.step, { trainLoss: event.trainLoss, lr: event.lr ?? null, tokensPerSecond: event.tokensPerSecond ?? null, ...(event.rewards ? { rewards: event.rewards } : {}) });
   } else if (event.state === 'running') {
     // A state or resume report: the job stands at event.step, so later points are to be trained again.
     metrics = metrics.filter((m) => m.step <= event.step);
@@ -43,4 +43,21 @@ export function applyProgressToDetail(detail: JobDetail, event: JobProgressEvent
 export function lossSeries(metrics: readonly JobMetric[]): [number[], (number | null)[], (number | null)[]] {
   const sorted = [...metrics].sort((a, b) => a.step - b.step);
   return [sorted.map((m) => m.step), sorted.map((m) => m.trainLoss), sorted.map((m) => m.evalLoss)];
+}
+
+type Series = (number | null)[];
+
+/**
+ * uPlot's data for a DPO job's reward charts: steps, then per step the train and eval values of
+ * the chosen and rejected rewards and their margin, and (second chart) the preference accuracy.
+ */
+export function rewardSeries(metrics: readonly JobMetric[]): { rewards: [number[], Series, Series, Series, Series, Series, Series]; accuracy: [number[], Series, Series] } {
+  const sorted = [...metrics].sort((a, b) => a.step - b.step);
+  const steps = sorted.map((m) => m.step);
+  const train = (pick: (r: NonNullable<JobMetric['rewards']>) => number) => sorted.map((m) => (m.rewards ? pick(m.rewards) : null));
+  const evaluation = (pick: (r: NonNullable<JobMetric['rewards']>) => number) => sorted.map((m) => (m.evalRewards ? pick(m.evalRewards) : null));
+  return {
+    rewards: [steps, train((r) => r.chosen), train((r) => r.rejected), train((r) => r.margin), evaluation((r) => r.chosen), evaluation((r) => r.rejected), evaluation((r) => r.margin)],
+    accuracy: [steps, train((r) => r.accuracy), evaluation((r) => r.accuracy)],
+  };
 }
