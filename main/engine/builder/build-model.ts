@@ -29,15 +29,16 @@ import {
 } from '../graph-io.ts';
 import { emitAttention } from './attention.ts';
 import { BuildContext } from './build-context.ts';
-import { CPU_ACCURACY_LEVEL, emitLinear, keptFloatInitializer, QUANT_BLOCK_SIZE } from './linear.ts';
-import { quantizeMatMulNBits } from '../quant/matmul-nbits.ts';
+import { CPU_ACCURACY_LEVEL, emitLinear, keptFloatInitializer } from './linear.ts';
 import { emitMlp } from './mlp.ts';
+import { TOKEN_TABLE_BITS } from './quant-recipe.ts';
+import { canQuantizeTokenTable, emitQuantizedTokenLookup, emitTiedQuantizedHead, quantizedTokenTableIn } from './quantized-token-table.ts';
 import { emitNorm, loadNorm } from './norm.ts';
 import { SharedValues } from './shared-values.ts';
 import { hashModelSource } from './source-hash.ts';
 
 /** Raised whenever the graphs it writes change, so cached builds are made again. */
-export const BUILDER_VERSION = '3';
+export const BUILDER_VERSION = '4';
 export const GRAPH_FILE = 'model.onnx';
 export const DATA_FILE = 'model.onnx.data';
 /** int4 builds may add an int8 graph for prompts: see BuildOptions.prefillGraph. */
@@ -219,37 +220,27 @@ export async function emitEmbeddings(ctx: BuildContext): Promise<string> {
 }
 
 /**
- * Quantized builds keep the token embedding table in int8 blocks of 32 (GatherBlockQuantized
- * dequantizes only the gathered rows): a quarter of its float32 size. int4 embeddings would
- * save another half but doubled the int4 perplexity cost on shakespeare-5m (+1.09 % against
- * +0.60 %), while int8 ones cost nothing measurable (+0.57 % with a float32 table).
+ * Quantized builds keep the token embedding table in int8 blocks (GatherBlockQuantized
+ * dequantizes only the gathered rows) with float16 scales, about a quarter of its float32 size,
+ * and a tied head reads the same table (quantized-token-table.ts). int4 embeddings would save
+ * another half but doubled the int4 perplexity cost on shakespeare-5m (+1.09 % against +0.60 %),
+ * while int8 ones cost nothing measurable (+0.57 % with a float32 table).
  */
-export const EMBEDDING_BITS = 8;
+export const EMBEDDING_BITS = TOKEN_TABLE_BITS;
 
 /** The ggml blocks a weight keeps in this graph (as-downloaded GGUF builds), or null. */
 function keptGgmlBlocks(ctx: BuildContext, weight: F32Tensor) {
   return ctx.keepGgmlBlocks && ctx.floatType === DataType.FLOAT ? ggmlBlocksOf(weight) : null;
 }
 
-/** The token embedding lookup, block-quantized in int8/int4 builds (see EMBEDDING_BITS). */
+/** The token embedding lookup, block-quantized in int8/int4 builds where the hidden size allows (see EMBEDDING_BITS). */
 function emitTokenEmbedding(ctx: BuildContext, embed: F32Tensor): string {
   const { g } = ctx;
   const [vocab, hidden] = embed.shape;
   // A GGUF table kept in its own blocks (see BuildContext.keepGgmlBlocks).
   const blocks = keptGgmlBlocks(ctx, embed);
   if (blocks) return emitGgmlEmbedding(g, INPUT_IDS, GGML_TOKEN_TABLE, ggmlToMatMulNBits(blocks.type, blocks.bytes, vocab, hidden), vocab, hidden);
-  if ((ctx.precision === 'int8' || ctx.precision === 'int4') && hidden % QUANT_BLOCK_SIZE === 0) {
-    const bits = EMBEDDING_BITS;
-    const q = quantizeMatMulNBits(embed.data, vocab, hidden, { bits, blockSize: QUANT_BLOCK_SIZE, symmetric: true });
-    const data = g.initializer(`model.embed_tokens.weight_q${bits}`, DataType.UINT8, [vocab, (hidden * bits) / 8], q.packed);
-    const scales = g.initializer('model.embed_tokens.scales', DataType.FLOAT, [vocab, q.kBlocks], q.scales);
-    return g.op(
-      'GatherBlockQuantized',
-      [data, INPUT_IDS, scales],
-      { gather_axis: attr.int(0), quantize_axis: attr.int(1), block_size: attr.int(QUANT_BLOCK_SIZE), bits: attr.int(bits) },
-      { domain: 'com.microsoft', name: '/model/embed_tokens/GatherBlockQuantized' },
-    );
-  }
+  if ((ctx.precision === 'int8' || ctx.precision === 'int4') && canQuantizeTokenTable(hidden)) return emitQuantizedTokenLookup(g, embed, INPUT_IDS);
   const table = ctx.keepGgmlBlocks ? keptFloatInitializer(ctx, TOKEN_EMBEDDING, embed.shape, embed.data, isStoredAsF16(embed)) : ctx.floatInitializer(TOKEN_EMBEDDING, embed.shape, embed.data);
   return g.op('Gather', [table, INPUT_IDS], { axis: attr.int(0) }, { name: '/model/embed_tokens/Gather' });
 }
@@ -288,12 +279,16 @@ export async function emitLogits(ctx: BuildContext, hidden: string): Promise<str
   const tiedBlocks = !head && ctx.keepGgmlBlocks ? await ctx.requireWeight('embed') : null;
   const tiedTable = tiedBlocks ? keptGgmlBlocks(ctx, tiedBlocks) : null;
   const table = ggmlTableIn(g, GGML_TOKEN_TABLE);
+  const quantizedTable = head ? null : quantizedTokenTableIn(g);
   if (tiedBlocks && tiedTable && table) {
     const [vocab, hiddenSize] = tiedBlocks.shape;
     const m = ggmlToMatMulNBits(tiedTable.type, tiedTable.bytes, vocab, hiddenSize);
     logits = emitGgmlMatMulNBits(g, hidden, '/lm_head', m, vocab, hiddenSize, CPU_ACCURACY_LEVEL, table);
+  } else if (quantizedTable) {
+    // A quantized build's tied head reads its 8-bit token table.
+    logits = emitTiedQuantizedHead(g, hidden, quantizedTable, CPU_ACCURACY_LEVEL);
   } else if (head || ctx.precision === 'int8' || ctx.precision === 'int4' || (tiedBlocks && keptGgmlBlocks(ctx, tiedBlocks))) {
-    // A quantized build stores its own packed copy of a tied head.
+    // An untied head; or a tied one in a quantized build whose table could not be blocked (hidden size off the block), as its own packed copy.
     logits = emitLinear(ctx, hidden, '/lm_head', { weight: head ?? tiedBlocks ?? (await ctx.requireWeight('embed')), bias: null });
   } else {
     // Tied fp32/fp16 head: Gemm with transB reads the embedding table itself, with no copy.

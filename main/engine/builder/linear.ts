@@ -1,7 +1,8 @@
 // A linear layer y = x W^T + b at the build's precision:
 // - fp32/fp16: W transposed for MatMul.
-// - int4, and int8 for the GPU ('blockwise'): weight-only MatMulNBits, block 32, symmetric,
-//   dequantized inside the matmul; accuracy level 4 (int8 compute) as on CPU.
+// - int4, and int8 for the GPU ('blockwise'): weight-only MatMulNBits, block 32, dequantized
+//   inside the matmul; accuracy level 4 (int8 compute) as on CPU. Which int4 matrices get 8 bits,
+//   the zero points and the float16 scales: quant-recipe.ts.
 // - int8 for the CPU ('dynamic'): int8 weights per output channel with activations quantized
 //   on the fly, which reaches MLAS's integer GEMM (VNNI/AMX). Measured on an AMD EPYC host
 //   (2 vCPUs, AVX-512 VNNI, onnxruntime-node 1.30), a 512-token 896x4864 matmul ran at 625
@@ -15,6 +16,8 @@ import { float32ToFloat16Bits } from '../checkpoint/float16.ts';
 import { attr, DataType } from '../onnx/graph.ts';
 import { quantizeMatMulNBits } from '../quant/matmul-nbits.ts';
 import { quantizePerChannelInt8 } from '../quant/per-channel-int8.ts';
+import { emitFloats } from '../gguf/ggml-scales.ts';
+import { isSymmetric, matMulNBitsBits, roundScalesToFloat16 } from './quant-recipe.ts';
 import type { BuildContext } from './build-context.ts';
 
 export const QUANT_BLOCK_SIZE = 32;
@@ -50,7 +53,7 @@ export function emitLinear(ctx: BuildContext, x: string, name: string, { weight,
   } else if (ctx.precision === 'int8' && ctx.int8Kernel === 'dynamic') {
     y = quantizesActivationsPerToken(name) ? emitPerTokenInt8(ctx, x, name, weight) : emitDynamicInt8(ctx, x, name, weight);
   } else if (ctx.precision === 'int8' || ctx.precision === 'int4') {
-    y = emitMatMulNBits(ctx, x, name, weight, ctx.precision === 'int8' ? 8 : 4);
+    y = emitMatMulNBits(ctx, x, name, weight, matMulNBitsBits(ctx.precision, name, ctx.spec));
   } else {
     const [outFeatures, inFeatures] = weight.shape;
     const w = ctx.keepGgmlBlocks
@@ -76,12 +79,14 @@ export function keptFloatInitializer(ctx: BuildContext, output: string, dims: nu
 
 function emitMatMulNBits(ctx: BuildContext, x: string, name: string, weight: F32Tensor, bits: 4 | 8): string {
   const [outFeatures, inFeatures] = weight.shape;
-  const q = quantizeMatMulNBits(weight.data, outFeatures, inFeatures, { bits, blockSize: QUANT_BLOCK_SIZE, symmetric: true, clipSearch: bits === 4 });
+  const q = quantizeMatMulNBits(weight.data, outFeatures, inFeatures, { bits, blockSize: QUANT_BLOCK_SIZE, symmetric: isSymmetric(bits), clipSearch: bits === 4 });
   const packed = ctx.g.initializer(`${name}.weight_q${bits}`, DataType.UINT8, [outFeatures, q.kBlocks, q.blobSize], q.packed);
-  const scales = ctx.floatInitializer(`${name}.scales`, [outFeatures, q.kBlocks], q.scales);
+  // float16 on disk, float32 once folded (quant-recipe.ts); an fp16 graph's scales are float16 anyway.
+  const scales =
+    ctx.floatType === DataType.FLOAT ? emitFloats(ctx.g, `${name}.scales`, roundScalesToFloat16(q.scales), outFeatures, q.kBlocks) : ctx.floatInitializer(`${name}.scales`, [outFeatures, q.kBlocks], q.scales);
   return ctx.g.op(
     'MatMulNBits',
-    [x, packed, scales],
+    q.zeroPoints ? [x, packed, scales, ctx.g.initializer(`${name}.zero_points`, DataType.UINT8, [outFeatures, q.zeroPoints.length / outFeatures], q.zeroPoints)] : [x, packed, scales],
     { K: attr.int(inFeatures), N: attr.int(outFeatures), bits: attr.int(bits), block_size: attr.int(QUANT_BLOCK_SIZE), accuracy_level: attr.int(CPU_ACCURACY_LEVEL) },
     { domain: 'com.microsoft', name: `${name}/MatMulNBits` },
   );

@@ -53,7 +53,12 @@ function emitFactored(g: Graph, name: string, factors: Float32Array, multipliers
   return g.op('Reshape', [product, g.int64s([rows, kBlocks], [2])], {}, { name: `${name}/from_factors` });
 }
 
-function emitFloats(g: Graph, name: string, values: Float32Array, rows: number, kBlocks: number): string {
+/**
+ * [rows, kBlocks] float32 values: stored as float16 and cast back (folded at load) where every
+ * value is a float16, else as float32. Also stores the block scales Hearth's own quantized builds
+ * round to float16 (builder/quant-recipe.ts).
+ */
+export function emitFloats(g: Graph, name: string, values: Float32Array, rows: number, kBlocks: number): string {
   const half = float32ToFloat16Bits(values);
   const back = float16BitsToFloat32(half);
   if (back.every((v, i) => Object.is(v, values[i]))) {

@@ -11,18 +11,21 @@ import type { ModelSpec } from '../../common/model-spec.ts';
 import type { AttentionMode, Int8Kernel, Precision } from '../../common/model-manifest.ts';
 import { DEFAULT_INT8_KERNEL, EMBEDDING_BITS } from '../builder/build-model.ts';
 import { QUANT_BLOCK_SIZE, quantizesActivationsPerToken } from '../builder/linear.ts';
+import { isSymmetric, matMulNBitsBits, STORED_SCALE_BYTES, tokenTableBlockSize } from '../builder/quant-recipe.ts';
 
 // --- Storage, exactly as the graph builder writes it (main/engine/builder/). -------------------
-// The block size, the embedding's bits, the default int8 kernel and which layers quantize
-// per token are the builder's own constants; what follows is how they turn into bytes.
+// The block size, the embedding's bits, the default int8 kernel, which layers quantize per token
+// and the int4 recipe (bits, zero points and float16 block scales: builder/quant-recipe.ts) are
+// the builder's own; what follows is how they turn into bytes.
 
-/** Every quantization scale is float32 (MatMulNBits, GatherBlockQuantized, the int8 per-channel scales). Symmetric: no zero points. */
+/** The int8 kernels' per-channel scales are float32; block scales (MatMulNBits, GatherBlockQuantized) are stored as float16 (STORED_SCALE_BYTES). */
 export const QUANT_SCALE_BYTES = 4;
 /** Bytes per quantized weight value: int8 one, int4 packed two to a byte. */
 export const QUANT_VALUE_BYTES: Record<'int8' | 'int4', number> = { int8: 1, int4: 0.5 };
 /**
  * Quantized builds keep the token embedding (a gather, not a matmul) in EMBEDDING_BITS-bit
- * blocks with a float32 scale per block when the hidden size is a multiple of the block, else in float32.
+ * blocks with a float16 scale per block when the hidden size is a multiple of the block (and a
+ * tied head reads that table), else in float32.
  */
 const QUANTIZED_EMBEDDING_VALUE_BYTES = EMBEDDING_BITS / 8;
 /** Norm weights, biases, learned position tables and rotary tables have the graph's float type: float16 in fp16 builds, else float32. */
@@ -40,6 +43,13 @@ const BUILDER_LINEAR_NAMES: Record<LinearName, string> = {
   down: 'down_proj',
   lmHead: 'lm_head',
 };
+
+/** The builder's node name of a matrix in a layer (attention.ts, mlp.ts) or of the head (build-model.ts). */
+function builderLinearName(name: LinearName, layer: number): string {
+  if (name === 'lmHead') return '/lm_head';
+  const block = name === 'gate' || name === 'up' || name === 'down' ? 'mlp' : 'attn';
+  return `/model/layers.${layer}/${block}/${BUILDER_LINEAR_NAMES[name]}`;
+}
 
 // --- Parameters. --------------------------------------------------------------------------------
 
@@ -139,9 +149,23 @@ function linearKind(precision: Precision, int8Kernel: Int8Kernel): LinearKind {
   return 'float';
 }
 
-/** Bytes of one [rows, cols] MatMulNBits weight: packed values plus one scale per block per row. */
-export function quantizedLinearBytes(rows: number, cols: number, precision: 'int8' | 'int4'): number {
-  return rows * quantBlocks(cols) * (QUANT_BLOCK_SIZE * QUANT_VALUE_BYTES[precision] + QUANT_SCALE_BYTES);
+/**
+ * Bytes of one [rows, cols] MatMulNBits weight of `bits` bits: packed values and a float16 scale
+ * per block per row, and for an asymmetric one its zero points (4 bits: two to a byte, a row's
+ * odd last one padded; 8 bits: a byte each).
+ */
+export function quantizedLinearBytes(rows: number, cols: number, bits: 4 | 8, symmetric = true): number {
+  const blocks = quantBlocks(cols);
+  const zeroPoints = symmetric ? 0 : rows * (bits === 4 ? Math.ceil(blocks / 2) : blocks);
+  return rows * blocks * ((QUANT_BLOCK_SIZE * bits) / 8 + STORED_SCALE_BYTES) + zeroPoints;
+}
+
+/** The bits and symmetry of each stored copy of a matrix in a MatMulNBits graph (one per layer for layer weights), as the builder picks them. */
+function matMulNBitsCopies(shape: LinearShape, precision: 'int8' | 'int4', spec: ModelSpec): { bits: 4 | 8; symmetric: boolean }[] {
+  return Array.from({ length: shape.count }, (_, layer) => {
+    const bits = matMulNBitsBits(precision, builderLinearName(shape.name, layer), spec);
+    return { bits, symmetric: isSymmetric(bits) };
+  });
 }
 
 /** Bytes of one [rows, cols] weight for the dynamic int8 kernel: int8 [cols, rows] and a scale per output channel. */
@@ -153,29 +177,41 @@ function quantBlocks(cols: number): number {
   return Math.ceil(cols / QUANT_BLOCK_SIZE);
 }
 
-function storedLinearBytes(shape: LinearShape, kind: LinearKind, floatBytes: number): number {
+/** Bytes of every copy of a matrix (shape.count of them). */
+function storedLinearBytes(shape: LinearShape, kind: LinearKind, floatBytes: number, spec: ModelSpec): number {
   switch (kind) {
     case 'float':
-      return shape.rows * shape.cols * floatBytes;
+      return shape.count * shape.rows * shape.cols * floatBytes;
     case 'matmul-nbits-int8':
-      return quantizedLinearBytes(shape.rows, shape.cols, 'int8');
-    case 'matmul-nbits-int4':
-      return quantizedLinearBytes(shape.rows, shape.cols, 'int4');
+    case 'matmul-nbits-int4': {
+      const copies = matMulNBitsCopies(shape, kind === 'matmul-nbits-int4' ? 'int4' : 'int8', spec);
+      return copies.reduce((sum, { bits, symmetric }) => sum + quantizedLinearBytes(shape.rows, shape.cols, bits, symmetric), 0);
+    }
     case 'dynamic-int8':
       // A matrix whose input is quantized per token (MatMulInteger) stores a one-byte activation zero point beside it.
-      return dynamicInt8LinearBytes(shape.rows, shape.cols) + (quantizesActivationsPerToken(BUILDER_LINEAR_NAMES[shape.name]) ? 1 : 0);
+      return shape.count * (dynamicInt8LinearBytes(shape.rows, shape.cols) + (quantizesActivationsPerToken(BUILDER_LINEAR_NAMES[shape.name]) ? 1 : 0));
   }
 }
 
-/** Whether a graph of this precision stores the token embedding block-quantized (see QUANTIZED_EMBEDDING_VALUE_BYTES). */
+/** Whether a quantized build's tied head reads the block-quantized embedding table rather than storing a copy (build-model.ts emitLogits). */
+function headReadsQuantizedTable(spec: ModelSpec, precision: Precision): boolean {
+  return spec.tiedEmbeddings && embeddingIsQuantized(spec, precision);
+}
+
+/** The block of a token embedding a graph of this precision stores block-quantized (see QUANTIZED_EMBEDDING_VALUE_BYTES), or null where it stays float. */
+function quantizedEmbeddingBlock(spec: ModelSpec, precision: Precision): number | null {
+  return precision === 'int8' || precision === 'int4' ? tokenTableBlockSize(spec.hiddenSize) : null;
+}
+
 function embeddingIsQuantized(spec: ModelSpec, precision: Precision): boolean {
-  return (precision === 'int8' || precision === 'int4') && spec.hiddenSize % QUANT_BLOCK_SIZE === 0;
+  return quantizedEmbeddingBlock(spec, precision) !== null;
 }
 
 /** The token embedding table as stored. */
 export function embeddingTableBytes(spec: ModelSpec, precision: Precision): number {
   const values = spec.vocabSize * spec.hiddenSize;
-  if (embeddingIsQuantized(spec, precision)) return values * QUANTIZED_EMBEDDING_VALUE_BYTES + spec.vocabSize * quantBlocks(spec.hiddenSize) * QUANT_SCALE_BYTES;
+  const block = quantizedEmbeddingBlock(spec, precision);
+  if (block !== null) return values * QUANTIZED_EMBEDDING_VALUE_BYTES + spec.vocabSize * (spec.hiddenSize / block) * STORED_SCALE_BYTES;
   return values * FLOAT_PARAM_BYTES[precision];
 }
 
@@ -232,6 +268,9 @@ export function graphConstants(
     int64s([2], -1, hiddenSize);
     int64s([1], vocabSize);
   }
+  // A tied head reading the quantized table reshapes its bytes to MatMulNBits' [vocab, kBlocks, blob].
+  const tableBlock = quantizedEmbeddingBlock(spec, precision);
+  if (spec.tiedEmbeddings && tableBlock !== null) int64s([3], vocabSize, hiddenSize / tableBlock, (tableBlock * EMBEDDING_BITS) / 8);
   if (precision === 'int8' && int8Kernel === 'dynamic') {
     // Per-token activation quantization: ReduceMax axes, /127, a floor on the scale, +128, clip to [0, 255].
     int64s([1], -1);
@@ -313,9 +352,10 @@ function graphWeights(spec: ModelSpec, precision: Precision, variant: BuildVaria
   const kind = linearKind(precision, variant.int8Kernel ?? DEFAULT_INT8_KERNEL);
   let linear = 0;
   for (const shape of linearShapes(spec)) {
-    // A tied fp32/fp16 head is a Gemm over the embedding table itself; quantized builds store their own copy.
-    if (shape.name === 'lmHead' && spec.tiedEmbeddings && kind === 'float') continue;
-    linear += shape.count * storedLinearBytes(shape, kind, floatBytes);
+    // A tied fp32/fp16 head is a Gemm over the embedding table itself; a quantized one reads the
+    // quantized table, or stores its own copy where the table could not be blocked.
+    if (shape.name === 'lmHead' && spec.tiedEmbeddings && (kind === 'float' || headReadsQuantizedTable(spec, precision))) continue;
+    linear += storedLinearBytes(shape, kind, floatBytes, spec);
   }
   return {
     embedding: embeddingTableBytes(spec, precision),
@@ -373,6 +413,17 @@ export function weightBytes(spec: ModelSpec, precision: Precision, variant: Buil
  */
 export const MATMUL_NBITS_RESIDENT_BYTES_PER_BLOCK: Record<'int8' | 'int4', number> = { int4: 29.1, int8: 45.2 };
 /**
+ * Resident bytes of a [rows, cols] MatMulNBits weight of `bits` bits in blocks of `blockSize`: the
+ * values, and per block what MATMUL_NBITS_RESIDENT_BYTES_PER_BLOCK holds beside a block of 32's
+ * values (scale, block sum, padding, the float32 scales), for the larger blocks of a token table too.
+ */
+export function matMulNBitsResidentBytes(rows: number, cols: number, bits: 4 | 8, blockSize: number): number {
+  const precision = bits === 4 ? 'int4' : 'int8';
+  const perBlock = MATMUL_NBITS_RESIDENT_BYTES_PER_BLOCK[precision] - QUANT_BLOCK_SIZE * QUANT_VALUE_BYTES[precision];
+  return rows * Math.ceil(cols / blockSize) * ((blockSize * bits) / 8 + perBlock);
+}
+
+/**
  * Resident bytes of a gathered table per token looked up: the kernel touches a row, and the
  * kernel's fault-around maps the 64 KiB window around it, for the values and for the scales.
  * Measured on the 0.5B int8 embedding with random token ids: +105 MiB after 656 lookups.
@@ -393,11 +444,19 @@ function graphResidentBytes(spec: ModelSpec, precision: Precision, variant: Buil
       embedding = 2 * embeddingTableBytes(spec, precision);
       continue;
     }
+    if (shape.name === 'lmHead' && headReadsQuantizedTable(spec, precision)) {
+      // MatMulNBits' packed copy of the 8-bit table, and the mapped table that packing read in full.
+      linear += matMulNBitsResidentBytes(shape.rows, shape.cols, EMBEDDING_BITS, quantizedEmbeddingBlock(spec, precision)!);
+      embedding = embeddingTableBytes(spec, precision);
+      continue;
+    }
     if (kind === 'matmul-nbits-int4' || kind === 'matmul-nbits-int8') {
-      const bits = kind === 'matmul-nbits-int4' ? 'int4' : 'int8';
-      linear += shape.count * shape.rows * quantBlocks(shape.cols) * MATMUL_NBITS_RESIDENT_BYTES_PER_BLOCK[bits];
+      for (const { bits, symmetric } of matMulNBitsCopies(shape, kind === 'matmul-nbits-int4' ? 'int4' : 'int8', spec)) {
+        // Zero points are read as stored.
+        linear += matMulNBitsResidentBytes(shape.rows, shape.cols, bits, QUANT_BLOCK_SIZE) + quantizedLinearBytes(shape.rows, shape.cols, bits, symmetric) - quantizedLinearBytes(shape.rows, shape.cols, bits);
+      }
     } else {
-      linear += shape.count * storedLinearBytes(shape, kind, floatBytes);
+      linear += storedLinearBytes(shape, kind, floatBytes, spec);
     }
   }
   const positions = gathered(counts.positionEmbedding * floatBytes);

@@ -164,7 +164,9 @@ test('everything too big: nothing recommended, and the message says what would h
     assert.equal(o.fit, 'does-not-fit');
     assert.equal(o.device, null);
   }
-  assert.match(plan.message, /^Nothing fits: even int4 needs [\d.]+ GB plus 10 % headroom at 4096 tokens of context, more than the 3 GB of free RAM or the 2 GB of VRAM on NVIDIA GeForce GT 1030\. Choose a shorter context or a smaller model/);
+  // The smallest plan is int8's, by a hair: on the CPU MLAS holds int4's 4-bit blocks in 25 bytes per 32 weights and its
+  // 8-bit matrices (builder/quant-recipe.ts) in 41, which together come to the dynamic int8 kernel's byte per weight at 7B.
+  assert.match(plan.message, /^Nothing fits: even int8 needs [\d.]+ GB plus 10 % headroom at 4096 tokens of context, more than the 3 GB of free RAM or the 2 GB of VRAM on NVIDIA GeForce GT 1030\. Choose a shorter context or a smaller model/);
 });
 
 test('headroom: a plan that fills all of the VRAM does not fit, one that leaves 10 % free does', () => {
@@ -224,7 +226,7 @@ test('quality notes: fp32 the reference, typical int8/int4 figures from shakespe
   assert.equal(option(typical, 'int8').quality.note, 'about +0.0–0.1 % perplexity: typical, measured on shakespeare-5m, not on this model');
   assert.equal(option(typical, 'int8').quality.measuredOn, 'shakespeare-5m');
   assert.equal(option(typical, 'int4').quality.perplexityIncrease, TYPICAL_INT4_PERPLEXITY_INCREASE);
-  assert.equal(option(typical, 'int4').quality.note, 'about +0.6 % perplexity: typical, measured on shakespeare-5m, not on this model');
+  assert.equal(option(typical, 'int4').quality.note, 'about +0.4 % perplexity: typical, measured on shakespeare-5m, not on this model');
   assert.equal(option(typical, 'int4').quality.measuredOn, 'shakespeare-5m');
   assert.equal(option(typical, 'fp16').quality.basis, 'unmeasured');
 

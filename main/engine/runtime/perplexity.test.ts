@@ -1,5 +1,6 @@
 // Quantization quality on a trained model: shakespeare-5m's held-out perplexity at fp32 must
-// equal PyTorch's, and int8/int4 may cost at most +0.2 % / +1.5 % perplexity.
+// equal PyTorch's, and int8/int4 may cost at most +0.2 % / +0.5 % perplexity (measured +0.04 % /
+// +0.38 %; llama.cpp's Q8_0 and Q4_K_M files of the same weights: +0.03 % / +0.29 %).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -51,10 +52,10 @@ describe('shakespeare-5m held-out perplexity', { skip }, () => {
     assert.ok(increase <= 0.002, `int8 perplexity +${(increase * 100).toFixed(3)} %`);
   });
 
-  it('int4 costs at most +1.5 % perplexity', async () => {
+  it('int4 costs at most +0.5 % perplexity', async () => {
     await measure('int4');
     const increase = perplexity.int4! / perplexity.fp32! - 1;
-    assert.ok(increase <= 0.015, `int4 perplexity +${(increase * 100).toFixed(3)} %`);
+    assert.ok(increase <= 0.005, `int4 perplexity +${(increase * 100).toFixed(3)} %`);
   });
 
   it('refuses windows the tokens cannot fill, naming the sizes', async () => {
