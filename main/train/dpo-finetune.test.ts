@@ -53,6 +53,22 @@ describe('runFinetune with method dpo (shakespeare-5m, greet preference pairs)',
     assert.equal(evalPoint.evalRewardsMargin, final.rewardsMargin);
   });
 
+  it('a cancelled DPO job resumes to the adapter an uninterrupted run gives, and refuses another beta', async () => {
+    const base = { baseDir: SHAKESPEARE_DIR, dataPath: join(LORA_FIXTURES, 'greet_prefs_train.jsonl'), method: 'dpo' as const, r: 2, targets: 'q_proj', learningRate: 2e-3, batchSize: 4, steps: 6, checkpointEvery: 0, threads: 1 };
+    const whole = await runFinetune({ ...base, outDir: join(root, 'whole') });
+    const controller = new AbortController();
+    const resumedDir = join(root, 'resumed');
+    const cancelled = await runFinetune({ ...base, outDir: resumedDir, signal: controller.signal, onEvent: (e) => e.type === 'step' && e.step === 3 && controller.abort() });
+    assert.equal(cancelled.status, 'cancelled');
+    await assert.rejects(runFinetune({ ...base, outDir: resumedDir, beta: 0.5, resume: true }), /different beta/);
+    const resumed = await runFinetune({ ...base, outDir: resumedDir, resume: true });
+    assert.equal(resumed.status, 'completed');
+    assert.ok(Math.abs(resumed.finalLoss! - whole.finalLoss!) < 1e-6, `final loss ${resumed.finalLoss} against ${whole.finalLoss}`);
+    assert.deepEqual(resumed.preference, whole.preference);
+    const weights = async (dir: string) => readFile(join(dir, ADAPTER_WEIGHTS_FILE));
+    assert.ok((await weights(resumedDir)).equals(await weights(join(root, 'whole'))), 'the same adapter, byte for byte');
+  });
+
   it('refuses a bad preference line before training, naming the line', async () => {
     const bad = join(root, 'bad.jsonl');
     await writeFile(bad, '{"prompt": "a", "chosen": "b", "rejected": "c"}\n{"prompt": "a", "chosen": "b"}\n');
