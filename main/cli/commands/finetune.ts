@@ -14,7 +14,7 @@ export const finetuneCommand: Command = {
   name: 'finetune',
   summary: 'LoRA fine-tuning of a Hugging Face model on a JSONL dataset (writes a PEFT adapter)',
   usage:
-    'hearth finetune HF-DIR --data F.jsonl --out DIR [--eval-data F.jsonl] [--rank 8] [--alpha 16] [--targets all-linear] [--lr 2e-4] [--batch 8] [--steps N | --epochs 3] [--seed 0] [--resume]\n\n' +
+    'hearth finetune HF-DIR --data F.jsonl --out DIR [--method sft|dpo] [--beta 0.1] [--eval-data F.jsonl] [--rank 8] [--alpha 16] [--targets all-linear] [--lr 2e-4] [--batch 8] [--steps N | --epochs 3] [--seed 0] [--resume]\n\n' +
     'Trains LoRA matrices on the assistant answers of F.jsonl (chat {"messages"}, Alpaca {"instruction","input","output"}\n' +
     'or {"text"} rows) and writes adapter_config.json + adapter_model.safetensors (PEFT format) to --out, with\n' +
     'metrics.jsonl and checkpoints/. Without --eval-data, 10 % of the rows are held out for evaluation.\n\n' +
