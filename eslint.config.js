@@ -150,9 +150,9 @@ export default tseslint.config(
   },
   {
     files: ['main/electron/**/*.ts'],
-    rules: layer('main/electron is the thin Electron shell (window, menu, preload, IPC, utilityProcess): it imports main/common, main/services and the worker\'s launcher and protocol; the rest goes through the services.', {
+    rules: layer('main/electron is the thin Electron shell (window, menu, preload, IPC, utilityProcess): it imports main/common, main/services, the worker\'s launcher and protocol, and the OpenAI API\'s own server; the rest goes through the services.', {
       paths: ['onnxruntime-node', 'better-sqlite3'],
-      patterns: ['**/engine/**', '**/store/**', '**/hardware/**', '**/cli/**', '**/server/**', '**/train/**', '**/worker/*', '!**/worker/worker-launcher.ts', '!**/worker/worker-protocol.ts'],
+      patterns: ['**/engine/**', '**/store/**', '**/hardware/**', '**/cli/**', '**/server/**/*.ts', '!**/server/openai/api-server.ts', '**/train/**', '**/worker/*', '!**/worker/worker-launcher.ts', '!**/worker/worker-protocol.ts'],
     }),
   },
   {

@@ -1,6 +1,6 @@
 // Electron main process: the app's lifecycle, its one window, the app:// protocol, the IPC
-// bridge and the workers' launch. Everything else (models, chat, the store, the
-// worker's host) is main/services, the same code the web shell runs.
+// bridge, the workers' launch and the OpenAI-compatible API's own server (main/server/openai/api-server.ts).
+// Everything else (models, chat, the store, the worker's host) is main/services, the same code the web shell runs.
 //
 // Files, relative to app.getAppPath() (the repository in development, app.asar when packaged):
 //   app/main.js (this bundle), app/preload.cjs, app/worker.js, app/training-worker.js, app/build-worker.js, app/webgpu-probe.js,
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { app, dialog, session } from 'electron';
 import type { BrowserWindow } from 'electron';
 import { createServices } from '../services/create-services.ts';
+import { startApiServerFromSettings, type ApiServer } from '../server/openai/api-server.ts';
 import { installApplicationMenu } from './application-menu.ts';
 import { APP_ENTRY_URL } from './app-origin.ts';
 import { registerAppScheme, serveRendererBundle } from './app-protocol.ts';
@@ -38,6 +39,8 @@ const sqliteNativeBinding = app.isPackaged ? undefined : process.env.HEARTH_SQLI
 
 let mainWindow: BrowserWindow | null = null;
 let services: Services | null = null;
+/** The OpenAI-compatible API on 127.0.0.1 (the settings' port), while the app runs; null when it could not start. */
+let apiServer: ApiServer | null = null;
 
 /** A message the user can act on when the services cannot start (a corrupt or locked database, a native module built for Node). */
 function startupFailureMessage(error: unknown): string {
@@ -70,6 +73,12 @@ async function start(): Promise<void> {
     app.exit(1);
     return;
   }
+
+  // Not fatal: the app works without it, and the Local server page says it is not served.
+  apiServer = await startApiServerFromSettings(services.openai, services.localServer).catch((error: unknown) => {
+    console.error(`hearth: the OpenAI-compatible API could not start: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  });
 
   const window = createMainWindow(join(bundleDir, 'preload.cjs'));
   mainWindow = window;
@@ -105,7 +114,11 @@ if (!app.requestSingleInstanceLock()) {
     event.preventDefault();
     const stopping = services;
     services = null;
-    void stopping.close().finally(() => app.quit());
+    const stoppingApi = apiServer;
+    apiServer = null;
+    void Promise.resolve(stoppingApi?.close())
+      .then(() => stopping.close())
+      .finally(() => app.quit());
   });
   app.whenReady().then(start, (error: unknown) => {
     dialog.showErrorBox('Hearth could not start', startupFailureMessage(error));

@@ -73,7 +73,7 @@ export interface RawResponse {
 }
 
 /** One HTTP request to the shell; Host is 127.0.0.1:PORT unless `headers` says otherwise. */
-export function send(shell: WebShell, { method = 'GET', path, headers = {}, body }: RawRequest): Promise<RawResponse> {
+export function send(shell: Pick<WebShell, 'port'>, { method = 'GET', path, headers = {}, body }: RawRequest): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const request = httpRequest({ host: '127.0.0.1', port: shell.port, method, path, headers, agent: false }, (response) => {
       let text = '';

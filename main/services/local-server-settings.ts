@@ -14,6 +14,14 @@ import type { Store } from '../store/store.ts';
 const API_KEY_SETTING = 'server.apiKey';
 const CORS_ORIGINS_SETTING = 'server.corsOrigins';
 const LOCAL_NETWORK_SETTING = 'server.localNetwork';
+const API_PORT_SETTING = 'server.apiPort';
+/**
+ * Where the desktop app serves /v1 unless the person picks another port: not LM Studio's 1234,
+ * Ollama's 11434, Jan's 1337 or GPT4All's 4891, so that a client set up for one of them is not
+ * answered by Hearth. When it is taken, the server takes the next free one (and says which).
+ */
+export const DEFAULT_API_PORT = 8484;
+const ApiPortSchema = z.number().int().min(1024).max(65535);
 /** "hearth-" and 32 random bytes in base64url: recognisable in a client's config, and unguessable. */
 const ApiKeySchema = z.string().regex(/^hearth-[A-Za-z0-9_-]{43}$/);
 const CorsOriginsSchema = z.array(CorsOriginSchema).max(100);
@@ -22,8 +30,8 @@ const CorsOriginsSchema = z.array(CorsOriginSchema).max(100);
 export interface ServerAddresses {
   /** http://127.0.0.1:PORT/v1 */
   apiBaseUrl: string | null;
-  /** http://127.0.0.1:PORT/?token=TOKEN */
-  webShellUrl: string;
+  /** http://127.0.0.1:PORT/?token=TOKEN; null where only /v1 is served (the desktop app). */
+  webShellUrl: string | null;
   /** The names it answers to from the local network; empty when it serves 127.0.0.1 only. */
   networkHosts: string[];
 }
@@ -76,6 +84,19 @@ export class LocalServerSettings {
 
   setLocalNetwork(enabled: boolean): boolean {
     return this.store.settings.set(LOCAL_NETWORK_SETTING, z.boolean(), enabled);
+  }
+
+  /** The port the desktop app serves /v1 on (from its next start; the next free one when it is taken). */
+  apiPort(): number {
+    try {
+      return this.store.settings.getOr(API_PORT_SETTING, ApiPortSchema, DEFAULT_API_PORT);
+    } catch {
+      return DEFAULT_API_PORT; // unreadable: the default
+    }
+  }
+
+  setApiPort(port: number): number {
+    return this.store.settings.set(API_PORT_SETTING, ApiPortSchema, port);
   }
 
   /** The shell says where it listens once its server runs; null when it stops. */

@@ -68,7 +68,8 @@ export function LocalServerPage({ client }: { client: ApiClient }) {
                 </>
               ) : (
                 <span className="muted">
-                  Not served by this window. Run <code>hearth serve</code>: it prints the address as &quot;OpenAI-compatible API: http://127.0.0.1:PORT/v1&quot;.
+                  Not served now: the server could not start (the app&apos;s log says why; another port may help). <code>hearth serve</code> also serves it, and prints
+                  the address as &quot;OpenAI-compatible API: http://127.0.0.1:PORT/v1&quot;.
                 </span>
               )}
             </dd>
@@ -133,10 +134,10 @@ export function LocalServerPage({ client }: { client: ApiClient }) {
           )}
           {info.apiBaseUrl && info.localNetwork !== info.networkHosts.length > 0 && (
             <p className="muted" role="status">
-              This takes effect when hearth serve next starts: it serves {info.networkHosts.length > 0 ? 'the local network' : '127.0.0.1 only'} until then.
+              This takes effect when Hearth (or hearth serve) next starts: it serves {info.networkHosts.length > 0 ? 'the local network' : '127.0.0.1 only'} until then.
             </p>
           )}
-          {!info.apiBaseUrl && info.localNetwork && <p className="muted">hearth serve will listen on the local network from its next start.</p>}
+          {!info.apiBaseUrl && info.localNetwork && <p className="muted">The server will listen on the local network from its next start.</p>}
           {info.apiBaseUrl && (
             <>
               <h3>Try it</h3>
