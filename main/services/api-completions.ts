@@ -7,6 +7,7 @@
 // wait for the first to end. A request for another model waits until the replies using the
 // loaded one have ended (the engine's ReplyGate), and the app's chat is told why while it runs.
 import { ApiError } from '../common/contracts/api-error.ts';
+import type { ApiEvent } from '../common/contracts/events.ts';
 import type { ResponseFormat } from '../common/contracts/response-format.ts';
 import type { Store } from '../store/store.ts';
 import { DEFAULT_CONTEXT_LENGTH } from '../engine/runtime/cached-sequence.ts';
@@ -39,6 +40,10 @@ export interface ApiCompletionResult {
 }
 
 export type ApiCompletionsDependencies = ModelLoaderDependencies;
+
+/** A build of the requested model's variant moved (its model.build event), while a request waits for it. */
+export type BuildProgress = Extract<ApiEvent, { type: 'model.build' }>;
+export type BuildProgressListener = (progress: BuildProgress) => void;
 
 export class ApiCompletions {
   private readonly dependencies: ApiCompletionsDependencies;
@@ -76,8 +81,9 @@ export class ApiCompletions {
   /**
    * Generates the reply, calling `onToken` with each piece (and its logprobs when asked for). An
    * abort (the client went away) ends it early, also while it waits for another model's replies.
+   * `onBuildProgress` hears the build of the model's variant while the request waits for it.
    */
-  async complete(request: ApiCompletionRequest, onToken: TokenListener, signal: AbortSignal): Promise<ApiCompletionResult> {
+  async complete(request: ApiCompletionRequest, onToken: TokenListener, signal: AbortSignal, onBuildProgress?: BuildProgressListener): Promise<ApiCompletionResult> {
     const target = resolveApiModel(this.store, request.model);
     if (signal.aborted) throw new ApiError('invalid-input', 'The client closed the request before it started.');
     const { store, engine } = this.dependencies;
@@ -85,6 +91,11 @@ export class ApiCompletions {
     try {
       const model = store.models.get(target.modelId);
       if (!model) throw new ApiError('not-found', `The model '${request.model}' was deleted while the request waited.`);
+      const stopHearing = onBuildProgress
+        ? this.dependencies.bus.subscribe((event) => {
+            if (event.type === 'model.build' && event.modelId === target.modelId && (target.precision === null || event.precision === target.precision)) onBuildProgress(event);
+          })
+        : () => {};
       const ready = await loadModelForReply(this.dependencies, {
         modelId: target.modelId,
         precision: target.precision,
@@ -95,7 +106,7 @@ export class ApiCompletions {
       }).catch((error: unknown) => {
         if (signal.aborted) throw new ApiError('invalid-input', 'The client closed the request while it waited for the model.');
         throw error;
-      });
+      }).finally(stopHearing);
       if (!ready) throw new ApiError('invalid-input', 'The client closed the request.');
       try {
         if (signal.aborted) throw new ApiError('invalid-input', 'The client closed the request.');

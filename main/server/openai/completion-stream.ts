@@ -1,6 +1,7 @@
 // A streamed reply as OpenAI sends it: Server-Sent Events, each chunk one `data: <JSON>` message,
 // then `data: [DONE]`. Comment lines (`: ...`), which every SSE client skips, say that the model
-// is still being prepared (a first request may build and load it, which takes a while) and keep
+// is still being prepared (a first request may build and load it, which takes a while: the build's
+// progress is sent so, build-progress-comment.ts) and keep
 // idle timers from closing the connection before the first token. A failure after the stream has
 // started is sent as a `data: {"error": ...}` message, which the openai clients raise as an
 // APIError, and the stream ends without [DONE].
@@ -39,7 +40,8 @@ export class CompletionStream {
     this.response.end();
   }
 
-  private comment(text: string): void {
+  /** A comment line (`: text`), which clients skip: the build's progress, the heartbeat. */
+  comment(text: string): void {
     if (!this.response.writableEnded && !this.response.destroyed) this.response.write(`: ${text}\n\n`);
   }
 }

@@ -21,6 +21,7 @@ import {
   type Endpoint,
   type ReplyToolCall,
 } from './completion-responses.ts';
+import { BuildCommentThrottle } from './build-progress-comment.ts';
 import { CompletionStream } from './completion-stream.ts';
 import { OpenAiError, sendOpenAiError, toOpenAiError } from './openai-error.ts';
 import { parseRequestBody } from './parameter-errors.ts';
@@ -114,6 +115,7 @@ async function answerCompletion(
   }
 
   const stream = new CompletionStream(response, headers);
+  const buildComments = new BuildCommentThrottle();
   if (kind === 'chat') stream.send(chatChunk(identity, 'opening', options.includeUsage));
   // With tools offered, what may be a call is held back until the reply ends, then sent as tool_calls.
   const toolStream = kind === 'chat' && options.toolCalls ? new ToolCallStream() : null;
@@ -133,6 +135,10 @@ async function answerCompletion(
         if (shown !== '') sendText(shown, shown === text ? logprobs : null);
       },
       controller.signal,
+      (progress) => {
+        const comment = buildComments.next(progress);
+        if (comment !== null) stream.comment(comment);
+      },
     );
     let finishReason: ChatFinishReason = result.finishReason;
     if (toolStream && options.toolCalls) {
