@@ -75,14 +75,14 @@ export function collatePairs(pairs: readonly PreferencePair[], padTokenId: numbe
 
 /**
  * Summed completion log-probabilities of each pair, [chosen, rejected], under `params` (the
- * adapter off for the reference), from a graph with the causal-LM objective.
+ * adapter off for the reference), from any training graph: a DPO graph's own loss is ignored.
  */
 export async function completionLogps(session: TrainingSession, pairs: readonly PreferencePair[], params: ReadonlyMap<string, Float32Array>, pairsPerBatch: number, padTokenId: number): Promise<Map<PreferencePair, [number, number]>> {
   const out = new Map<PreferencePair, [number, number]>();
   for (let i = 0; i < pairs.length; i += pairsPerBatch) {
     const slice = pairs.slice(i, i + pairsPerBatch);
-    const { batch } = collatePairs(slice, padTokenId, null, 0);
-    const run = await session.run(batch, params);
+    const { batch, feeds } = collatePairs(slice, padTokenId, null, 0);
+    const run = await session.run(batch, params, undefined, feeds);
     slice.forEach((pair, k) => out.set(pair, [-run.rowNll[k], -run.rowNll[slice.length + k]]));
   }
   return out;

@@ -204,7 +204,9 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
       const dir = await saveTrainingCheckpoint(o.outDir, state, adapter, optimizer.state);
       emit({ type: 'checkpoint', step, dir });
     };
-    // DPO: the base model's log-probabilities of every pair, once (see dpo-objective.ts).
+    // DPO: the base model's log-probabilities of every pair, once (see dpo-objective.ts). They come
+    // from other batches than the training steps' (other padding, the forward graph), so at step 1,
+    // where the policy is the base, a margin is 0 only to float32 noise (|reward| ~ 1e-7), not exactly.
     const refLogps = prefs && evaluator ? await completionLogps(evaluator, [...prefs.train, ...prefs.eval], adapterOff(params), o.batchSize, padTokenId) : null;
     let evalPreference: PreferenceMetrics | undefined;
     let trainPreference: PreferenceMetrics | undefined;
