@@ -15,6 +15,7 @@ import { tokenizeDataset } from './sft-examples.ts';
 import { collateBatch } from './token-batch.ts';
 import { writeTrainingGraph } from './training-graph.ts';
 import { TrainingSession } from './training-session.ts';
+import type { BaseDtype } from '../common/contracts/jobs.ts';
 
 export interface AnswerNllOptions {
   baseDir: string;
@@ -24,6 +25,8 @@ export interface AnswerNllOptions {
   batchSize?: number;
   maxLength?: number;
   threads?: number;
+  /** The base's precision while scoring (default fp32). */
+  baseDtype?: BaseDtype;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -52,6 +55,7 @@ export async function evaluateAnswerNll(options: AnswerNllOptions): Promise<Answ
       targets: adapter?.modules.map((m) => m.path) ?? [],
       dropout: false,
       gradients: false,
+      baseDtype: options.baseDtype,
     });
     const session = await TrainingSession.open(graph, { threads: options.threads });
     const params = new Map(adapter ? loraParameters(adapter).map((p) => [p.name, p.data]) : []);

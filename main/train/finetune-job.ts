@@ -26,6 +26,7 @@ import { collateBatch, realTokens } from './token-batch.ts';
 import { CheckpointResumeError, loadLatestCheckpoint, saveTrainingCheckpoint, type MetricPoint, type TrainerState } from './training-checkpoint.ts';
 import { writeTrainingGraph } from './training-graph.ts';
 import { TrainingSession } from './training-session.ts';
+import type { BaseDtype } from '../common/contracts/jobs.ts';
 import { SeededRandom } from '../engine/runtime/seeded-random.ts';
 
 export interface FinetuneOptions {
@@ -66,6 +67,8 @@ export interface FinetuneOptions {
   checkpointEvery?: number;
   threads?: number;
   executionProvider?: 'cpu' | 'webgpu';
+  /** The frozen base's precision (default fp32); the adapter is the same PEFT adapter whatever it is. */
+  baseDtype?: BaseDtype;
   /** Continue from the last checkpoint in outDir (a fresh start when there is none). */
   resume?: boolean;
   /** Stops the run at the next step boundary; a checkpoint is written first. */
@@ -157,7 +160,7 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
 
     let adapter = initLoraAdapter(source.spec, settings, o.seed);
     const targets = adapter.modules.map((m) => m.path);
-    const graphOptions = { r: settings.r, scaling: loraScaling(settings), targets, dropout: settings.dropout > 0 };
+    const graphOptions = { r: settings.r, scaling: loraScaling(settings), targets, dropout: settings.dropout > 0, baseDtype: options.baseDtype };
     const trainGraph = await writeTrainingGraph(source, scratch, 'train.onnx', { ...graphOptions, gradients: true, objective: prefs ? 'dpo' : 'causal-lm' });
     // DPO needs the forward graph for the reference log-probabilities even without eval pairs.
     const evalGraph = data.eval.length > 0 || prefs ? await writeTrainingGraph(source, scratch, 'eval.onnx', { ...graphOptions, dropout: false, gradients: false }) : null;

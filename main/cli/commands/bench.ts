@@ -26,6 +26,8 @@ import { runSecondTurnBench, SECOND_TURN_JSON_KEYS } from './bench/bench-second-
 import { runSpeedBench, SPEED_JSON_KEYS } from './bench/bench-speed-mode.ts';
 import { runStreamsBench, STREAMS_JSON_KEYS } from './bench/bench-streams-mode.ts';
 import { runTrainBench, TRAIN_JSON_KEYS } from './bench/bench-train-mode.ts';
+import { runTrainShapeBench, TRAIN_SHAPE_JSON_KEYS } from './bench/bench-train-shape-mode.ts';
+import { BASE_DTYPE_USAGE, parseBaseDtypeOption } from '../base-dtype-option.ts';
 import { openBenchModel } from './bench/opened-bench-model.ts';
 
 const USAGE = [
@@ -33,6 +35,7 @@ const USAGE = [
   '             [--int8-kernel dynamic|blockwise] [--prefill-graph] [--attention fused|reference] [--cache shared-buffer|growing]',
   '             [--context N] [--seed N] [--json] [--second-turn [--turn2 32]] [--streams N] [--rebuild] [--build-only]',
   'hearth bench --train [--steps 60] [--batch 8] [--threads N] [--seed N] [--json]',
+  `hearth bench --train --shape qwen2.5-0.5b|<hf-dir> [${BASE_DTYPE_USAGE}] [--batch 1] [--seq 256] [--steps 3] [--threads N] [--json]`,
   'hearth bench --build-time --shape qwen2.5-0.5b|<hf-dir> [--dtype fp32|fp16|int8|int4] [--json]',
   '',
   '  --int8-kernel (int8 only): dynamic (integer GEMM, the default, for the CPU) or blockwise (MatMulNBits, for the GPU).',
@@ -52,6 +55,9 @@ const USAGE = [
   `  lr ${TRAINING_BENCHMARK_SETTINGS.learningRate}) on a generated greeting task for --steps steps, the first ${DEFAULT_TRAINING_WARMUP_STEPS} untimed, and reports`,
   '  training tokens/s: non-padding tokens per second of step time (forward, backward and AdamW update).',
   `  With --json the last stdout line starts with ${TRAIN_JSON_KEYS.join(', ')}.`,
+  '  --train --shape measures a LoRA job at a model\'s shape instead (random weights, all-linear r 8, --batch rows of --seq random',
+  '  tokens, every position scored) over a base at --base-dtype (default fp32): peak RSS and step time, beside the training',
+  `  memory plan's figure. With --json the last stdout line starts with ${TRAIN_SHAPE_JSON_KEYS.join(', ')}.`,
   '',
   '  --build-time times `hearth build <hf-dir> --dtype D` in a child process (a shape: random BF16 weights written',
   '  once into the cache) with its peak RSS and output size, then llama.cpp\'s quantizer on an F16 GGUF of the same',
@@ -86,15 +92,38 @@ export const benchCommand: Command = {
         'build-only': { type: 'boolean', default: false },
         'build-time': { type: 'boolean', default: false },
         train: { type: 'boolean', default: false },
-        steps: { type: 'string', default: '60' },
-        batch: { type: 'string', default: '8' },
+        'base-dtype': { type: 'string' },
+        seq: { type: 'string' },
+        steps: { type: 'string' },
+        batch: { type: 'string' },
       },
     });
+    if (values.train && values.shape !== undefined) {
+      if (values['second-turn']) throw new UsageError('--train --shape measures a training job: give it without --second-turn');
+      let source;
+      try {
+        source = resolveBenchModelSource(values.shape);
+      } catch (error) {
+        if (error instanceof UnknownBenchShapeError) throw new UsageError(error.message);
+        throw error;
+      }
+      return runTrainShapeBench({
+        source,
+        baseDtype: parseBaseDtypeOption(values['base-dtype']) ?? 'fp32',
+        batch: wholeNumber('--batch', values.batch ?? '1', 1),
+        sequence: values.seq === undefined ? 256 : wholeNumber('--seq', values.seq, 2),
+        steps: wholeNumber('--steps', values.steps ?? '3', 1),
+        threads: values.threads === undefined ? availableParallelism() : wholeNumber('--threads', values.threads, 1),
+        seed: wholeNumber('--seed', values.seed, 0),
+        json: values.json,
+      });
+    }
+    if (values['base-dtype'] !== undefined || values.seq !== undefined) throw new UsageError('--base-dtype and --seq go with --train --shape');
     if (values.train) {
       if (values.shape !== undefined || values['second-turn']) throw new UsageError('--train fine-tunes the bundled shakespeare-5m: give it without --shape or --second-turn');
       return runTrainBench({
-        steps: wholeNumber('--steps', values.steps, DEFAULT_TRAINING_WARMUP_STEPS + 1),
-        batch: wholeNumber('--batch', values.batch, 1),
+        steps: wholeNumber('--steps', values.steps ?? '60', DEFAULT_TRAINING_WARMUP_STEPS + 1),
+        batch: wholeNumber('--batch', values.batch ?? '8', 1),
         threads: values.threads === undefined ? availableParallelism() : wholeNumber('--threads', values.threads, 1),
         seed: wholeNumber('--seed', values.seed, 0),
         json: values.json,

@@ -8,12 +8,13 @@ import { parseIntegerOption } from '../option-values.ts';
 import { createProgressBar } from '../progress-bar.ts';
 import { isPreferenceFile } from '../../train/preference-eval.ts';
 import { runPreferenceEval } from './eval-preferences.ts';
+import { BASE_DTYPE_USAGE, parseBaseDtypeOption } from '../base-dtype-option.ts';
 
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'mean NLL of the assistant answers of a JSONL file, with or without a LoRA adapter',
   usage:
-    'hearth eval HF-DIR --data F.jsonl [--adapter DIR] [--batch 8] [--max-length N] [--threads N]\n\n' +
+    'hearth eval HF-DIR --data F.jsonl [--adapter DIR] [--batch 8] [--max-length N] [--threads N] [' + BASE_DTYPE_USAGE + ']\n\n' +
     'Each example is scored on its last message: the prompt is every turn before it plus the generation\n' +
     "prompt, the answer is the message's content followed by the chat template's end-of-turn text. The\n" +
     'mean is over answer tokens. --adapter applies a PEFT LoRA adapter. The last line is `answer_nll=<value>`.\n\n' +
@@ -24,7 +25,7 @@ export const evalCommand: Command = {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { data: { type: 'string' }, adapter: { type: 'string' }, beta: { type: 'string' }, batch: { type: 'string' }, 'max-length': { type: 'string' }, threads: { type: 'string' } },
+      options: { data: { type: 'string' }, adapter: { type: 'string' }, beta: { type: 'string' }, batch: { type: 'string' }, 'max-length': { type: 'string' }, threads: { type: 'string' }, 'base-dtype': { type: 'string' } },
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one Hugging Face model folder');
     if (values.data === undefined) throw new UsageError('--data F.jsonl is required');
@@ -42,6 +43,7 @@ export const evalCommand: Command = {
         batchSize: values.batch === undefined ? undefined : parseIntegerOption('--batch', values.batch, { min: 1 }),
         maxLength: values['max-length'] === undefined ? undefined : parseIntegerOption('--max-length', values['max-length'], { min: 2 }),
         threads: values.threads === undefined ? undefined : parseIntegerOption('--threads', values.threads, { min: 1 }),
+        baseDtype: parseBaseDtypeOption(values['base-dtype']),
         onProgress: (done, total) => bar.update(done, total, `${done} of ${total} examples`),
       });
     } finally {

@@ -7,6 +7,7 @@ import type { PreferenceMetrics } from '../../train/preference-rewards.ts';
 import { LR_SCHEDULES, type LrSchedule } from '../../train/lr-schedule.ts';
 import { UsageError, type Command } from '../command.ts';
 import { parseIntegerOption, parseNumberOption } from '../option-values.ts';
+import { BASE_DTYPE_USAGE, parseBaseDtypeOption } from '../base-dtype-option.ts';
 
 const d = FINETUNE_DEFAULTS;
 
@@ -33,6 +34,7 @@ export const finetuneCommand: Command = {
     '  --eval-every N            evaluate every N steps (default: at the end only)\n' +
     `  --checkpoint-every N      checkpoint every N steps (default ${d.checkpointEvery})\n` +
     '  --resume                  continue from the last checkpoint in --out\n' +
+    `  ${BASE_DTYPE_USAGE}  the frozen base's precision (default fp32); int8/int4 train over MatMulNBits blocks (QLoRA)\n` +
     '  --seed S --threads N      random seed (default 0); onnxruntime threads\n\n' +
     'The last lines on stdout are `adapter=<dir>` and `train_loss=… eval_loss=… tokens_per_s=…`.',
   async run(args) {
@@ -63,6 +65,7 @@ export const finetuneCommand: Command = {
         seed: { type: 'string' },
         threads: { type: 'string' },
         resume: { type: 'boolean' },
+        'base-dtype': { type: 'string' },
       },
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one Hugging Face model folder');
@@ -108,6 +111,7 @@ export const finetuneCommand: Command = {
         seed: int('--seed', values.seed, 0),
         threads: int('--threads', values.threads, 1),
         resume: values.resume === true,
+        baseDtype: parseBaseDtypeOption(values['base-dtype']),
         signal: controller.signal,
         onEvent: reportProgress,
       });
