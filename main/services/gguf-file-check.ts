@@ -1,8 +1,8 @@
 // Checks a GGUF file before it joins the library, as model-folder-check.ts checks a Hugging Face
 // folder: the path is a real file given without '..' tricks, and the engine can open it as a
 // model (header, metadata and tensor table read and checked against what the architecture
-// implies, without reading the tensors' data), its tokenizer can be rebuilt from the metadata,
-// and it has a chat template. Every failure is an ApiError 'model-invalid' whose message names
+// implies, without reading the tensors' data), and its tokenizer can be rebuilt from the metadata
+// (a chat template is not required: a base model answers /v1/completions). Every failure is an ApiError 'model-invalid' whose message names
 // the file and the problem (the engine's GgufError messages start with the path); nothing is
 // written. It also says what the dropdown shows for the file: its own quantization, by
 // llama.cpp's name, and the bytes its weights take built as downloaded.
@@ -61,18 +61,12 @@ export async function checkGgufFile(path: string): Promise<CheckedGgufFile> {
     // The engine's GGUF errors start with the path it was given; any other names it here.
     throw invalid(message.includes(file) ? message : `${file}: ${message}`);
   }
-  let chatTemplate: string | null;
   try {
-    chatTemplate = tokenizerFromGgufMetadata(header.metadata, file).chatTemplate;
+    // A file without tokenizer.chat_template (a base model) is imported too: /v1/completions continues its text.
+    tokenizerFromGgufMetadata(header.metadata, file);
   } catch (error) {
     const message = messageOf(error);
     throw invalid(message.includes(file) ? message : `${file}: ${message}`);
-  }
-  if (chatTemplate === null) {
-    throw invalid(
-      `${file} has no chat template (tokenizer.chat_template), so Hearth cannot hold a conversation with this model. ` +
-        'Download the chat (instruct) version of the model as GGUF.',
-    );
   }
   return { file, spec, sizeBytes, fileType: ggufFileTypeName(header), weightBytes };
 }

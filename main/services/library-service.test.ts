@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError } from '../common/contracts/api-error.ts';
@@ -81,15 +81,6 @@ describe('the model library', () => {
       { name: 'no-weights', breakIt: (dir) => rm(join(dir, 'model.safetensors')), file: /model\.safetensors/ },
       { name: 'short-weights', breakIt: (dir) => truncate(join(dir, 'model.safetensors'), 5000), file: /model\.safetensors is truncated/ },
       { name: 'no-tokenizer', breakIt: (dir) => rm(join(dir, 'tokenizer.json')), file: /tokenizer\.json is missing/ },
-      {
-        name: 'no-template',
-        breakIt: async (dir) => {
-          const config = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8'));
-          delete config.chat_template;
-          await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
-        },
-        file: /tokenizer_config\.json has no chat_template/,
-      },
     ];
     const before = await modelCount();
     for (const { name, breakIt, file } of cases) {

@@ -154,12 +154,8 @@ async function checkWithEngine(dir: string): Promise<ModelSpec> {
         `${spec.vocabSize} rows, so those tokens would have no embedding. The tokenizer belongs to another model: download the model folder again.`,
     );
   }
-  if (!tokenizer.hasChatTemplate) {
-    throw invalid(
-      `${join(dir, 'tokenizer_config.json')} has no chat_template, so Hearth cannot hold a conversation with this model. ` +
-        'Import the chat (instruct) version of the model, or add its chat template to tokenizer_config.json or chat_template.jinja.',
-    );
-  }
+  // A model without a chat template (a base model) is imported too: /v1/completions continues its
+  // text; the app's chat says it cannot chat with it (worker/conversation-cache.ts).
   return spec;
 }
 

@@ -10,9 +10,9 @@ import { contextLengthFor } from '../engine/runtime/cached-sequence.ts';
 import { ChatSession } from '../engine/runtime/chat-session.ts';
 import type { ChatTurnResult } from '../engine/runtime/chat-session.ts';
 import type { TokenEvent } from '../engine/runtime/generate.ts';
-import { ModelLoadError } from '../engine/runtime/model-session.ts';
 import type { LoadedModel } from '../engine/runtime/model-session.ts';
 import type { TextTokenizer } from '../engine/tokenizer/text-tokenizer.ts';
+import { ChatTemplateError } from '../engine/tokenizer/chat-template.ts';
 import type { WorkerChatMessage } from './worker-protocol.ts';
 
 export interface ConversationTurn {
@@ -46,9 +46,6 @@ export class ConversationCache {
 
   /** `decoder` batches the decode steps of conversations answered at once (and of other sequences it serves). */
   constructor(model: LoadedModel, tokenizer: TextTokenizer, decoder: BatchedDecoder = new BatchedDecoder(model)) {
-    if (!tokenizer.hasChatTemplate) {
-      throw new ModelLoadError(`${tokenizer.origin} has no chat template, so Hearth cannot chat with it. Add chat_template to tokenizer_config.json, or a chat_template.jinja.`);
-    }
     this.model = model;
     this.tokenizer = tokenizer;
     this.decoder = decoder;
@@ -71,6 +68,13 @@ export class ConversationCache {
    * the KV of the last conversation that answered is kept for its next turn, the others' freed.
    */
   async *answer(turn: ConversationTurn, signal?: AbortSignal): AsyncGenerator<TokenEvent, ChatTurnResult, void> {
+    // A base model loads (its /v1/completions need it) but cannot hold a conversation.
+    if (!this.tokenizer.hasChatTemplate) {
+      throw new ChatTemplateError(
+        `${this.tokenizer.origin} has no chat template (a base model), so Hearth cannot chat with it: use its OpenAI-compatible /v1/completions with a text prompt, ` +
+          'or add chat_template to tokenizer_config.json (or a chat_template.jinja) and import it again.',
+      );
+    }
     const { params } = turn;
     const kept = this.sessionFor({
       conversationId: turn.conversationId,
