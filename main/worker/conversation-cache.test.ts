@@ -1,5 +1,6 @@
 // The worker's conversation cache is the engine's ChatSession: the same reply reservation, the
-// KV cache kept across the app's turns, and made anew for another conversation.
+// KV cache kept across the app's turns, and made anew for another conversation; conversations
+// answered at once give the replies they give alone.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_CHAT_PARAMS } from '../common/contracts/chat.ts';
@@ -10,6 +11,7 @@ import type { LoadedModel } from '../engine/runtime/model-session.ts';
 import { FixtureBuilds, SHAKESPEARE_DIR, fixturesMissing } from '../engine/runtime/test/reference-fixtures.ts';
 import { loadTokenizer } from '../engine/tokenizer/load-tokenizer.ts';
 import type { TextTokenizer } from '../engine/tokenizer/text-tokenizer.ts';
+import { BatchedDecoder } from '../engine/runtime/batched-decoder.ts';
 import { ConversationCache } from './conversation-cache.ts';
 import type { ConversationTurn } from './conversation-cache.ts';
 import type { WorkerChatMessage } from './worker-protocol.ts';
@@ -67,6 +69,35 @@ describe('ConversationCache on shakespeare-5m', { skip }, () => {
       const other = await collectGeneration(cache.answer(turn(second, {}, 'c2')));
       assert.equal(other.reusedTokens, 0);
       assert.deepEqual(other.ids, two.ids);
+    } finally {
+      cache.dispose();
+    }
+  });
+
+  it('answers two conversations at once, each as it answers alone, their decode steps batched', async () => {
+    const asks: [string, WorkerChatMessage[]][] = [
+      ['a', [{ role: 'user', content: 'Who art thou?' }]],
+      ['b', [{ role: 'user', content: 'Speak, good sir, and tell me of the king.' }]],
+    ];
+    const alone: number[][] = [];
+    for (const [id, messages] of asks) {
+      const single = new ConversationCache(model, tokenizer);
+      alone.push((await collectGeneration(single.answer(turn(messages, { maxTokens: 30 }, id)))).ids);
+      single.dispose();
+    }
+    const decoder = new BatchedDecoder(model);
+    const cache = new ConversationCache(model, tokenizer, decoder);
+    try {
+      const together = await Promise.all(asks.map(([id, messages]) => collectGeneration(cache.answer(turn(messages, { maxTokens: 30 }, id)))));
+      assert.deepEqual(
+        together.map((r) => r.ids),
+        alone,
+      );
+      assert.ok(decoder.stats.batchedSteps > 0, 'the two replies were decoded in shared batches');
+      assert.equal(cache.answering, 0);
+      // When a answers again, the idle b is freed: at most one idle conversation keeps its KV.
+      await collectGeneration(cache.answer(turn(asks[0][1], { maxTokens: 2 }, 'a')));
+      assert.equal(decoder.openSequences, 1, 'the idle conversation b was freed when a answered again');
     } finally {
       cache.dispose();
     }
