@@ -53,8 +53,8 @@ describe('runFinetune with method dpo (shakespeare-5m, greet preference pairs)',
     assert.equal(evalPoint.evalRewardsMargin, final.rewardsMargin);
   });
 
-  it('a cancelled DPO job resumes to the adapter an uninterrupted run gives, and refuses another beta', async () => {
-    const base = { baseDir: SHAKESPEARE_DIR, dataPath: join(LORA_FIXTURES, 'greet_prefs_train.jsonl'), method: 'dpo' as const, r: 2, targets: 'q_proj', learningRate: 2e-3, batchSize: 4, steps: 6, checkpointEvery: 0, threads: 1 };
+  it('a cancelled DPO job (with LoRA dropout) resumes to the adapter an uninterrupted run gives, and refuses another beta', async () => {
+    const base = { baseDir: SHAKESPEARE_DIR, dataPath: join(LORA_FIXTURES, 'greet_prefs_train.jsonl'), method: 'dpo' as const, r: 2, dropout: 0.1, targets: 'q_proj', learningRate: 2e-3, batchSize: 4, steps: 6, checkpointEvery: 0, threads: 1 };
     const whole = await runFinetune({ ...base, outDir: join(root, 'whole') });
     const controller = new AbortController();
     const resumedDir = join(root, 'resumed');

@@ -3,7 +3,8 @@
 // evaluation of held-out pairs.
 //
 // The reference policy is the base model: the same graph with every LoRA B matrix at zero, so
-// the LoRA path adds exactly nothing. As in TRL with a PEFT model (adapter disabled) and with
+// the LoRA path adds exactly nothing, and a job scores it (and its eval pairs) with its one
+// training session: the base weights are held once. As in TRL with a PEFT model (adapter disabled) and with
 // precompute_ref_log_probs, the reference log-probabilities are computed once per pair before
 // training; they do not change while the adapter learns.
 import type { TextTokenizer } from '../engine/tokenizer/text-tokenizer.ts';
@@ -82,10 +83,17 @@ export async function completionLogps(session: TrainingSession, pairs: readonly 
   for (let i = 0; i < pairs.length; i += pairsPerBatch) {
     const slice = pairs.slice(i, i + pairsPerBatch);
     const { batch, feeds } = collatePairs(slice, padTokenId, null, 0);
-    const run = await session.run(batch, params, undefined, feeds);
+    const run = await session.run(batch, params, noDropout(session, batch), feeds);
     slice.forEach((pair, k) => out.set(pair, [-run.rowNll[k], -run.rowNll[slice.length + k]]));
   }
   return out;
+}
+
+/** A training graph with LoRA dropout scores with every mask at 1 (no dropout, as PyTorch's eval mode). */
+function noDropout(session: TrainingSession, batch: TokenBatch): Map<string, Float32Array> | undefined {
+  const masks = session.graph.dropoutMasks;
+  if (masks.length === 0) return undefined;
+  return new Map(masks.map((m) => [m.name, new Float32Array(batch.rows * batch.length * m.inFeatures).fill(1)]));
 }
 
 /** DPO's loss and rewards over held-out pairs under the current adapter. */

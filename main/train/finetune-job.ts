@@ -162,8 +162,8 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
     const targets = adapter.modules.map((m) => m.path);
     const graphOptions = { r: settings.r, scaling: loraScaling(settings), targets, dropout: settings.dropout > 0, baseDtype: options.baseDtype };
     const trainGraph = await writeTrainingGraph(source, scratch, 'train.onnx', { ...graphOptions, gradients: true, objective: prefs ? 'dpo' : 'causal-lm' });
-    // DPO needs the forward graph for the reference log-probabilities even without eval pairs.
-    const evalGraph = data.eval.length > 0 || prefs ? await writeTrainingGraph(source, scratch, 'eval.onnx', { ...graphOptions, dropout: false, gradients: false }) : null;
+    // DPO scores its reference and its eval pairs with the training graph (see below), so it opens no second session.
+    const evalGraph = data.eval.length > 0 ? await writeTrainingGraph(source, scratch, 'eval.onnx', { ...graphOptions, dropout: false, gradients: false }) : null;
     const sessionOptions = { threads: o.threads, executionProvider: o.executionProvider };
     const trainer = await TrainingSession.open(trainGraph, sessionOptions);
     const evaluator = evalGraph ? await TrainingSession.open(evalGraph, sessionOptions) : null;
@@ -207,19 +207,21 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
       const dir = await saveTrainingCheckpoint(o.outDir, state, adapter, optimizer.state);
       emit({ type: 'checkpoint', step, dir });
     };
-    // DPO: the base model's log-probabilities of every pair, once (see dpo-objective.ts). They come
-    // from other batches than the training steps' (other padding, the forward graph), so at step 1,
-    // where the policy is the base, a margin is 0 only to float32 noise (|reward| ~ 1e-7), not exactly.
-    const refLogps = prefs && evaluator ? await completionLogps(evaluator, [...prefs.train, ...prefs.eval], adapterOff(params), o.batchSize, padTokenId) : null;
+    // DPO: the base model's log-probabilities of every pair, once (see dpo-objective.ts), from the
+    // training graph itself with the adapter off: no second session, so no second copy of the base
+    // weights (its gradients are computed and dropped). They come from other batches than the
+    // training steps' (other padding), so at step 1, where the policy is the base, a margin is 0 only
+    // to float32 noise (|reward| ~ 1e-7), not exactly.
+    const refLogps = prefs ? await completionLogps(trainer, [...prefs.train, ...prefs.eval], adapterOff(params), o.batchSize, padTokenId) : null;
     let evalPreference: PreferenceMetrics | undefined;
     let trainPreference: PreferenceMetrics | undefined;
     const evaluate = async (): Promise<number | null> => {
-      if (!evaluator) return null;
       if (prefs) {
         if (prefs.eval.length === 0) return null;
-        evalPreference = await evaluatePreferences(evaluator, prefs.eval, params, refLogps!, o.beta, o.batchSize, padTokenId);
+        evalPreference = await evaluatePreferences(trainer, prefs.eval, params, refLogps!, o.beta, o.batchSize, padTokenId);
         return evalPreference.loss;
       }
+      if (!evaluator) return null;
       let nll = 0;
       let tokens = 0;
       for (let i = 0; i < data.eval.length; i += o.batchSize) {
