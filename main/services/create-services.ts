@@ -232,6 +232,10 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       localServer.setLocalNetwork(enabled);
       return localServer.info();
     },
+    'server.setApiPort': async ({ port }) => {
+      localServer.setApiPort(port);
+      return localServer.info();
+    },
   });
   // Jobs queued when Hearth last closed start now (one at a time).
   jobs.startQueued();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openTestServices } from './services-test-support.ts';
 
-test('the API key, the CORS origins (checked, lower-case) and the local-network switch (off by default) are kept across launches', async () => {
+test('the API key, the CORS origins (checked, lower-case), the local-network switch (off by default) and the desktop app\'s API port are kept across launches', async () => {
   const first = await openTestServices();
   const key = first.services.localServer.apiKey();
   assert.match(key, /^hearth-[A-Za-z0-9_-]{43}$/);
@@ -24,6 +24,10 @@ test('the API key, the CORS origins (checked, lower-case) and the local-network 
     const announced = await second.services.handlers['server.info']({});
     assert.deepEqual([announced.apiBaseUrl, announced.webShellUrl, announced.networkHosts], [addresses.apiBaseUrl, addresses.webShellUrl, addresses.networkHosts]);
     assert.equal((await second.services.handlers['server.setLocalNetwork']({ enabled: false })).localNetwork, false);
+    assert.equal(info.apiPort, 8484, "the desktop app's default API port");
+    assert.equal((await second.services.handlers['server.setApiPort']({ port: 9123 })).apiPort, 9123);
+    assert.equal(second.services.localServer.apiPort(), 9123, 'the port is stored');
+    await assert.rejects(second.services.handlers['server.setApiPort']({ port: 80 }), /1024 to 65535/);
     await assert.rejects(second.services.handlers['server.setCorsOrigins']({ origins: ['http://localhost:3000/path'] }), /origin/);
   } finally {
     await second.cleanup();

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { randomBytes } from 'node:crypto';
 import type { LocalServerInfo } from '../common/contracts/local-server.ts';
-import { CorsOriginSchema } from '../common/contracts/local-server.ts';
+import { ApiPortSchema, CorsOriginSchema } from '../common/contracts/local-server.ts';
 import type { Store } from '../store/store.ts';
 
 const API_KEY_SETTING = 'server.apiKey';
@@ -21,7 +21,6 @@ const API_PORT_SETTING = 'server.apiPort';
  * answered by Hearth. When it is taken, the server takes the next free one (and says which).
  */
 export const DEFAULT_API_PORT = 8484;
-const ApiPortSchema = z.number().int().min(1024).max(65535);
 /** "hearth-" and 32 random bytes in base64url: recognisable in a client's config, and unguessable. */
 const ApiKeySchema = z.string().regex(/^hearth-[A-Za-z0-9_-]{43}$/);
 const CorsOriginsSchema = z.array(CorsOriginSchema).max(100);
@@ -108,6 +107,7 @@ export class LocalServerSettings {
     return {
       apiBaseUrl: this.running?.apiBaseUrl ?? null,
       apiKey: this.apiKey(),
+      apiPort: this.apiPort(),
       corsOrigins: this.corsOrigins(),
       localNetwork: this.localNetwork(),
       networkHosts: this.running?.networkHosts ?? [],

@@ -50,7 +50,7 @@ import {
   MergeAdapterInputSchema,
   PreviewDatasetInputSchema,
 } from './jobs.ts';
-import { LocalServerInfoSchema, SetCorsOriginsInputSchema, SetLocalNetworkInputSchema } from './local-server.ts';
+import { LocalServerInfoSchema, SetApiPortInputSchema, SetCorsOriginsInputSchema, SetLocalNetworkInputSchema } from './local-server.ts';
 
 const Empty = z.object({});
 const Done = z.object({ done: z.literal(true) });
@@ -148,6 +148,8 @@ export const API = {
   'server.setCorsOrigins': { input: SetCorsOriginsInputSchema, output: LocalServerInfoSchema },
   /** Lets other machines on the local network reach the server (from `hearth serve`'s next start), the key still required; off: 127.0.0.1 only. */
   'server.setLocalNetwork': { input: SetLocalNetworkInputSchema, output: LocalServerInfoSchema },
+  /** The port the desktop app serves the API on, from its next start. */
+  'server.setApiPort': { input: SetApiPortInputSchema, output: LocalServerInfoSchema },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export type ApiMethod = keyof typeof API;

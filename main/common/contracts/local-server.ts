@@ -9,10 +9,15 @@ export const CorsOriginSchema = z
   .max(200)
   .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/i, 'an origin is http:// or https://, a host name and an optional :port, with no path (e.g. http://localhost:3000)');
 
+/** The desktop app's API port: above the privileged ports. */
+export const ApiPortSchema = z.number().int().min(1024, 'choose a port from 1024 to 65535').max(65535, 'choose a port from 1024 to 65535');
+
 export const LocalServerInfoSchema = z.object({
   /** http://127.0.0.1:PORT/v1, or null when no server runs in this process (the desktop app without `hearth serve`). */
   apiBaseUrl: z.string().nullable(),
   apiKey: z.string(),
+  /** The port the desktop app serves the API on, from its next start (the next free one when taken); `hearth serve` serves it on its own port. */
+  apiPort: ApiPortSchema,
   corsOrigins: z.array(z.string()),
   /** The person turned on the local network: `hearth serve` then listens on every interface (from its next start). */
   localNetwork: z.boolean(),
@@ -26,3 +31,5 @@ export type LocalServerInfo = z.infer<typeof LocalServerInfoSchema>;
 export const SetLocalNetworkInputSchema = z.object({ enabled: z.boolean() });
 
 export const SetCorsOriginsInputSchema = z.object({ origins: z.array(CorsOriginSchema).max(100) });
+
+export const SetApiPortInputSchema = z.object({ port: ApiPortSchema });

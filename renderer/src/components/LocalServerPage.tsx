@@ -20,10 +20,12 @@ export function LocalServerPage({ client }: { client: ApiClient }) {
   const [error, setError] = useState<string | null>(null);
   const [origins, setOrigins] = useState('');
   const [copied, setCopied] = useState<string | null>(null);
+  const [port, setPort] = useState('');
 
   const show = useCallback((next: LocalServerInfo) => {
     setInfo(next);
     setOrigins(next.corsOrigins.join('\n'));
+    setPort(String(next.apiPort));
   }, []);
   const run = useCallback(
     (work: Promise<LocalServerInfo>) => {
@@ -72,6 +74,17 @@ export function LocalServerPage({ client }: { client: ApiClient }) {
                   the address as &quot;OpenAI-compatible API: http://127.0.0.1:PORT/v1&quot;.
                 </span>
               )}
+            </dd>
+            <dt>Port</dt>
+            <dd>
+              <input aria-label="API port" type="number" min={1024} max={65535} value={port} onChange={(e) => setPort(e.target.value)} />{' '}
+              <button type="button" disabled={port === String(info.apiPort)} onClick={() => run(client.call('server.setApiPort', { port: Number(port) }))}>
+                Save port
+              </button>
+              <div className="muted">
+                Where the desktop app serves the API, from its next start (the next free port when this one is taken). <code>hearth serve</code> serves it on its own
+                port instead.
+              </div>
             </dd>
             <dt>API key</dt>
             <dd>
