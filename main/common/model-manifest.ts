@@ -97,7 +97,7 @@ export const ModelManifestSchema = z.object({
   spec: ModelSpecSchema,
   precision: PrecisionSchema,
   attention: AttentionModeSchema,
-  /** int8 builds: 'dynamic' (integer GEMM, CPU only) or 'blockwise' (MatMulNBits, GPU too); null otherwise. */
+  /** int8 builds, and int4 ones for their 8-bit matrices: 'dynamic' (integer GEMM, CPU only) or 'blockwise' (MatMulNBits, GPU too); null otherwise (and in int4 builds before builder version 5). */
   int8Kernel: Int8KernelSchema.nullable(),
   /** Element type of the KV cache and of the graph's float activations. */
   kvDtype: z.enum(['float32', 'float16']),

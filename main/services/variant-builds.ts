@@ -1,7 +1,7 @@
 // Builds a model's precision variants into <dataDir>/models/<id>/<precision>-fused, and the
 // model with an adapter folded in into <dataDir>/models/<id>/adapters/<adapterId>/<precision>, once each:
 // a second request for a variant being built joins that build, and a built one is reused.
-// int8 is built with the integer-GEMM kernel
+// int8 (and int4's 8-bit matrices) is built with the integer-GEMM kernel
 // ('dynamic') when it will run on the CPU and with MatMulNBits ('blockwise') when the plan puts
 // it on the GPU, where the dynamic kernel does not run. A model imported from a GGUF file builds
 // its fp32 variant as the file was downloaded (its quantized weights kept in their ggml blocks:
@@ -274,13 +274,14 @@ export class VariantBuilds {
    * where the plan puts it on the GPU; the plan's weight bytes let the worker tell the time left.
    */
   private async settingsFor(modelId: string, precision: Precision): Promise<BuildSettings> {
-    // Only int8 needs the plan to be built right; the others build without the time left.
+    // int8 needs the plan to be built right; int4 without one builds for the CPU; the others build without the time left.
     const plan = await this.hardware.plan(modelId).catch((error: unknown) => {
       if (precision === 'int8') throw error;
       return null;
     });
     const option = plan?.plan.options.find((o) => o.precision === precision);
-    const int8Kernel: Int8Kernel | null = precision === 'int8' ? (option?.device === 'gpu' ? 'blockwise' : 'dynamic') : null;
+    // int4 builds' 8-bit matrices follow the same choice (quant-recipe.ts usesDynamicInt8).
+    const int8Kernel: Int8Kernel | null = precision === 'int8' || precision === 'int4' ? (option?.device === 'gpu' ? 'blockwise' : 'dynamic') : null;
     const expectedWeightBytes = option && Number.isSafeInteger(option.weightBytes) && option.weightBytes > 0 ? option.weightBytes : null;
     return { int8Kernel, expectedWeightBytes };
   }

@@ -63,7 +63,7 @@ function syntheticSource(spec: ModelSpec): { spec: ModelSpec; weight(name: Weigh
   };
 }
 
-/** Every option that changes what the builder stores (the prefill graph only means something for int4). */
+/** Every option that changes what the builder stores (the prefill graph only means something for int4; the int8 kernel for int8 and int4's 8-bit matrices). */
 const BUILD_VARIANTS: Omit<BuildOptions, 'onProgress'>[] = [
   { precision: 'fp32' },
   { precision: 'fp16' },
@@ -71,6 +71,7 @@ const BUILD_VARIANTS: Omit<BuildOptions, 'onProgress'>[] = [
   { precision: 'int8', int8Kernel: 'blockwise' },
   { precision: 'int4' },
   { precision: 'int4', prefillGraph: true },
+  { precision: 'int4', int8Kernel: 'blockwise' },
   { precision: 'fp32', attention: 'reference' },
   { precision: 'fp16', attention: 'reference' },
   { precision: 'int8', attention: 'reference' },

@@ -38,7 +38,7 @@ import { SharedValues } from './shared-values.ts';
 import { hashModelSource } from './source-hash.ts';
 
 /** Raised whenever the graphs it writes change, so cached builds are made again. */
-export const BUILDER_VERSION = '4';
+export const BUILDER_VERSION = '5';
 export const GRAPH_FILE = 'model.onnx';
 export const DATA_FILE = 'model.onnx.data';
 /** int4 builds may add an int8 graph for prompts: see BuildOptions.prefillGraph. */
@@ -57,7 +57,7 @@ export const DEFAULT_INT8_KERNEL: Int8Kernel = 'dynamic';
 export interface BuildOptions {
   precision: Precision;
   attention?: AttentionMode;
-  /** How int8 builds multiply (see linear.ts): 'dynamic' for the CPU (default), 'blockwise' for the GPU. */
+  /** How int8 builds, and an int4 build's 8-bit matrices, multiply (see linear.ts): 'dynamic' for the CPU (default), 'blockwise' for the GPU. */
   int8Kernel?: Int8Kernel;
   /**
    * int4 only: also write an int8 graph (dynamic kernel) that the runtime uses for prompts.
@@ -140,7 +140,7 @@ export async function buildFromSource(
     spec,
     precision,
     attention,
-    int8Kernel: graphPrecision === 'int8' ? int8Kernel : null,
+    int8Kernel: graphPrecision === 'int8' || graphPrecision === 'int4' ? int8Kernel : null,
     kvDtype: graphPrecision === 'fp16' ? 'float16' : 'float32',
     weightBytes,
     graphFile: GRAPH_FILE,

@@ -3,8 +3,9 @@
 // - int4, and int8 for the GPU ('blockwise'): weight-only MatMulNBits, block 32, dequantized
 //   inside the matmul; accuracy level 4 (int8 compute) as on CPU. Which int4 matrices get 8 bits,
 //   the zero points and the float16 scales: quant-recipe.ts.
-// - int8 for the CPU ('dynamic'): int8 weights per output channel with activations quantized
-//   on the fly, which reaches MLAS's integer GEMM (VNNI/AMX). Measured on an AMD EPYC host
+// - int8 for the CPU ('dynamic'), and the 8-bit matrices of an int4 build for the CPU (its
+//   recipe's down_proj, v_proj and untied head; quant-recipe.ts): int8 weights per output channel
+//   with activations quantized on the fly, which reaches MLAS's integer GEMM (VNNI/AMX). Measured on an AMD EPYC host
 //   (2 vCPUs, AVX-512 VNNI, onnxruntime-node 1.30), a 512-token 896x4864 matmul ran at 625
 //   GFLOP/s against 218 for MatMulNBits, and the whole 0.5B model prefilled at 643 tok/s
 //   against 350. The WebGPU provider has no such kernels, so GPU builds keep 'blockwise'.
@@ -17,7 +18,7 @@ import { attr, DataType } from '../onnx/graph.ts';
 import { quantizeMatMulNBits } from '../quant/matmul-nbits.ts';
 import { quantizePerChannelInt8 } from '../quant/per-channel-int8.ts';
 import { emitFloats } from '../gguf/ggml-scales.ts';
-import { isSymmetric, matMulNBitsBits, roundScalesToFloat16 } from './quant-recipe.ts';
+import { isSymmetric, matMulNBitsBits, roundScalesToFloat16, usesDynamicInt8 } from './quant-recipe.ts';
 import type { BuildContext } from './build-context.ts';
 
 export const QUANT_BLOCK_SIZE = 32;
@@ -31,10 +32,20 @@ export const CPU_ACCURACY_LEVEL = 4;
  * same EPYC host).
  */
 const PER_TOKEN_LAYERS = /down_proj/;
+/**
+ * In an int4 build for the CPU, v_proj too (8-bit in every layer of a grouped-query model:
+ * quant-recipe.ts): the demo's int4 NLL over 256-token windows was 3.333696 with v_proj's input
+ * quantized per tensor, 3.333241 per token, 3.333198 as 8-bit MatMulNBits (whose int8 compute
+ * quantizes the input per block of 32). v_proj is a small matrix, so the extra ops cost little.
+ */
+const INT4_PER_TOKEN_LAYERS = /down_proj|v_proj/;
 
-/** Whether the dynamic int8 kernel quantizes this layer's input per token; `name` is the layer's node name (…/mlp/down_proj). */
-export function quantizesActivationsPerToken(name: string): boolean {
-  return PER_TOKEN_LAYERS.test(name);
+/**
+ * Whether the dynamic int8 kernel quantizes this layer's input per token in a graph of this
+ * precision; `name` is the layer's node name (…/mlp/down_proj).
+ */
+export function quantizesActivationsPerToken(name: string, precision: 'int8' | 'int4'): boolean {
+  return (precision === 'int4' ? INT4_PER_TOKEN_LAYERS : PER_TOKEN_LAYERS).test(name);
 }
 
 export interface LinearWeights {
@@ -50,10 +61,13 @@ export function emitLinear(ctx: BuildContext, x: string, name: string, { weight,
     const [outFeatures, inFeatures] = weight.shape;
     const m = ggmlToMatMulNBits(blocks.type, blocks.bytes, outFeatures, inFeatures);
     y = emitGgmlMatMulNBits(ctx.g, x, name, m, outFeatures, inFeatures, CPU_ACCURACY_LEVEL);
-  } else if (ctx.precision === 'int8' && ctx.int8Kernel === 'dynamic') {
-    y = quantizesActivationsPerToken(name) ? emitPerTokenInt8(ctx, x, name, weight) : emitDynamicInt8(ctx, x, name, weight);
   } else if (ctx.precision === 'int8' || ctx.precision === 'int4') {
-    y = emitMatMulNBits(ctx, x, name, weight, matMulNBitsBits(ctx.precision, name, ctx.spec));
+    const bits = matMulNBitsBits(ctx.precision, name, ctx.spec);
+    if (usesDynamicInt8(bits, ctx.int8Kernel)) {
+      y = quantizesActivationsPerToken(name, ctx.precision) ? emitPerTokenInt8(ctx, x, name, weight) : emitDynamicInt8(ctx, x, name, weight);
+    } else {
+      y = emitMatMulNBits(ctx, x, name, weight, bits);
+    }
   } else {
     const [outFeatures, inFeatures] = weight.shape;
     const w = ctx.keepGgmlBlocks

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSymmetric, matMulNBitsBits, roundScalesToFloat16, tokenTableBlockSize, usesMoreBits } from './quant-recipe.ts';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import onnxProto from 'onnx-proto';
+import { buildModel, GRAPH_FILE } from './build-model.ts';
+import { isSymmetric, matMulNBitsBits, roundScalesToFloat16, tokenTableBlockSize, usesDynamicInt8, usesMoreBits } from './quant-recipe.ts';
 
 const layersPicked = (numLayers: number) => Array.from({ length: numLayers }, (_, i) => i).filter((i) => usesMoreBits(i, numLayers));
 
@@ -39,4 +45,49 @@ test('scales are rounded to float16 values, unless one would overflow', () => {
   assert.notEqual(rounded[0], scales[0], '0.1 is not a float16 value');
   const huge = Float32Array.from([0.5, 1e6]);
   assert.equal(roundScalesToFloat16(huge), huge, 'kept as float32 values');
+});
+
+test("8-bit matrices take the int8 kernel on the CPU ('dynamic') and stay MatMulNBits blocks for the GPU ('blockwise')", () => {
+  assert.equal(usesDynamicInt8(8, 'dynamic'), true);
+  assert.equal(usesDynamicInt8(8, 'blockwise'), false);
+  assert.equal(usesDynamicInt8(4, 'dynamic'), false, '4-bit matrices are MatMulNBits either way');
+});
+
+const SHAKESPEARE = fileURLToPath(new URL('../../../resources/models/shakespeare-5m/', import.meta.url));
+
+/** The op of each linear layer in a built graph, by its node name (e.g. /model/layers.2/attn/v_proj → MatMulInteger), and MatMulNBits' bits. */
+async function linearOps(dir: string): Promise<Map<string, string>> {
+  const model = onnxProto.onnx.ModelProto.decode(await readFile(join(dir, GRAPH_FILE)));
+  const ops = new Map<string, string>();
+  for (const node of model.graph!.node!) {
+    const layer = /^(\/model\/layers\.\d+\/(?:attn|mlp)\/\w+_proj|\/lm_head)\/(MatMulNBits|DynamicQuantizeMatMul|MatMulInteger)$/.exec(node.name ?? '');
+    if (!layer) continue;
+    const bits = node.attribute?.find((a) => a.name === 'bits')?.i;
+    ops.set(layer[1], layer[2] + (bits === undefined || bits === null ? '' : ` ${Number(bits)}`));
+  }
+  return ops;
+}
+
+test('an int4 build of the demo: its 8-bit v_proj and down_proj per-channel int8 with the input quantized per token for the CPU, 8-bit MatMulNBits for the GPU', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'hearth-int4-kernels-'));
+  try {
+    await buildModel(SHAKESPEARE, join(root, 'cpu'), { precision: 'int4' });
+    await buildModel(SHAKESPEARE, join(root, 'gpu'), { precision: 'int4', int8Kernel: 'blockwise' });
+    const cpu = await linearOps(join(root, 'cpu'));
+    const gpu = await linearOps(join(root, 'gpu'));
+    // shakespeare-5m: 6 layers, 8 query heads over 4 key/value heads (v 8-bit everywhere), down_proj 8-bit in layers 2 and 5.
+    for (let layer = 0; layer < 6; layer++) {
+      const moreBits = layer === 2 || layer === 5;
+      assert.equal(cpu.get(`/model/layers.${layer}/attn/v_proj`), 'MatMulInteger');
+      assert.equal(gpu.get(`/model/layers.${layer}/attn/v_proj`), 'MatMulNBits 8');
+      assert.equal(cpu.get(`/model/layers.${layer}/mlp/down_proj`), moreBits ? 'MatMulInteger' : 'MatMulNBits 4');
+      assert.equal(gpu.get(`/model/layers.${layer}/mlp/down_proj`), moreBits ? 'MatMulNBits 8' : 'MatMulNBits 4');
+      for (const name of ['attn/q_proj', 'attn/k_proj', 'attn/o_proj', 'mlp/gate_proj', 'mlp/up_proj']) {
+        assert.equal(cpu.get(`/model/layers.${layer}/${name}`), 'MatMulNBits 4');
+        assert.equal(gpu.get(`/model/layers.${layer}/${name}`), 'MatMulNBits 4');
+      }
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });

@@ -7,7 +7,8 @@
 // - int4 matrices are 4-bit in blocks of 32 with a zero point per block (asymmetric): against
 //   symmetric blocks, KLD 0.0068 rather than 0.0074 (gate, up and down gained most), for half a
 //   byte per 64 weights.
-// - 8 bits where Q4_K_M keeps 6 (MatMulNBits has no 6): down_proj in half the layers, chosen by
+// - 8 bits where Q4_K_M keeps 6 (MatMulNBits has no 6; for the CPU they are per-channel int8 for
+//   the integer GEMM instead, see usesDynamicInt8): down_proj in half the layers, chosen by
 //   llama.cpp's use_more_bits rule (llama-quant.cpp: the first eighth of the layers, the last
 //   eighth, and every third one between), and an untied output head. v_proj too: by that rule in
 //   a model whose attention has as many key/value heads as query heads, and in every layer of a
@@ -19,6 +20,7 @@
 //   are rounded to float16 after the fact, a relative change under 2^-11 (KLD unchanged).
 // - A tied embedding/head table is stored once, 8-bit in blocks of 64 (quantized-token-table.ts):
 //   blocks of 64 rather than 32 save 4.3 MB on the 0.5B shape at the same KLD (128: slightly worse).
+import type { Int8Kernel } from '../../common/model-manifest.ts';
 import type { ModelSpec } from '../../common/model-spec.ts';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../checkpoint/float16.ts';
 
@@ -45,6 +47,20 @@ export function matMulNBitsBits(precision: 'int8' | 'int4', name: string, spec: 
   const moreBits = usesMoreBits(Number(layer), spec.numLayers);
   if (which === 'v') return moreBits || spec.attention.numKvHeads < spec.attention.numHeads ? 8 : 4;
   return which === 'down' && moreBits ? 8 : 4;
+}
+
+/**
+ * Whether an 8-bit matrix is stored for the CPU's int8 kernel (per-channel int8 weights,
+ * DynamicQuantizeMatMul or MatMulInteger: linear.ts) rather than as 8-bit MatMulNBits blocks: in
+ * int8 builds and in int4 ones (its 8-bit matrices other than the token table) whose kernel is
+ * 'dynamic', i.e. that run on the CPU; GPU builds ('blockwise') keep MatMulNBits, the only kind
+ * WebGPU runs. For an int4 build's 8-bit matrices, onnxruntime holds 8-bit MatMulNBits blocks at
+ * about 41 bytes per 32 weights once loaded (memory-plan.ts), per-channel int8 at one byte per
+ * weight; on disk one float32 scale per row instead of a float16 one per 32 weights; and the
+ * untied-head-sized matrix of the 0.5B shape decoded in 8.7 ms rather than 12.2 ms a token.
+ */
+export function usesDynamicInt8(bits: 4 | 8, int8Kernel: Int8Kernel): boolean {
+  return bits === 8 && int8Kernel === 'dynamic';
 }
 
 /** Whether a MatMulNBits weight has its zero point fixed at 2^(bits-1) (none stored): 8-bit ones; 4-bit ones store a zero point per block. */

@@ -82,15 +82,19 @@ test('quantized builds: an 8-bit table the tied head reads, float16 block scales
   const smallF32 = (24 * (896 + 256) + 24 * 2 * 896 + 896) * 4;
   const rest = table + smallF32 + QWEN_ROTARY_F32 + FUSED_CONSTANTS + 3 * 8;
   // int4: 4-bit blocks with zero points; v_proj 8-bit in every layer (grouped-query attention), down_proj in the 12 of 24
-  // layers llama.cpp's use_more_bits picks (0-2, 5, 8, 11, 14, 17, 20, 21-23).
+  // layers llama.cpp's use_more_bits picks (0-2, 5, 8, 11, 14, 17, 20, 21-23). For the GPU ('blockwise') the 8-bit ones
+  // are MatMulNBits blocks; for the CPU (the default, 'dynamic') per-channel int8, their inputs quantized per token.
   const blocks = (rows: number, cols: number) => rows * (cols / 32);
-  const int4Layer = (moreBits: boolean) =>
+  const int4Layer = (moreBits: boolean, cpu: boolean) =>
     2 * (blocks(896, 896) * 18 + 896 * 14) + // q, o
     blocks(128, 896) * 18 + 128 * 14 + // k
-    blocks(128, 896) * 34 + // v
+    (cpu ? dynamicInt8LinearBytes(128, 896) + 1 : blocks(128, 896) * 34) + // v
     2 * (blocks(4864, 896) * 18 + 4864 * 14) + // gate, up
-    (moreBits ? blocks(896, 4864) * 34 : blocks(896, 4864) * 18 + 896 * 76); // down
-  assert.equal(weightBytes(spec, 'int4'), rest + 12 * int4Layer(true) + 12 * int4Layer(false));
+    (moreBits ? (cpu ? dynamicInt8LinearBytes(896, 4864) + 1 : blocks(896, 4864) * 34) : blocks(896, 4864) * 18 + 896 * 76); // down
+  const perTokenConstants = 8 + 5 * 4;
+  assert.equal(weightBytes(spec, 'int4'), rest + 12 * int4Layer(true, true) + 12 * int4Layer(false, true) + perTokenConstants);
+  assert.equal(weightBytes(spec, 'int4', { int8Kernel: 'dynamic' }), weightBytes(spec, 'int4'));
+  assert.equal(weightBytes(spec, 'int4', { int8Kernel: 'blockwise' }), rest + 12 * int4Layer(true, false) + 12 * int4Layer(false, false));
   assert.equal(weightBytes(spec, 'int8', { int8Kernel: 'blockwise' }), rest + 24 * QWEN_BLOCK_ROWS_PER_LAYER * 34);
   // Dynamic int8 (the default): values + per-channel scales; down_proj adds its activation zero point and the per-token constants.
   const perLayerDynamic = [[896, 896], [128, 896], [128, 896], [896, 896], [4864, 896], [4864, 896], [896, 4864]].reduce((sum, [rows, cols]) => sum + dynamicInt8LinearBytes(rows, cols), 0);
@@ -102,16 +106,21 @@ test('quantized builds: an 8-bit table the tied head reads, float16 block scales
   assert.equal(weightBreakdown(spec, 'int4', { prefillGraph: true }).prefillGraph, dynamic);
   assert.equal(weightBytes(spec, 'int8', { prefillGraph: true }), dynamic);
   assert.equal(weightBytes(spec, 'fp32', { int8Kernel: 'blockwise' }), weightBytes(spec, 'fp32'));
-  // The qwen2.5-0.5b int4 build: 382.6 MB, under llama.cpp Q4_K_M's 395 MB file of the same weights (470.6 MB before this recipe).
-  assert.equal(weightBytes(spec, 'int4'), 382_597_176);
+  // The qwen2.5-0.5b int4 build: 379.2 MB for the CPU, 382.6 MB for the GPU, under llama.cpp Q4_K_M's 395 MB file of the
+  // same weights (470.6 MB before this recipe).
+  assert.equal(weightBytes(spec, 'int4'), 379_211_896);
+  assert.equal(weightBytes(spec, 'int4', { int8Kernel: 'blockwise' }), 382_597_176);
   // An untied head is a matrix of its own, 8-bit in int4 builds (Q4_K_M keeps output.weight at 6 bits).
-  assert.equal(weightBytes({ ...spec, tiedEmbeddings: false }, 'int4'), weightBytes(spec, 'int4') - 3 * 8 + quantizedLinearBytes(151936, 896, 8));
+  const untied = { ...spec, tiedEmbeddings: false };
+  assert.equal(weightBytes(untied, 'int4'), weightBytes(spec, 'int4') - 3 * 8 + dynamicInt8LinearBytes(151936, 896));
+  assert.equal(weightBytes(untied, 'int4', { int8Kernel: 'blockwise' }), weightBytes(spec, 'int4', { int8Kernel: 'blockwise' }) - 3 * 8 + quantizedLinearBytes(151936, 896, 8));
   // Without grouped-query attention, v_proj is 8-bit only where down_proj is.
   const mha = { ...spec, attention: { ...spec.attention, numKvHeads: 14 } };
   const v4Bytes = blocks(896, 896) * 18 + 896 * 14;
   const widerKvBiases = 24 * 2 * (896 - 128) * 4;
+  const blockwise = { int8Kernel: 'blockwise' } as const;
   assert.equal(
-    weightBytes(mha, 'int4') - weightBytes(spec, 'int4'),
+    weightBytes(mha, 'int4', blockwise) - weightBytes(spec, 'int4', blockwise),
     12 * (blocks(896, 896) * 34) + 12 * v4Bytes + 24 * (blocks(896 - 128, 896) * 18 + (896 - 128) * 14) - 24 * blocks(128, 896) * 34 + widerKvBiases,
   );
 });
@@ -131,8 +140,14 @@ test('resident weights: packed copies, a tied float head held twice, gathered ta
   // ...unless a tied head reads it: MatMulNBits' packing read it in full, and the packed 8-bit copy is held beside it.
   assert.equal(residentWeightBytes(spec, 'int8', 100) - residentWeightBytes(spec, 'int8', 0), 2 * 100 * 64 * 4);
   const tiedMinusUntied = residentWeightBytes(spec, 'int4', 0) - residentWeightBytes(untied, 'int4', 0);
-  const expected = int8Table + 3 * 8 + matMulNBitsResidentBytes(151936, 896, 8, 64) - matMulNBitsResidentBytes(151936, 896, 8, 32);
-  assert.ok(Math.abs(tiedMinusUntied - expected) < 1, `the tied head packs the table in its blocks of 64, an untied one is a matrix in blocks of 32: ${tiedMinusUntied} against ${expected}`);
+  const expected = int8Table + 3 * 8 + matMulNBitsResidentBytes(151936, 896, 8, 64) - dynamicInt8LinearBytes(151936, 896);
+  assert.ok(Math.abs(tiedMinusUntied - expected) < 1, `the tied head packs the table in its blocks of 64, an untied one is per-channel int8 for the CPU: ${tiedMinusUntied} against ${expected}`);
+  const blockwise = { int8Kernel: 'blockwise' } as const;
+  const gpuBuildTiedMinusUntied = residentWeightBytes(spec, 'int4', 0, blockwise) - residentWeightBytes(untied, 'int4', 0, blockwise);
+  const gpuBuildExpected = int8Table + 3 * 8 + matMulNBitsResidentBytes(151936, 896, 8, 64) - matMulNBitsResidentBytes(151936, 896, 8, 32);
+  assert.ok(Math.abs(gpuBuildTiedMinusUntied - gpuBuildExpected) < 1, `blockwise, an untied head is a matrix in 8-bit blocks of 32: ${gpuBuildTiedMinusUntied} against ${gpuBuildExpected}`);
+  // The int4 recipe's 8-bit matrices held as 8-bit blocks (41 bytes per 32 weights) rather than per-channel int8 (32 + a row's scale).
+  assert.ok(residentWeightBytes(spec, 'int4', 0, blockwise) - residentWeightBytes(spec, 'int4', 0) > 24 * 128 * 896 * (9 / 32));
   // MatMulNBits holds more than it stores (its packed layout and the mapped scales); the prefill graph adds the int8 graph.
   assert.ok(residentWeightBytes(spec, 'int4', 0) > weightBytes(spec, 'int4') - int8Table - QWEN_ROTARY_F32);
   assert.equal(residentWeightBytes(spec, 'int4', 640, { prefillGraph: true }), residentWeightBytes(spec, 'int4', 640) + residentWeightBytes(spec, 'int8', 640));
@@ -194,7 +209,7 @@ test("on the GPU the plan holds the weights as stored, the blockwise int8 kernel
   assert.equal(gpu.residentWeightBytes, gpu.weightBytes);
   assert.equal(gpu.runtimeBytes, 0);
   assert.equal(gpu.totalBytes, gpu.weightBytes + gpu.kvCacheBytes + gpu.workspaceBytes);
-  assert.equal(planMemory(spec, 'int4', 4096, { device: 'gpu', prefillGraph: true }).weightBytes, weightBytes(spec, 'int4'));
+  assert.equal(planMemory(spec, 'int4', 4096, { device: 'gpu', prefillGraph: true }).weightBytes, weightBytes(spec, 'int4', { int8Kernel: 'blockwise' }));
   assert.ok(planMemory(spec, 'int4', 4096).totalBytes > planMemory(spec, 'int4', 4096, { device: 'gpu' }).totalBytes);
 });
 

@@ -11,7 +11,7 @@ import type { ModelSpec } from '../../common/model-spec.ts';
 import type { AttentionMode, Int8Kernel, Precision } from '../../common/model-manifest.ts';
 import { DEFAULT_INT8_KERNEL, EMBEDDING_BITS } from '../builder/build-model.ts';
 import { QUANT_BLOCK_SIZE, quantizesActivationsPerToken } from '../builder/linear.ts';
-import { isSymmetric, matMulNBitsBits, STORED_SCALE_BYTES, tokenTableBlockSize } from '../builder/quant-recipe.ts';
+import { isSymmetric, matMulNBitsBits, STORED_SCALE_BYTES, tokenTableBlockSize, usesDynamicInt8 } from '../builder/quant-recipe.ts';
 
 // --- Storage, exactly as the graph builder writes it (main/engine/builder/). -------------------
 // The block size, the embedding's bits, the default int8 kernel, which layers quantize per token
@@ -132,7 +132,7 @@ export function countParameters(spec: ModelSpec): number {
 
 /** How a build was made, beyond its precision (BuildOptions). */
 export interface BuildVariant {
-  /** int8 builds: 'dynamic' (default) or 'blockwise'. Ignored for other precisions. */
+  /** int8 builds, and an int4 build's 8-bit matrices: 'dynamic' (default) or 'blockwise'. Ignored for other precisions. */
   int8Kernel?: Int8Kernel;
   /** int4 builds: the int8 prefill graph (dynamic kernel) beside the int4 one. Ignored for other precisions. */
   prefillGraph?: boolean;
@@ -160,12 +160,21 @@ export function quantizedLinearBytes(rows: number, cols: number, bits: 4 | 8, sy
   return rows * blocks * ((QUANT_BLOCK_SIZE * bits) / 8 + STORED_SCALE_BYTES) + zeroPoints;
 }
 
-/** The bits and symmetry of each stored copy of a matrix in a MatMulNBits graph (one per layer for layer weights), as the builder picks them. */
-function matMulNBitsCopies(shape: LinearShape, precision: 'int8' | 'int4', spec: ModelSpec): { bits: 4 | 8; symmetric: boolean }[] {
+/**
+ * The bits and symmetry of each stored copy of a matrix in an int4 or blockwise int8 graph (one
+ * per layer for layer weights), as the builder picks them; `dynamic`: an 8-bit one stored for the
+ * int8 kernel instead (an int4 build for the CPU: quant-recipe.ts usesDynamicInt8).
+ */
+function matMulNBitsCopies(shape: LinearShape, precision: 'int8' | 'int4', spec: ModelSpec, int8Kernel: Int8Kernel): { bits: 4 | 8; symmetric: boolean; dynamic: boolean }[] {
   return Array.from({ length: shape.count }, (_, layer) => {
     const bits = matMulNBitsBits(precision, builderLinearName(shape.name, layer), spec);
-    return { bits, symmetric: isSymmetric(bits) };
+    return { bits, symmetric: isSymmetric(bits), dynamic: precision === 'int4' && usesDynamicInt8(bits, int8Kernel) };
   });
+}
+
+/** Bytes of one copy for the dynamic int8 kernel in a graph of `precision`; a matrix whose input is quantized per token (MatMulInteger) stores a one-byte activation zero point beside it. */
+function dynamicInt8CopyBytes(shape: LinearShape, precision: 'int8' | 'int4'): number {
+  return dynamicInt8LinearBytes(shape.rows, shape.cols) + (quantizesActivationsPerToken(BUILDER_LINEAR_NAMES[shape.name], precision) ? 1 : 0);
 }
 
 /** Bytes of one [rows, cols] weight for the dynamic int8 kernel: int8 [cols, rows] and a scale per output channel. */
@@ -178,18 +187,17 @@ function quantBlocks(cols: number): number {
 }
 
 /** Bytes of every copy of a matrix (shape.count of them). */
-function storedLinearBytes(shape: LinearShape, kind: LinearKind, floatBytes: number, spec: ModelSpec): number {
+function storedLinearBytes(shape: LinearShape, kind: LinearKind, floatBytes: number, spec: ModelSpec, int8Kernel: Int8Kernel): number {
   switch (kind) {
     case 'float':
       return shape.count * shape.rows * shape.cols * floatBytes;
     case 'matmul-nbits-int8':
     case 'matmul-nbits-int4': {
-      const copies = matMulNBitsCopies(shape, kind === 'matmul-nbits-int4' ? 'int4' : 'int8', spec);
-      return copies.reduce((sum, { bits, symmetric }) => sum + quantizedLinearBytes(shape.rows, shape.cols, bits, symmetric), 0);
+      const copies = matMulNBitsCopies(shape, kind === 'matmul-nbits-int4' ? 'int4' : 'int8', spec, int8Kernel);
+      return copies.reduce((sum, { bits, symmetric, dynamic }) => sum + (dynamic ? dynamicInt8CopyBytes(shape, 'int4') : quantizedLinearBytes(shape.rows, shape.cols, bits, symmetric)), 0);
     }
     case 'dynamic-int8':
-      // A matrix whose input is quantized per token (MatMulInteger) stores a one-byte activation zero point beside it.
-      return shape.count * (dynamicInt8LinearBytes(shape.rows, shape.cols) + (quantizesActivationsPerToken(BUILDER_LINEAR_NAMES[shape.name]) ? 1 : 0));
+      return shape.count * dynamicInt8CopyBytes(shape, 'int8');
   }
 }
 
@@ -271,7 +279,7 @@ export function graphConstants(
   // A tied head reading the quantized table reshapes its bytes to MatMulNBits' [vocab, kBlocks, blob].
   const tableBlock = quantizedEmbeddingBlock(spec, precision);
   if (spec.tiedEmbeddings && tableBlock !== null) int64s([3], vocabSize, hiddenSize / tableBlock, (tableBlock * EMBEDDING_BITS) / 8);
-  if (precision === 'int8' && int8Kernel === 'dynamic') {
+  if (hasPerTokenInt8(spec, precision, int8Kernel)) {
     // Per-token activation quantization: ReduceMax axes, /127, a floor on the scale, +128, clip to [0, 255].
     int64s([1], -1);
     floats([], 127);
@@ -329,6 +337,16 @@ export function graphConstants(
   return constants;
 }
 
+/** Whether a graph has a matrix whose input the int8 kernel quantizes per token (emitPerTokenInt8): int8's down_proj, an int4 one's 8-bit down_proj or v_proj. */
+function hasPerTokenInt8(spec: ModelSpec, precision: Precision, int8Kernel: Int8Kernel): boolean {
+  if (int8Kernel !== 'dynamic' || (precision !== 'int8' && precision !== 'int4')) return false;
+  return linearShapes(spec).some(
+    (shape) =>
+      quantizesActivationsPerToken(BUILDER_LINEAR_NAMES[shape.name], precision) &&
+      matMulNBitsCopies(shape, precision, spec, int8Kernel).some(({ bits }) => usesDynamicInt8(bits, int8Kernel)),
+  );
+}
+
 /** The stored weights by what they are; total is what hearth.json's weightBytes holds. */
 export interface WeightBreakdown {
   /** Token embedding table (int8 blocks in quantized builds). */
@@ -349,13 +367,14 @@ export interface WeightBreakdown {
 function graphWeights(spec: ModelSpec, precision: Precision, variant: BuildVariant): Omit<WeightBreakdown, 'prefillGraph' | 'total'> {
   const counts = parameterBreakdown(spec);
   const floatBytes = FLOAT_PARAM_BYTES[precision];
-  const kind = linearKind(precision, variant.int8Kernel ?? DEFAULT_INT8_KERNEL);
+  const int8Kernel = variant.int8Kernel ?? DEFAULT_INT8_KERNEL;
+  const kind = linearKind(precision, int8Kernel);
   let linear = 0;
   for (const shape of linearShapes(spec)) {
     // A tied fp32/fp16 head is a Gemm over the embedding table itself; a quantized one reads the
     // quantized table, or stores its own copy where the table could not be blocked.
     if (shape.name === 'lmHead' && spec.tiedEmbeddings && (kind === 'float' || headReadsQuantizedTable(spec, precision))) continue;
-    linear += storedLinearBytes(shape, kind, floatBytes, spec);
+    linear += storedLinearBytes(shape, kind, floatBytes, spec, int8Kernel);
   }
   return {
     embedding: embeddingTableBytes(spec, precision),
@@ -434,7 +453,8 @@ export const GATHERED_BYTES_PER_TOKEN = 160 * 1024;
 function graphResidentBytes(spec: ModelSpec, precision: Precision, variant: BuildVariant, tokens: number): number {
   const counts = parameterBreakdown(spec);
   const floatBytes = FLOAT_PARAM_BYTES[precision];
-  const kind = linearKind(precision, variant.int8Kernel ?? DEFAULT_INT8_KERNEL);
+  const int8Kernel = variant.int8Kernel ?? DEFAULT_INT8_KERNEL;
+  const kind = linearKind(precision, int8Kernel);
   const gathered = (tableBytes: number) => Math.min(tableBytes, tokens * GATHERED_BYTES_PER_TOKEN);
   let linear = 0;
   let embedding = gathered(embeddingTableBytes(spec, precision));
@@ -451,12 +471,13 @@ function graphResidentBytes(spec: ModelSpec, precision: Precision, variant: Buil
       continue;
     }
     if (kind === 'matmul-nbits-int4' || kind === 'matmul-nbits-int8') {
-      for (const { bits, symmetric } of matMulNBitsCopies(shape, kind === 'matmul-nbits-int4' ? 'int4' : 'int8', spec)) {
-        // Zero points are read as stored.
-        linear += matMulNBitsResidentBytes(shape.rows, shape.cols, bits, QUANT_BLOCK_SIZE) + quantizedLinearBytes(shape.rows, shape.cols, bits, symmetric) - quantizedLinearBytes(shape.rows, shape.cols, bits);
+      for (const { bits, symmetric, dynamic } of matMulNBitsCopies(shape, kind === 'matmul-nbits-int4' ? 'int4' : 'int8', spec, int8Kernel)) {
+        // An int8-kernel copy is resident as stored (see above); zero points are read as stored.
+        if (dynamic) linear += dynamicInt8CopyBytes(shape, 'int4');
+        else linear += matMulNBitsResidentBytes(shape.rows, shape.cols, bits, QUANT_BLOCK_SIZE) + quantizedLinearBytes(shape.rows, shape.cols, bits, symmetric) - quantizedLinearBytes(shape.rows, shape.cols, bits);
       }
     } else {
-      linear += storedLinearBytes(shape, kind, floatBytes, spec);
+      linear += storedLinearBytes(shape, kind, floatBytes, spec, int8Kernel);
     }
   }
   const positions = gathered(counts.positionEmbedding * floatBytes);

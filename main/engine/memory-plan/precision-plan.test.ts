@@ -164,9 +164,10 @@ test('everything too big: nothing recommended, and the message says what would h
     assert.equal(o.fit, 'does-not-fit');
     assert.equal(o.device, null);
   }
-  // The smallest plan is int8's, by a hair: on the CPU MLAS holds int4's 4-bit blocks in 25 bytes per 32 weights and its
-  // 8-bit matrices (builder/quant-recipe.ts) in 41, which together come to the dynamic int8 kernel's byte per weight at 7B.
-  assert.match(plan.message, /^Nothing fits: even int8 needs [\d.]+ GB plus 10 % headroom at 4096 tokens of context, more than the 3 GB of free RAM or the 2 GB of VRAM on NVIDIA GeForce GT 1030\. Choose a shorter context or a smaller model/);
+  // The smallest plan is int4's: on the CPU MLAS holds its 4-bit blocks in 25 bytes per 32 weights, and its 8-bit
+  // matrices (builder/quant-recipe.ts) are per-channel int8 at a byte per weight (as 8-bit blocks, 41 bytes per 32,
+  // they brought int4 to int8's plan at 7B).
+  assert.match(plan.message, /^Nothing fits: even int4 needs [\d.]+ GB plus 10 % headroom at 4096 tokens of context, more than the 3 GB of free RAM or the 2 GB of VRAM on NVIDIA GeForce GT 1030\. Choose a shorter context or a smaller model/);
 });
 
 test('headroom: a plan that fills all of the VRAM does not fit, one that leaves 10 % free does', () => {
