@@ -34,12 +34,14 @@ function matMulNBits(ctx: VjpContext) {
   if (groupIndex !== '') throw new GradientError(`MatMulNBits ${node.name}: a g_idx input is not supported in training graphs`);
   if (K <= 0 || N <= 0 || (K * bits) % 8 !== 0 || K % blockSize !== 0) throw new GradientError(`MatMulNBits ${node.name}: K ${K}, N ${N}, bits ${bits}, block ${blockSize} cannot be dequantized by rows`);
 
-  // [N, kBlocks, blob] → [N, K·bits/8], with dim 0 copied (0) by a shape onnxruntime cannot fold.
-  const runtimeZero = g.op('Mul', [g.op('Shape', [grad], { start: attr.int(0), end: attr.int(1) }), g.int64s([0], [1])]);
-  const rowsShape = g.op('Concat', [runtimeZero, g.int64s([(K * bits) / 8], [1])], { axis: attr.int(0) });
+  // A zero [1] that exists only once `value` does: onnxruntime can neither fold what it feeds nor run it earlier.
+  const zeroAfter = (value: string) => g.op('Mul', [g.op('Shape', [value], { start: attr.int(0), end: attr.int(1) }), g.int64s([0], [1])]);
+  // [N, kBlocks, blob] → [N, K·bits/8], dim 0 copied (0), by a shape known only at run time.
+  const rowsShape = g.op('Concat', [zeroAfter(grad), g.int64s([(K * bits) / 8], [1])], { axis: attr.int(0) });
   const rows = g.op('Reshape', [packed, rowsShape], {}, { name: `${node.name}/grad/rows` });
-  const dequantize = (start: number, end: number) => {
-    const indices = g.op('Range', [g.int64s([start], []), g.int64s([end], []), g.int64s([1], [])]);
+  const dequantize = (start: number, end: number, after: string | null = null) => {
+    let indices = g.op('Range', [g.int64s([start], []), g.int64s([end], []), g.int64s([1], [])]);
+    if (after) indices = g.op('Add', [indices, zeroAfter(after)]);
     const inputs = [rows, indices, scales];
     if (zeroPoints !== '') inputs.push(zeroPoints);
     return g.op(
@@ -50,11 +52,12 @@ function matMulNBits(ctx: VjpContext) {
     );
   };
   if (N <= DEQUANTIZED_ROWS) return [g.op('MatMul', [grad, dequantize(0, N)], {}, { name: `${node.name}/grad/x` })];
+  // Each slice is dequantized only once the previous product is summed: one slice alive at a time.
   let sum: string | null = null;
   for (let start = 0; start < N; start += DEQUANTIZED_ROWS) {
     const end = Math.min(N, start + DEQUANTIZED_ROWS);
     const slice = g.op('Slice', [grad, g.int64s([start]), g.int64s([end]), g.int64s([-1])]);
-    const part = g.op('MatMul', [slice, dequantize(start, end)], {}, { name: `${node.name}/grad/x_${start}` });
+    const part = g.op('MatMul', [slice, dequantize(start, end, sum)], {}, { name: `${node.name}/grad/x_${start}` });
     sum = sum === null ? part : g.op('Add', [sum, part]);
   }
   return [sum];
