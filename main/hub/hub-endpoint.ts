@@ -17,18 +17,28 @@ export interface HubSettings {
   token?: string | null;
 }
 
+/**
+ * Each endpoint's token, held outside the object so that no property, JSON or inspection shows it.
+ * (A WeakMap rather than a #private field: the security lint of the packaged app, Electronegativity,
+ * cannot parse private fields, and this file is bundled into the app's main process.)
+ */
+const tokens = new WeakMap<HubEndpoint, string | null>();
+
 export class HubEndpoint {
   /** The Hub's base address without a trailing slash, e.g. https://huggingface.co or http://127.0.0.1:PORT. */
   readonly url: string;
-  readonly #token: string | null;
 
   constructor(url: string, token: string | null = null) {
     this.url = normaliseEndpoint(url);
-    this.#token = token?.trim() ? token.trim() : null;
+    tokens.set(this, token?.trim() ? token.trim() : null);
+  }
+
+  private get token(): string | null {
+    return tokens.get(this) ?? null;
   }
 
   get hasToken(): boolean {
-    return this.#token !== null;
+    return this.token !== null;
   }
 
   get origin(): string {
@@ -42,13 +52,13 @@ export class HubEndpoint {
 
   /** Whether a request to `url` may carry the token: only to this endpoint's own origin. */
   sendsTokenTo(url: string | URL): boolean {
-    return this.#token !== null && new URL(url).origin === this.origin;
+    return this.token !== null && new URL(url).origin === this.origin;
   }
 
   /** The headers a request to `url` carries: the token where it may go, plus `extra`. */
   headersFor(url: string | URL, extra: Record<string, string> = {}): Record<string, string> {
     const headers: Record<string, string> = { 'User-Agent': 'hearth (huggingface_hub-compatible)', ...extra };
-    if (this.sendsTokenTo(url)) headers.Authorization = `Bearer ${this.#token}`;
+    if (this.sendsTokenTo(url)) headers.Authorization = `Bearer ${this.token}`;
     return headers;
   }
 
