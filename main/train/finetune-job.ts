@@ -6,7 +6,7 @@
 // and with `resume` continues from the last checkpoint in the output folder: same data order,
 // optimizer moments, generator state and metrics, so the loss curve goes on where it stopped.
 import { mkdtemp, rm, writeFile, appendFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openModelSource } from '../engine/architectures/model-source.ts';
 import { loadTokenizer } from '../engine/tokenizer/load-tokenizer.ts';
@@ -27,6 +27,7 @@ import { CheckpointResumeError, loadLatestCheckpoint, saveTrainingCheckpoint, ty
 import { writeTrainingGraph } from './training-graph.ts';
 import { TrainingSession } from './training-session.ts';
 import type { BaseDtype } from '../common/contracts/jobs.ts';
+import { checkTrainingFits, planTrainingMemory, type TrainingMemoryPlan } from '../engine/memory-plan/training-memory-plan.ts';
 import { SeededRandom } from '../engine/runtime/seeded-random.ts';
 
 export interface FinetuneOptions {
@@ -69,6 +70,8 @@ export interface FinetuneOptions {
   executionProvider?: 'cpu' | 'webgpu';
   /** The frozen base's precision (default fp32); the adapter is the same PEFT adapter whatever it is. */
   baseDtype?: BaseDtype;
+  /** Memory the job may use (default: the machine's total); a job whose plan does not fit is refused before it starts. */
+  memoryBudgetBytes?: number;
   /** Continue from the last checkpoint in outDir (a fresh start when there is none). */
   resume?: boolean;
   /** Stops the run at the next step boundary; a checkpoint is written first. */
@@ -88,6 +91,7 @@ export interface DatasetReport {
 }
 
 export type FinetuneEvent =
+  | { type: 'memory-plan'; plan: TrainingMemoryPlan }
   | { type: 'prepared'; dataset: DatasetReport; totalSteps: number; trainableParameters: number; graphNodes: number }
   | { type: 'resumed'; step: number; checkpointDir: string; metrics: MetricPoint[] }
   | { type: 'step'; step: number; totalSteps: number; loss: number; lr: number; epoch: number; tokensPerSecond: number; elapsedMs: number; etaMs: number; preference?: PreferenceMetrics }
@@ -157,6 +161,13 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
     const stepsPerEpoch = Math.ceil(Math.ceil(trainCount / o.batchSize) / o.gradAccum);
     const totalSteps = options.steps ?? Math.max(1, Math.round(o.epochs * stepsPerEpoch));
     const padTokenId = tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
+
+    // Refused before any graph is built when the job's memory plan does not fit (DPO: chosen and
+    // rejected rows together, at the length limit).
+    const memory = { baseDtype: options.baseDtype ?? 'fp32', batch: prefs ? 2 * o.batchSize : o.batchSize, sequence: prefs ? maxLength : Math.max(...data.train.map((e) => e.ids.length)) };
+    const plan = planTrainingMemory(source.spec, { ...memory, r: settings.r, targets: settings.targetModules });
+    checkTrainingFits(plan, memory, options.memoryBudgetBytes ?? totalmem());
+    emit({ type: 'memory-plan', plan });
 
     let adapter = initLoraAdapter(source.spec, settings, o.seed);
     const targets = adapter.modules.map((m) => m.path);

@@ -96,6 +96,8 @@ export class TrainingWorker {
         return;
       case 'done':
         return; // reported as 'finished' once runFinetune returns
+      case 'memory-plan':
+        return; // the form showed the plan before the job started
     }
   }
 }
@@ -137,6 +139,7 @@ export function finetuneOptions(request: StartTrainingRequest, signal: AbortSign
     seed: config.seed,
     evalEvery: config.evalEvery,
     checkpointEvery: config.checkpointEvery,
+    baseDtype: config.baseDtype,
     resume: true,
     signal,
     onEvent,

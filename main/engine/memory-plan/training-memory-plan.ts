@@ -14,18 +14,36 @@
 // --batch B --seq T --json` (see training-memory-plan.test.ts and the README's QLoRA notes).
 import type { BaseDtype } from '../../common/contracts/jobs.ts';
 import type { ModelSpec } from '../../common/model-spec.ts';
-import { residentWeightBytes, RUNTIME_BASELINE_BYTES } from './memory-plan.ts';
+import { formatGb } from './precision-plan.ts';
+import { fitsIn, residentWeightBytes, weightBytes } from './memory-plan.ts';
+
+/**
+ * The process before the model, with onnxruntime's libraries and thread pools once a training
+ * session is open: `hearth bench --train` measured 125 MB before the run, and shakespeare-5m's
+ * whole run at 64 tokens peaked at 253 MB.
+ */
+export const TRAINING_RUNTIME_BYTES = 200 * 1024 * 1024;
 
 /** Float32 copies of each LoRA matrix alive in a step: the parameter, its feed, its gradient, AdamW's m and v, the summed gradient. */
 export const LORA_COPIES = 6;
-/** Hidden-width float32 tensors the forward keeps per token per layer (norms, residuals, attention, q/k/v, LoRA rows). */
-export const SAVED_HIDDEN_PER_LAYER = 14;
-/** Intermediate-width float32 tensors kept per token per layer (gate, up, activation, product, and their gradients in flight). */
-export const SAVED_INTERMEDIATE_PER_LAYER = 5;
-/** Reference attention's [heads, T, T] float32 matrices kept per row per layer (scores, masked, softmax). */
-export const SAVED_SCORE_MATRICES_PER_LAYER = 3;
-/** [rows × T, vocab] float32 tensors alive at the loss's peak (logits, log-softmax, their gradient). */
-export const LOGITS_COPIES = 3;
+/**
+ * Float32 tensors of width hidden + intermediate that a step holds per token per layer: what the
+ * forward keeps for the backward and the gradients in flight. Fitted, with the two constants
+ * below, to peaks measured on shakespeare-5m (64-512 tokens) and the Qwen2.5-0.5B shape (32 and
+ * 256 tokens), int4 base (least squares: 6.4 widths, 8.9 score matrices).
+ */
+export const SAVED_WIDTHS_PER_LAYER = 6.5;
+/** Reference attention's [heads, T, T] float32 matrices alive per row per layer (scores, mask, softmax and their gradients). */
+export const SAVED_SCORE_MATRICES_PER_LAYER = 9;
+/**
+ * Over a quantized base, the backward's dequantized matrices (vjp-quantized.ts) of many layers are
+ * alive at once in onnxruntime's schedule: measured on the Qwen2.5-0.5B shape at 32 tokens, a step
+ * held 1.0 GB beyond its activations, 0.65 of the layers' matrices in float32 (with one layer's
+ * q_proj trained, so that the backward crossed one layer, 0.2 GB). A fitted fraction, not a bound.
+ */
+export const DEQUANTIZED_IN_FLIGHT = 0.65;
+/** [rows × T, vocab] float32 tensors alive at the loss's peak (logits, shifted, log-softmax, their gradient). */
+export const LOGITS_COPIES = 4;
 
 export interface TrainingMemoryOptions {
   baseDtype: BaseDtype;
@@ -36,7 +54,7 @@ export interface TrainingMemoryOptions {
   r: number;
   /** 'all-linear' or module names (q_proj, …): which matrices get LoRA. */
   targets: string | readonly string[];
-  /** The process without a model (RUNTIME_BASELINE_BYTES when absent). */
+  /** The process without a model (TRAINING_RUNTIME_BYTES when absent). */
   runtimeBytes?: number;
 }
 
@@ -83,12 +101,43 @@ export function planTrainingMemory(spec: ModelSpec, options: TrainingMemoryOptio
   if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(sequence) || sequence < 1) throw new RangeError(`batch and sequence must be positive whole numbers, not ${batch} and ${sequence}.`);
   const tokens = batch * sequence;
   // The trainer runs int8 as MatMulNBits (training-graph.ts), as GPU builds do.
-  const frozenWeightBytes = residentWeightBytes(spec, options.baseDtype, tokens, { int8Kernel: 'blockwise', prefillGraph: false });
+  const variant = { int8Kernel: 'blockwise', prefillGraph: false } as const;
+  // As onnxruntime holds them, and as stored: the recorded graph's initializers are still on the
+  // JavaScript heap while the first steps run, and a quantized base's stored blocks stay loaded
+  // beside the kernels' packed copies, because the backward dequantizes them (vjp-quantized.ts).
+  const stored = weightBytes(spec, options.baseDtype, variant);
+  const quantized = options.baseDtype === 'int8' || options.baseDtype === 'int4';
+  const layerMatrices = Object.values(MODULE_SHAPES(spec)).reduce((sum, [rows, cols]) => sum + rows * cols, 0) * spec.numLayers;
+  const dequantized = quantized ? DEQUANTIZED_IN_FLIGHT * 4 * layerMatrices : 0;
+  const frozenWeightBytes = residentWeightBytes(spec, options.baseDtype, tokens, variant) + stored * (quantized ? 2 : 1) + dequantized;
   const loraBytes = LORA_COPIES * 4 * loraParameterCount(spec, options.r, options.targets);
-  const perTokenPerLayer = 4 * (SAVED_HIDDEN_PER_LAYER * spec.hiddenSize + SAVED_INTERMEDIATE_PER_LAYER * spec.mlp.intermediateSize);
+  const perTokenPerLayer = 4 * SAVED_WIDTHS_PER_LAYER * (spec.hiddenSize + spec.mlp.intermediateSize);
   const scores = 4 * SAVED_SCORE_MATRICES_PER_LAYER * spec.attention.numHeads * sequence * sequence * batch;
   const activationBytes = spec.numLayers * (tokens * perTokenPerLayer + scores);
   const logitsBytes = LOGITS_COPIES * 4 * tokens * spec.vocabSize;
-  const runtimeBytes = options.runtimeBytes ?? RUNTIME_BASELINE_BYTES;
+  const runtimeBytes = options.runtimeBytes ?? TRAINING_RUNTIME_BYTES;
   return { frozenWeightBytes, loraBytes, activationBytes, logitsBytes, runtimeBytes, totalBytes: frozenWeightBytes + loraBytes + activationBytes + logitsBytes + runtimeBytes };
+}
+
+/** A job refused before it starts because its plan does not fit in memory. */
+export class TrainingMemoryError extends Error {
+  override name = 'TrainingMemoryError';
+}
+
+/**
+ * Throws TrainingMemoryError, naming what takes the memory and what to change, when the plan does
+ * not fit in `availableBytes` with `headroom` (a fraction) left free.
+ */
+export function checkTrainingFits(plan: TrainingMemoryPlan, options: Pick<TrainingMemoryOptions, 'baseDtype' | 'batch' | 'sequence'>, availableBytes: number, headroom = 0.1): void {
+  if (fitsIn(plan, availableBytes, headroom)) return;
+  const gb = (bytes: number) => `${formatGb(bytes)} GB`;
+  const changes = [
+    options.baseDtype !== 'int4' ? '--base-dtype int4 (the frozen base in 4-bit blocks)' : null,
+    options.batch > 1 ? `a smaller --batch (with --grad-accum to keep ${options.batch} rows a step)` : null,
+    `a shorter --max-length (rows of ${options.sequence} tokens now)`,
+  ].filter((change) => change !== null);
+  throw new TrainingMemoryError(
+    `This fine-tune needs about ${gb(plan.totalBytes)} of memory (frozen ${options.baseDtype} base ${gb(plan.frozenWeightBytes)}, activations ${gb(plan.activationBytes)} and logits ${gb(plan.logitsBytes)} for ${options.batch} × ${options.sequence} tokens, LoRA and AdamW ${gb(plan.loraBytes)}), ` +
+      `but ${gb(availableBytes)} is available and ${Math.round(headroom * 100)} % is kept free. Try ${changes.join(', or ')}.`,
+  );
 }
