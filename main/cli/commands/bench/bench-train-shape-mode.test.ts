@@ -6,12 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { HEARTH_BIN } from '../../cli/commands/bench/bench-locations.ts';
-import { runFinetune } from '../../train/finetune-job.ts';
-import { FIXTURES_MISSING, LORA_FIXTURES, SHAKESPEARE_DIR } from '../../train/test/reference-batch.ts';
-import { openModelSource } from '../architectures/model-source.ts';
-import type { ModelSpec } from '../../common/model-spec.ts';
-import { checkTrainingFits, planTrainingMemory, TrainingMemoryError } from './training-memory-plan.ts';
+import { HEARTH_BIN } from './bench-locations.ts';
+import { runFinetune } from '../../../train/finetune-job.ts';
+import { FIXTURES_MISSING, LORA_FIXTURES, SHAKESPEARE_DIR } from '../../../train/test/reference-batch.ts';
+import { openModelSource } from '../../../engine/architectures/model-source.ts';
+import type { ModelSpec } from '../../../common/model-spec.ts';
+import { checkTrainingFits, planTrainingMemory, TrainingMemoryError } from '../../../engine/memory-plan/training-memory-plan.ts';
 
 /** The bound: the plan within 15 % of the measured peak. */
 const TOLERANCE = 0.15;
