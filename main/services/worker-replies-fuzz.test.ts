@@ -8,6 +8,7 @@
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
+import { DEFAULT_CHAT_PARAMS } from '../common/contracts/chat.ts';
 import { DEFAULT_FINETUNE_CONFIG } from '../common/contracts/jobs.ts';
 import { malformed, pickOne, type RandomSource } from '../common/test/malformed-values.ts';
 import { SeededRandom } from '../engine/runtime/seeded-random.ts';
@@ -126,7 +127,7 @@ describe(`the hosts' side of the workers' protocols, fuzzed (seed ${SEED}; rerun
     assert.equal(outcome.memoryBytes, 123_456_789);
 
     const tokens: string[] = [];
-    const generation = host.generate({ conversationId: 'c', systemPrompt: null, messages: [{ role: 'user', content: 'Hi' }], params: { temperature: 0, topP: 1, maxTokens: 4, contextLength: 256, overflow: 'stop' } }, (text) => tokens.push(text));
+    const generation = host.generate({ conversationId: 'c', systemPrompt: null, messages: [{ role: 'user', content: 'Hi' }], params: { ...DEFAULT_CHAT_PARAMS, temperature: 0, topP: 1, maxTokens: 4, contextLength: 256, overflow: 'stop' } }, (text) => tokens.push(text));
     worker.say({ type: 'token', requestId: generation.requestId, text: '' }); // malformed: a token is never empty
     worker.say({ type: 'token', requestId: generation.requestId, text: 'To' });
     worker.say({ type: 'generated', requestId: generation.requestId, text: 'To', stats: { tokens: 1, tokensPerSecond: 5, ttftMs: 3, promptTokens: 4, reusedTokens: 0, dropped: { turns: 0, tokens: 0 }, stopReason: 'max-tokens' } });

@@ -85,7 +85,18 @@ export class ConversationCache {
     try {
       return yield* kept.session.answer(
         turn.messages.map((m) => ({ role: m.role, content: m.content })),
-        { maxNewTokens: params.maxTokens, temperature: params.temperature, topP: params.topP, seed: turn.seed, overflow: params.overflow },
+        {
+          maxNewTokens: params.maxTokens,
+          temperature: params.temperature,
+          topP: params.topP,
+          topK: params.topK,
+          minP: params.minP,
+          repetitionPenalty: params.repetitionPenalty,
+          // A test's fixed seed first, then the conversation's; none draws one per reply.
+          seed: turn.seed ?? params.seed ?? undefined,
+          stop: params.stop,
+          overflow: params.overflow,
+        },
         signal,
       );
     } finally {
