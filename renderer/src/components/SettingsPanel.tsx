@@ -1,9 +1,11 @@
 // A conversation's system prompt and generation parameters, saved with conversations.update.
-// Numbers are kept as typed text until saved so a half-typed "0." is not fought over. Each
-// control has an explicit name: a <select> inside a <label> would otherwise add its option text.
+// Fields are kept as typed text until saved (state/chat-settings-form.ts checks them) so a
+// half-typed "0." is not fought over. Each control has an explicit name: a <select> inside a
+// <label> would otherwise add its option text.
 import { useState } from 'react';
 import { OverflowPolicySchema } from '../../../main/common/contracts/chat.ts';
 import type { ChatParams, Conversation, OverflowPolicy } from '../../../main/common/contracts/chat.ts';
+import { NUMBER_FIELDS, paramsFromSettingsForm, SEED_HELP, settingsFormOf, STOP_HELP, type SettingsForm } from '../state/chat-settings-form.ts';
 import './SettingsPanel.css';
 
 const OVERFLOW_TEXT: Record<OverflowPolicy, string> = {
@@ -11,22 +13,6 @@ const OVERFLOW_TEXT: Record<OverflowPolicy, string> = {
   'truncate-middle': 'Leave out middle turns (keep the system prompt and the latest turns)',
   'rolling-window': 'Rolling window (drop the oldest turns)',
 };
-
-interface NumberField {
-  key: 'temperature' | 'topP' | 'maxTokens' | 'contextLength';
-  label: string;
-  min: number;
-  max: number;
-  step: number;
-  integer: boolean;
-}
-
-const NUMBER_FIELDS: NumberField[] = [
-  { key: 'temperature', label: 'Temperature', min: 0, max: 5, step: 0.05, integer: false },
-  { key: 'topP', label: 'Top-p', min: 0.01, max: 1, step: 0.01, integer: false },
-  { key: 'maxTokens', label: 'Max tokens', min: 1, max: 32768, step: 1, integer: true },
-  { key: 'contextLength', label: 'Context length', min: 64, max: 1_048_576, step: 64, integer: true },
-];
 
 export interface SettingsPanelProps {
   conversation: Conversation;
@@ -36,23 +22,24 @@ export interface SettingsPanelProps {
 
 export function SettingsPanel({ conversation, onSave, onClose }: SettingsPanelProps) {
   const [systemPrompt, setSystemPrompt] = useState(conversation.systemPrompt);
-  const [numbers, setNumbers] = useState(() => Object.fromEntries(NUMBER_FIELDS.map((f) => [f.key, String(conversation.params[f.key])])));
+  const [form, setForm] = useState<SettingsForm>(() => settingsFormOf(conversation.params));
   const [overflow, setOverflow] = useState<OverflowPolicy>(conversation.params.overflow);
   const [problem, setProblem] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
 
   const save = async () => {
-    const params: Partial<ChatParams> = { overflow };
-    for (const field of NUMBER_FIELDS) {
-      const value = Number(numbers[field.key]);
-      if (!Number.isFinite(value) || value < field.min || value > field.max || (field.integer && !Number.isInteger(value))) {
-        setProblem(`${field.label} must be ${field.integer ? 'a whole number' : 'a number'} from ${field.min} to ${field.max}.`);
-        return;
-      }
-      params[field.key] = value;
+    const result = paramsFromSettingsForm(form, { ...conversation.params, overflow });
+    if (!result.ok) {
+      setProblem(result.problem);
+      return;
     }
     setProblem(null);
-    setSaved(await onSave(systemPrompt, { ...conversation.params, ...params }));
+    setSaved(await onSave(systemPrompt, result.params));
+  };
+
+  const edit = (change: (form: SettingsForm) => SettingsForm) => {
+    setSaved(false);
+    setForm(change);
   };
 
   return (
@@ -75,17 +62,35 @@ export function SettingsPanel({ conversation, onSave, onClose }: SettingsPanelPr
             <input
               type="number"
               aria-label={f.label}
+              aria-describedby={`settings-help-${f.key}`}
               min={f.min}
               max={f.max}
               step={f.step}
-              value={numbers[f.key]}
+              value={form.numbers[f.key]}
               onChange={(e) => {
-                setSaved(false);
-                setNumbers((n) => ({ ...n, [f.key]: e.target.value }));
+                const text = e.target.value;
+                edit((current) => ({ ...current, numbers: { ...current.numbers, [f.key]: text } }));
               }}
             />
+            <small id={`settings-help-${f.key}`}>{f.help}</small>
           </label>
         ))}
+        <label>
+          <span>Seed</span>
+          <input
+            type="text"
+            inputMode="numeric"
+            aria-label="Seed"
+            aria-describedby="settings-help-seed"
+            placeholder="random"
+            value={form.seed}
+            onChange={(e) => {
+              const text = e.target.value;
+              edit((current) => ({ ...current, seed: text }));
+            }}
+          />
+          <small id="settings-help-seed">{SEED_HELP}</small>
+        </label>
         <label>
           <span>Overflow policy (when the context is full)</span>
           <select aria-label="Overflow policy" value={overflow} onChange={(e) => setOverflow(OverflowPolicySchema.parse(e.target.value))}>
@@ -97,6 +102,20 @@ export function SettingsPanel({ conversation, onSave, onClose }: SettingsPanelPr
           </select>
         </label>
       </div>
+      <label className="settings-stop">
+        <span>Stop strings</span>
+        <textarea
+          aria-label="Stop strings"
+          aria-describedby="settings-help-stop"
+          rows={2}
+          value={form.stop}
+          onChange={(e) => {
+            const text = e.target.value;
+            edit((current) => ({ ...current, stop: text }));
+          }}
+        />
+        <small id="settings-help-stop">{STOP_HELP}</small>
+      </label>
       {problem && (
         <p className="settings-problem" role="alert">
           {problem}
