@@ -22,6 +22,7 @@ import { EngineHost } from './engine-host.ts';
 import { EventBus } from './event-bus.ts';
 import { guardHandlers } from './handler-guard.ts';
 import { HardwareService } from './hardware-service.ts';
+import { planTrainingJob } from './training-plan.ts';
 import { LibraryService } from './library-service.ts';
 import { VariantBuilds } from './variant-builds.ts';
 import { probeWebGpuInProcess } from './webgpu-probe-process.ts';
@@ -192,6 +193,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     'chat.editAndResend': ({ messageId, text }) => chat.editAndResend(messageId, text),
 
     'jobs.previewDataset': ({ path, method }) => previewDataset(path, dataDir, method),
+    'jobs.trainingPlan': (input) => planTrainingJob(store, hardware, input),
     'jobs.create': (input) => jobs.create(input),
     'jobs.list': async () => jobs.list(),
     'jobs.get': async ({ jobId }) => jobs.get(jobId),

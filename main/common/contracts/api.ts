@@ -49,6 +49,8 @@ import {
   JobSchema,
   MergeAdapterInputSchema,
   PreviewDatasetInputSchema,
+  TrainingPlanInputSchema,
+  TrainingPlanSchema,
 } from './jobs.ts';
 import { LocalServerInfoSchema, SetApiPortInputSchema, SetCorsOriginsInputSchema, SetLocalNetworkInputSchema } from './local-server.ts';
 
@@ -104,6 +106,8 @@ export const API = {
 
   /** Reads a JSONL file the user named: its first rows and every bad line with its number. */
   'jobs.previewDataset': { input: PreviewDatasetInputSchema, output: DatasetPreviewSchema },
+  /** The job's memory per base precision, with a fit badge, before it is created. */
+  'jobs.trainingPlan': { input: TrainingPlanInputSchema, output: TrainingPlanSchema },
   /** Queues a fine-tune job; it starts when no other job runs (one at a time). Progress arrives as job.progress events. */
   'jobs.create': { input: CreateJobInputSchema, output: JobSchema },
   'jobs.list': { input: Empty, output: z.array(JobSchema) },

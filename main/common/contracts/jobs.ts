@@ -168,6 +168,33 @@ export const DatasetPreviewSchema = z.object({
 export type DatasetPreview = z.infer<typeof DatasetPreviewSchema>;
 
 /** `method` says how to read the file: SFT rows, or DPO's preference pairs (default sft). */
+/** What the form asks the training memory plan about: the job's shape, before it is created. */
+export const TrainingPlanInputSchema = z.object({
+  baseModelId: z.string().min(1),
+  method: FinetuneMethodSchema.default('sft'),
+  r: z.number().int().min(1).max(1024),
+  targets: z.string().trim().min(1).max(200),
+  batchSize: z.number().int().min(1).max(1024),
+  /** Tokens per example: the plan is for rows this long. */
+  maxLength: z.number().int().min(8).max(1_048_576),
+});
+export type TrainingPlanInput = z.input<typeof TrainingPlanInputSchema>;
+
+/** The job's memory per base precision (the training memory plan), and whether it fits this machine's RAM with 10 % free. */
+export const TrainingPlanSchema = z.object({
+  ramTotalBytes: z.number().nonnegative(),
+  options: z.array(
+    z.object({
+      baseDtype: BaseDtypeSchema,
+      /** Null where the trainer cannot use this precision here (fp16 needs the GPU). */
+      totalBytes: z.number().nonnegative().nullable(),
+      fits: z.boolean(),
+      note: z.string(),
+    }),
+  ),
+});
+export type TrainingPlan = z.infer<typeof TrainingPlanSchema>;
+
 export const PreviewDatasetInputSchema = z.object({ path: z.string().min(1).max(4096), method: FinetuneMethodSchema.optional() });
 
 export const CreateJobInputSchema = z.object({

@@ -3,11 +3,12 @@
 // their defaults (the learning rate suits the chosen model's size). "Start fine-tune" waits for
 // a valid training file.
 import { useEffect, useState } from 'react';
-import { suggestedLearningRate, type DatasetPreview, type FinetuneMethod } from '../../../main/common/contracts/jobs.ts';
+import { suggestedLearningRate, type BaseDtype, type DatasetPreview, type FinetuneMethod } from '../../../main/common/contracts/jobs.ts';
 import type { ModelSummary } from '../../../main/common/contracts/models.ts';
 import type { ApiClient } from '../api/api-client.ts';
 import { errorMessage } from '../api/api-client.ts';
 import { configFromValues, fieldsFor, formValues, METHODS, SCHEDULES, type ParameterValues } from '../state/finetune-form.ts';
+import { BasePrecisionSelect } from './BasePrecisionSelect.tsx';
 import { DatasetPreviewView } from './DatasetPreviewView.tsx';
 import { PathPickButton } from './PathPickButton.tsx';
 
@@ -61,6 +62,7 @@ export function NewJobForm({ client, models, onStarted }: NewJobFormProps) {
   const [evalPath, setEvalPath] = useState('');
   const [values, setValues] = useState<ParameterValues>(() => formValues());
   const [learningRateEdited, setLearningRateEdited] = useState(false);
+  const [baseDtype, setBaseDtype] = useState<BaseDtype>('fp32');
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const train = useDatasetPreview(client, trainPath, values.method);
@@ -75,6 +77,8 @@ export function NewJobForm({ client, models, onStarted }: NewJobFormProps) {
     if (model && !learningRateEdited) setValues((v) => ({ ...v, learningRate: String(suggestedLearningRate(model.parameters)) }));
   }, [model, learningRateEdited]);
 
+  const parsed = configFromValues(values);
+  const shape = 'config' in parsed ? { method: parsed.config.method, r: parsed.config.r, targets: parsed.config.targets, batchSize: parsed.config.batchSize, maxLength: parsed.config.maxLength } : null;
   const evalReady = !evalPath.trim() || (evaluation.preview?.ok ?? false);
   const canStart = Boolean(model) && (train.preview?.ok ?? false) && !train.loading && evalReady && !evaluation.loading && !starting;
 
@@ -87,7 +91,7 @@ export function NewJobForm({ client, models, onStarted }: NewJobFormProps) {
     setError(null);
     setStarting(true);
     try {
-      const job = await client.call('jobs.create', { baseModelId: modelId, trainPath: trainPath.trim(), evalPath: evalPath.trim() || null, config: result.config });
+      const job = await client.call('jobs.create', { baseModelId: modelId, trainPath: trainPath.trim(), evalPath: evalPath.trim() || null, config: { ...result.config, baseDtype } });
       onStarted(job.id);
     } catch (e) {
       setError(errorMessage(e));
@@ -180,6 +184,7 @@ export function NewJobForm({ client, models, onStarted }: NewJobFormProps) {
             />
           </label>
         ))}
+        <BasePrecisionSelect client={client} modelId={modelId} shape={shape} baseDtype={baseDtype} onChange={setBaseDtype} />
         <label>
           <span>Schedule</span>
           <select value={values.schedule} onChange={(e) => setValues({ ...values, schedule: e.target.value as ParameterValues['schedule'] })}>
