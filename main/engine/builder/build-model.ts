@@ -38,7 +38,7 @@ import { SharedValues } from './shared-values.ts';
 import { hashModelSource } from './source-hash.ts';
 
 /** Raised whenever the graphs it writes change, so cached builds are made again. */
-export const BUILDER_VERSION = '5';
+export const BUILDER_VERSION = '6';
 export const GRAPH_FILE = 'model.onnx';
 export const DATA_FILE = 'model.onnx.data';
 /** int4 builds may add an int8 graph for prompts: see BuildOptions.prefillGraph. */

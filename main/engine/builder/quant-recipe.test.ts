@@ -16,7 +16,7 @@ test("usesMoreBits picks llama.cpp's layers: the first and last eighth and every
   assert.deepEqual(layersPicked(32), [0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31]);
 });
 
-test('int4 bits: 8 for v_proj (every layer with grouped-query attention), down_proj in the picked layers and an untied head; 4 elsewhere', () => {
+test('int4 bits: 8 for o_proj, v_proj (every layer with grouped-query attention), down_proj in the picked layers and an untied head; 4 elsewhere', () => {
   const gqa = { numLayers: 24, attention: { numHeads: 14, numKvHeads: 2 } } as Parameters<typeof matMulNBitsBits>[2];
   const mha = { numLayers: 24, attention: { numHeads: 14, numKvHeads: 14 } } as Parameters<typeof matMulNBitsBits>[2];
   assert.equal(matMulNBitsBits('int4', '/model/layers.5/mlp/down_proj', gqa), 8);
@@ -24,7 +24,8 @@ test('int4 bits: 8 for v_proj (every layer with grouped-query attention), down_p
   assert.equal(matMulNBitsBits('int4', '/model/layers.6/attn/v_proj', gqa), 8);
   assert.equal(matMulNBitsBits('int4', '/model/layers.6/attn/v_proj', mha), 4);
   assert.equal(matMulNBitsBits('int4', '/model/layers.5/attn/v_proj', mha), 8);
-  for (const other of ['q', 'k', 'o']) assert.equal(matMulNBitsBits('int4', `/model/layers.0/attn/${other}_proj`, gqa), 4);
+  for (const other of ['q', 'k']) assert.equal(matMulNBitsBits('int4', `/model/layers.0/attn/${other}_proj`, gqa), 4);
+  for (const spec of [gqa, mha]) assert.equal(matMulNBitsBits('int4', '/model/layers.6/attn/o_proj', spec), 8);
   for (const other of ['gate', 'up']) assert.equal(matMulNBitsBits('int4', `/model/layers.0/mlp/${other}_proj`, gqa), 4);
   assert.equal(matMulNBitsBits('int4', '/lm_head', gqa), 8);
   assert.equal(matMulNBitsBits('int8', '/model/layers.6/mlp/up_proj', gqa), 8);
@@ -68,7 +69,7 @@ async function linearOps(dir: string): Promise<Map<string, string>> {
   return ops;
 }
 
-test('an int4 build of the demo: its 8-bit v_proj and down_proj per-channel int8 with the input quantized per token for the CPU, 8-bit MatMulNBits for the GPU', async () => {
+test('an int4 build of the demo: its 8-bit o_proj, v_proj and down_proj per-channel int8 with the input quantized per token for the CPU, 8-bit MatMulNBits for the GPU', async () => {
   const root = await mkdtemp(join(tmpdir(), 'hearth-int4-kernels-'));
   try {
     await buildModel(SHAKESPEARE, join(root, 'cpu'), { precision: 'int4' });
@@ -78,11 +79,13 @@ test('an int4 build of the demo: its 8-bit v_proj and down_proj per-channel int8
     // shakespeare-5m: 6 layers, 8 query heads over 4 key/value heads (v 8-bit everywhere), down_proj 8-bit in layers 2 and 5.
     for (let layer = 0; layer < 6; layer++) {
       const moreBits = layer === 2 || layer === 5;
-      assert.equal(cpu.get(`/model/layers.${layer}/attn/v_proj`), 'MatMulInteger');
-      assert.equal(gpu.get(`/model/layers.${layer}/attn/v_proj`), 'MatMulNBits 8');
+      for (const name of ['attn/o_proj', 'attn/v_proj']) {
+        assert.equal(cpu.get(`/model/layers.${layer}/${name}`), 'MatMulInteger');
+        assert.equal(gpu.get(`/model/layers.${layer}/${name}`), 'MatMulNBits 8');
+      }
       assert.equal(cpu.get(`/model/layers.${layer}/mlp/down_proj`), moreBits ? 'MatMulInteger' : 'MatMulNBits 4');
       assert.equal(gpu.get(`/model/layers.${layer}/mlp/down_proj`), moreBits ? 'MatMulNBits 8' : 'MatMulNBits 4');
-      for (const name of ['attn/q_proj', 'attn/k_proj', 'attn/o_proj', 'mlp/gate_proj', 'mlp/up_proj']) {
+      for (const name of ['attn/q_proj', 'attn/k_proj', 'mlp/gate_proj', 'mlp/up_proj']) {
         assert.equal(cpu.get(`/model/layers.${layer}/${name}`), 'MatMulNBits 4');
         assert.equal(gpu.get(`/model/layers.${layer}/${name}`), 'MatMulNBits 4');
       }

@@ -14,6 +14,12 @@
 //   a model whose attention has as many key/value heads as query heads, and in every layer of a
 //   grouped-query one, where v is a small matrix (1/7 of q on Qwen2.5-0.5B) whose 4-bit error
 //   costs the most per byte: KLD 0.0087 → 0.0068 on the demo, +0.7 MB on the 0.5B shape.
+// - o_proj 8-bit in every layer, beyond Q4_K_M (which keeps attn_output at 4 bits): of the 4-bit
+//   matrices made 8-bit on the demo (CPU build, KLD by this file's measure, NLL by `hearth ppl`),
+//   o_proj gained the most per byte: none 0.00677 (NLL 3.333241); o 0.00549 (3.332918, +172 KB);
+//   k 0.00660 (3.333438, +86 KB); q 0.00657 (3.334122, +172 KB); gate or up in the use_more_bits
+//   layers 0.00643 / 0.00647 (3.332999 / 3.333344, +158 KB). +8.2 MB on the 0.5B shape (387.4 MB
+//   for the CPU, under Q4_K_M's 395 MB file).
 // - Block scales are stored as float16 and cast to float32 by a node onnxruntime folds when the
 //   session loads, as the GGUF path does (gguf/ggml-scales.ts): MatMulNBits still reads constant
 //   float32 scales, and a block of 32 costs 2 bytes of scale instead of 4. The quantizer's scales
@@ -36,7 +42,7 @@ const LAYER_MATRIX = /^\/model\/layers\.(\d+)\/(attn|mlp)\/(\w+)_proj$/;
 
 /**
  * The bits of a MatMulNBits weight in a build at `precision`: 8 in int8 builds; in int4 builds 8
- * for an untied head, v_proj (see above) and down_proj of the usesMoreBits layers, else 4. `name`
+ * for an untied head, o_proj, v_proj (see above) and down_proj of the usesMoreBits layers, else 4. `name`
  * is the layer's node name (`/model/layers.3/mlp/down_proj`).
  */
 export function matMulNBitsBits(precision: 'int8' | 'int4', name: string, spec: Pick<ModelSpec, 'numLayers' | 'attention'>): 4 | 8 {
@@ -45,6 +51,7 @@ export function matMulNBitsBits(precision: 'int8' | 'int4', name: string, spec: 
   if (!matrix) return 4;
   const [, layer, , which] = matrix;
   const moreBits = usesMoreBits(Number(layer), spec.numLayers);
+  if (which === 'o') return 8;
   if (which === 'v') return moreBits || spec.attention.numKvHeads < spec.attention.numHeads ? 8 : 4;
   return which === 'down' && moreBits ? 8 : 4;
 }

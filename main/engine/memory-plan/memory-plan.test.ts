@@ -81,12 +81,13 @@ test('quantized builds: an 8-bit table the tied head reads, float16 block scales
   const table = 151936 * 896 + 151936 * 14 * 2;
   const smallF32 = (24 * (896 + 256) + 24 * 2 * 896 + 896) * 4;
   const rest = table + smallF32 + QWEN_ROTARY_F32 + FUSED_CONSTANTS + 3 * 8;
-  // int4: 4-bit blocks with zero points; v_proj 8-bit in every layer (grouped-query attention), down_proj in the 12 of 24
+  // int4: 4-bit blocks with zero points; o_proj and v_proj 8-bit in every layer (v: grouped-query attention), down_proj in the 12 of 24
   // layers llama.cpp's use_more_bits picks (0-2, 5, 8, 11, 14, 17, 20, 21-23). For the GPU ('blockwise') the 8-bit ones
   // are MatMulNBits blocks; for the CPU (the default, 'dynamic') per-channel int8, their inputs quantized per token.
   const blocks = (rows: number, cols: number) => rows * (cols / 32);
   const int4Layer = (moreBits: boolean, cpu: boolean) =>
-    2 * (blocks(896, 896) * 18 + 896 * 14) + // q, o
+    blocks(896, 896) * 18 + 896 * 14 + // q
+    (cpu ? dynamicInt8LinearBytes(896, 896) + 1 : blocks(896, 896) * 34) + // o
     blocks(128, 896) * 18 + 128 * 14 + // k
     (cpu ? dynamicInt8LinearBytes(128, 896) + 1 : blocks(128, 896) * 34) + // v
     2 * (blocks(4864, 896) * 18 + 4864 * 14) + // gate, up
@@ -106,13 +107,14 @@ test('quantized builds: an 8-bit table the tied head reads, float16 block scales
   assert.equal(weightBreakdown(spec, 'int4', { prefillGraph: true }).prefillGraph, dynamic);
   assert.equal(weightBytes(spec, 'int8', { prefillGraph: true }), dynamic);
   assert.equal(weightBytes(spec, 'fp32', { int8Kernel: 'blockwise' }), weightBytes(spec, 'fp32'));
-  // The qwen2.5-0.5b int4 build: 379.2 MB for the CPU, 382.6 MB for the GPU, under llama.cpp Q4_K_M's 395 MB file of the
+  // The qwen2.5-0.5b int4 build: 387.4 MB for the CPU, 391.9 MB for the GPU, under llama.cpp Q4_K_M's 395 MB file of the
   // same weights (470.6 MB before this recipe).
-  assert.equal(weightBytes(spec, 'int4'), 379_211_896);
-  assert.equal(weightBytes(spec, 'int4', { int8Kernel: 'blockwise' }), 382_597_176);
+  assert.equal(weightBytes(spec, 'int4'), 387_426_448);
+  assert.equal(weightBytes(spec, 'int4', { int8Kernel: 'blockwise' }), 391_929_912);
   // An untied head is a matrix of its own, 8-bit in int4 builds (Q4_K_M keeps output.weight at 6 bits).
   const untied = { ...spec, tiedEmbeddings: false };
-  assert.equal(weightBytes(untied, 'int4'), weightBytes(spec, 'int4') - 3 * 8 + dynamicInt8LinearBytes(151936, 896));
+  // For the CPU per-channel int8 with its input quantized per token (its activation zero point: one byte).
+  assert.equal(weightBytes(untied, 'int4'), weightBytes(spec, 'int4') - 3 * 8 + dynamicInt8LinearBytes(151936, 896) + 1);
   assert.equal(weightBytes(untied, 'int4', { int8Kernel: 'blockwise' }), weightBytes(spec, 'int4', { int8Kernel: 'blockwise' }) - 3 * 8 + quantizedLinearBytes(151936, 896, 8));
   // Without grouped-query attention, v_proj is 8-bit only where down_proj is.
   const mha = { ...spec, attention: { ...spec.attention, numKvHeads: 14 } };
@@ -140,7 +142,7 @@ test('resident weights: packed copies, a tied float head held twice, gathered ta
   // ...unless a tied head reads it: MatMulNBits' packing read it in full, and the packed 8-bit copy is held beside it.
   assert.equal(residentWeightBytes(spec, 'int8', 100) - residentWeightBytes(spec, 'int8', 0), 2 * 100 * 64 * 4);
   const tiedMinusUntied = residentWeightBytes(spec, 'int4', 0) - residentWeightBytes(untied, 'int4', 0);
-  const expected = int8Table + 3 * 8 + matMulNBitsResidentBytes(151936, 896, 8, 64) - dynamicInt8LinearBytes(151936, 896);
+  const expected = int8Table + 3 * 8 + matMulNBitsResidentBytes(151936, 896, 8, 64) - dynamicInt8LinearBytes(151936, 896) - 1;
   assert.ok(Math.abs(tiedMinusUntied - expected) < 1, `the tied head packs the table in its blocks of 64, an untied one is per-channel int8 for the CPU: ${tiedMinusUntied} against ${expected}`);
   const blockwise = { int8Kernel: 'blockwise' } as const;
   const gpuBuildTiedMinusUntied = residentWeightBytes(spec, 'int4', 0, blockwise) - residentWeightBytes(untied, 'int4', 0, blockwise);

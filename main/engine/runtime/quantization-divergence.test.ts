@@ -72,16 +72,17 @@ describe('int4 against llama.cpp Q4_K_M on shakespeare-5m', { skip }, () => {
   // For the CPU (the default) the recipe's 8-bit matrices are per-channel int8 for the integer GEMM; for the GPU
   // ('blockwise') 8-bit MatMulNBits blocks (builder/quant-recipe.ts usesDynamicInt8).
   for (const int8Kernel of ['dynamic', 'blockwise'] as const) {
-    it(`int4 (${int8Kernel}): next-token distributions as close to fp32's as Q4_K_M's (KLD within 5 %), in fewer weight bytes than its build`, async () => {
+    it(`int4 (${int8Kernel}): next-token distributions closer to fp32's than Q4_K_M's (KLD 10 % lower), in fewer weight bytes than its build`, async () => {
       const int4 = await buildModel(SHAKESPEARE_DIR, join(root, `int4-${int8Kernel}`), { precision: 'int4', int8Kernel });
       const q4km = await buildModel(Q4_K_M, join(root, 'q4_k_m'), { precision: 'fp32', asDownloaded: true });
       const int4Divergence = meanDivergence(fp32, await logProbabilities(join(root, `int4-${int8Kernel}`), ids));
       const q4kmDivergence = meanDivergence(fp32, await logProbabilities(join(root, 'q4_k_m'), ids));
-      // Measured: dynamic 0.006729 (3,146,844 bytes), blockwise 0.006666 (3,176,504 bytes) against Q4_K_M's 0.006792
-      // (the int4 build before this recipe: 0.0118; Q4_0: 0.0113).
-      assert.ok(int4Divergence <= 1.05 * q4kmDivergence, `int4 KLD ${int4Divergence.toFixed(6)} against Q4_K_M's ${q4kmDivergence.toFixed(6)}`);
-      // The file itself is 3.03 MB; the as-downloaded build stores its blocks in MatMulNBits' layout, a little larger.
-      assert.ok(int4.weightBytes <= 3_200_000, `int4 weights ${int4.weightBytes} bytes`);
+      // Measured: dynamic 0.005459 (3,318,882 bytes), blockwise 0.005375 (3,366,968 bytes) against Q4_K_M's 0.006792 (without
+      // o_proj 8-bit: 0.006729 and 0.006666; the int4 build before this recipe: 0.0118; Q4_0: 0.0113).
+      assert.ok(int4Divergence <= 0.9 * q4kmDivergence, `int4 KLD ${int4Divergence.toFixed(6)} against Q4_K_M's ${q4kmDivergence.toFixed(6)}`);
+      // The file itself is 3.03 MB; the as-downloaded build stores its blocks in MatMulNBits' layout (3.57 MB). At this
+      // small hidden size (256) int4's 8-bit matrices and block scales weigh more than at 0.5B, where it is under the file.
+      assert.ok(int4.weightBytes <= 3_400_000, `int4 weights ${int4.weightBytes} bytes`);
       assert.ok(q4km.weightBytes > int4.weightBytes, `Q4_K_M as downloaded: ${q4km.weightBytes} bytes`);
     });
   }
