@@ -1,5 +1,5 @@
 // Controlling replies in the web shell: stop one mid-stream (the partial answer stays, marked
-// stopped), regenerate the last one (it is replaced), and switch the precision in the middle of a
+// stopped), regenerate the last one (it is replaced; with a seed set in Settings, by the same reply), and switch the precision in the middle of a
 // conversation (the next reply runs on the new variant, and the status says where and how much
 // memory it uses). Each test opens its own conversation on the bundled demo model.
 import { after, before, describe, test } from 'node:test';
@@ -111,6 +111,27 @@ describe('web shell: stop, regenerate and switch precision', () => {
     await assistantArticles(page).nth(replies - 1).waitFor();
     assert.equal(await assistantArticles(page).count(), replies);
     assert.equal(await messageText(assistantArticles(page).last()), second);
+  });
+
+  test('with a seed in Settings, Regenerate at temperature 1 gives the same reply; an out-of-range top-k is refused with a message', { skip, timeout: 180_000 }, async () => {
+    await startConversation('KING RICHARD III:');
+    const panel = page.getByRole('form', { name: 'Conversation settings' });
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await panel.getByRole('spinbutton', { name: 'Top-k', exact: true }).fill('-1');
+    await panel.getByRole('button', { name: 'Save settings', exact: true }).click();
+    assert.equal(await panel.getByRole('alert').innerText(), 'Top-k must be a whole number from 0 to 1000.');
+    await saveSettings(page, { 'Max tokens': SHORT_REPLY_TOKENS, Temperature: '1', 'Top-k': '0', Seed: '4242' });
+
+    const reply = await sendMessage(page, 'A horse, a horse!');
+    await waitForReplyToEnd(reply);
+    const first = await messageText(reply);
+    const old = await reply.elementHandle();
+    await reply.getByRole('button', { name: 'Regenerate', exact: true }).click();
+    await old!.waitForElementState('hidden');
+    const regenerated = assistantArticles(page).last();
+    await waitForReplyToEnd(regenerated);
+    assert.ok(first.length > 0);
+    assert.equal(await messageText(regenerated), first, 'the same seed gives the same reply');
   });
 
   test('switching fp32 → int4 mid-conversation: the next reply runs on int4, and the status shows where and its memory', { skip, timeout: 180_000 }, async () => {

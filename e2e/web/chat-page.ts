@@ -117,13 +117,27 @@ export async function watchReply(article: Locator): Promise<ReplySample[]> {
   }
 }
 
-export type SettingName = 'System prompt' | 'Temperature' | 'Top-p' | 'Max tokens' | 'Context length';
+export type SettingName =
+  | 'System prompt'
+  | 'Temperature'
+  | 'Top-p'
+  | 'Top-k'
+  | 'Min-p'
+  | 'Repetition penalty'
+  | 'Seed'
+  | 'Stop strings'
+  | 'Max tokens'
+  | 'Context length';
+/** The settings typed as text; the others are number fields (spinbuttons). */
+const TEXT_SETTINGS: readonly SettingName[] = ['System prompt', 'Seed', 'Stop strings'];
 
 /** Opens the conversation's settings, fills the given fields, saves, and closes the panel again. */
 export async function saveSettings(page: Page, values: Partial<Record<SettingName, string>>): Promise<void> {
   const panel = page.getByRole('form', { name: 'Conversation settings' });
   if (!(await panel.isVisible())) await page.getByRole('button', { name: 'Settings', exact: true }).click();
-  for (const [name, value] of Object.entries(values)) await panel.getByRole(name === 'System prompt' ? 'textbox' : 'spinbutton', { name }).fill(value);
+  for (const [name, value] of Object.entries(values)) {
+    await panel.getByRole(TEXT_SETTINGS.includes(name as SettingName) ? 'textbox' : 'spinbutton', { name, exact: true }).fill(value);
+  }
   await panel.getByRole('button', { name: 'Save settings', exact: true }).click();
   await panel.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
   await panel.getByRole('button', { name: 'Close', exact: true }).click();

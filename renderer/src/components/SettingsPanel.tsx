@@ -1,6 +1,6 @@
 // A conversation's system prompt and generation parameters, saved with conversations.update.
-// Fields are kept as typed text until saved (state/chat-settings-form.ts checks them) so a
-// half-typed "0." is not fought over. Each control has an explicit name: a <select> inside a
+// Fields are kept as typed text until saved (state/chat-settings-form.ts checks them, not the
+// browser) so a half-typed "0." is not fought over. Each control has an explicit name: a <select> inside a
 // <label> would otherwise add its option text.
 import { useState } from 'react';
 import { OverflowPolicySchema } from '../../../main/common/contracts/chat.ts';
@@ -46,6 +46,8 @@ export function SettingsPanel({ conversation, onSave, onClose }: SettingsPanelPr
     <form
       className="settings-panel"
       aria-label="Conversation settings"
+      // The form's own checks name the setting and its range; the browser's would stop the submit first.
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
         void save();
