@@ -96,7 +96,9 @@ test('bench --train --json fine-tunes the demo model and prints training tokens/
   assert.ok((json.last_loss as number) < (json.first_loss as number), 'the run learns: the loss falls');
 });
 
-test('bench --train needs more steps than the warm-up and no --shape', async () => {
+test('bench --train needs more steps than the warm-up; --train --shape checks its base precision; --base-dtype and --seq need --train --shape', async () => {
   await assert.rejects(benchCommand.run(['--train', '--steps', '2']), (error: unknown) => error instanceof UsageError && /--steps must be a whole number of at least 3/.test(error.message));
-  await assert.rejects(benchCommand.run(['--train', '--shape', 'narrow-8k']), (error: unknown) => error instanceof UsageError && /without --shape/.test(error.message));
+  await assert.rejects(benchCommand.run(['--train', '--shape', 'narrow-8k', '--base-dtype', 'int3']), (error: unknown) => error instanceof UsageError && /--base-dtype must be one of fp32, fp16, int8, int4/.test(error.message));
+  await assert.rejects(benchCommand.run(['--train', '--shape', 'narrow-8k', '--second-turn']), (error: unknown) => error instanceof UsageError && /without --second-turn/.test(error.message));
+  await assert.rejects(benchCommand.run(['--shape', 'narrow-8k', '--base-dtype', 'int4']), (error: unknown) => error instanceof UsageError && /--base-dtype and --seq go with --train --shape/.test(error.message));
 });
