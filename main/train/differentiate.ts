@@ -29,11 +29,26 @@ function carriesGradient(node: TapeNode): boolean {
 }
 
 /**
+ * A stretch of the tape recomputed in the backward (gradient checkpointing): nodes [start, end)
+ * of the tape, a decoder layer, which read the float value `input` (the residual stream) and
+ * produce `output`. Only `input` is kept from the forward; the backward records the segment's
+ * nodes again, fed by `input` gated on the gradient of `output` (so onnxruntime cannot run them
+ * before that gradient exists), and the gradient rules read the recomputed values: the forward's
+ * own activations need not outlive the forward (see TrainingGraphOptions.recompute for what was measured).
+ */
+export interface RecomputeSegment {
+  start: number;
+  end: number;
+  input: string;
+  output: string;
+}
+
+/**
  * Appends gradient nodes for `loss` (a scalar) with respect to each parameter (graph inputs or
  * values of the tape) and returns, per parameter, the value holding its gradient. A parameter
- * the loss does not depend on gets zeros.
+ * the loss does not depend on gets zeros. `segments` (in tape order, not overlapping) are recomputed.
  */
-export function differentiate(g: TapeGraph, loss: string, parameters: readonly string[]): Map<string, string> {
+export function differentiate(g: TapeGraph, loss: string, parameters: readonly string[], segments: readonly RecomputeSegment[] = []): Map<string, string> {
   const lossValue = g.resolve(loss);
   const nodes = [...g.nodes];
 
@@ -70,6 +85,32 @@ export function differentiate(g: TapeGraph, loss: string, parameters: readonly s
     return total;
   };
 
+  // Per tape node index, its segment; per segment, the map from forward values to recomputed ones (once recorded).
+  const indexOf = new Map(nodes.map((node, i) => [node, i]));
+  const segmentOf = (node: TapeNode) => {
+    const i = indexOf.get(node)!;
+    return segments.find((segment) => i >= segment.start && i < segment.end);
+  };
+  const recomputed = new Map<RecomputeSegment, Map<string, string>>();
+  const recompute = (segment: RecomputeSegment): Map<string, string> => {
+    const known = recomputed.get(segment);
+    if (known) return known;
+    const renamed = new Map<string, string>();
+    const gradOut = takeGrad(g.resolve(segment.output));
+    const input = g.resolve(segment.input);
+    if (gradOut) {
+      const zero = g.op('Mul', [g.op('ReduceSum', [gradOut], { keepdims: { kind: 'int', value: 0 } }), g.floats([0], [])]);
+      renamed.set(input, g.op('Add', [input, zero], {}, { name: `${input}/recompute_gate` }));
+    }
+    for (const node of nodes.slice(segment.start, segment.end)) {
+      const outputs = node.outputs.map((output) => (output === '' ? '' : `${output}/recompute`));
+      g.node(node.opType, node.inputs.map((v) => (v === '' ? '' : (renamed.get(v) ?? v))), node.attributes, { domain: node.domain || undefined, outputs, name: `${node.name}/recompute` });
+      node.outputs.forEach((output, i) => output !== '' && renamed.set(output, outputs[i]));
+    }
+    recomputed.set(segment, renamed);
+    return renamed;
+  };
+
   addGrad(lossValue, g.op('ConstantOfShape', [g.op('Shape', [lossValue])], { value: { kind: 'tensor', type: DataType.FLOAT, dims: [1], data: Float32Array.from([1]) } }));
   for (const node of onPath) {
     const grads = node.outputs.map((output) => (output === '' ? null : takeGrad(output)));
@@ -77,7 +118,10 @@ export function differentiate(g: TapeGraph, loss: string, parameters: readonly s
     const rule = VJP_RULES[node.opType];
     if (!rule) throw new GradientError(`No gradient rule for ${node.opType} (node ${node.name}), which lies between a trained parameter and the loss.`);
     const wants = node.inputs.map((input) => input !== '' && useful.has(input));
-    const inputGrads = rule({ g, node, grads, wants });
+    const segment = segmentOf(node);
+    const renamed = segment ? recompute(segment) : null;
+    const ruleNode = renamed ? { ...node, inputs: node.inputs.map((v) => renamed.get(v) ?? v), outputs: node.outputs.map((v) => renamed.get(v) ?? v) } : node;
+    const inputGrads = rule({ g, node: ruleNode, grads, wants });
     node.inputs.forEach((input, i) => {
       const grad = inputGrads[i];
       if (wants[i] && grad) addGrad(input, grad);

@@ -163,3 +163,34 @@ describe('training over an int8/int4 base (shakespeare-5m)', { skip: FIXTURES_MI
     }
   });
 });
+
+describe('recomputed layers (gradient checkpointing)', { skip: FIXTURES_MISSING }, () => {
+  it('give the same loss and LoRA gradients as kept activations (int4 base)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hearth-recompute-'));
+    const source = await openModelSource(SHAKESPEARE_DIR);
+    try {
+      const reference = await readGradReference();
+      const adapter = await readPeftAdapter(join(LORA_FIXTURES, 'adapter_init'), source.spec);
+      const params = new Map(loraParameters(adapter).map((p) => [p.name, p.name.endsWith('lora_B.weight') ? randomWeights(p.data.length, 13).map((v) => v * 0.05) : p.data]));
+      const runs = [];
+      for (const recompute of [false, true]) {
+        const options = { r: adapter.settings.r, scaling: loraScaling(adapter.settings), targets: adapter.modules.map((m) => m.path), dropout: false, gradients: true, baseDtype: 'int4' as const, recompute };
+        const graph = await writeTrainingGraph(source, dir, `train-${recompute}.onnx`, options);
+        const session = await TrainingSession.open(graph, { threads: 2 });
+        runs.push({ nodes: graph.nodeCount, run: await session.run(reference.batch, params) });
+        await session.release();
+      }
+      const [kept, recomputed] = runs;
+      assert.ok(recomputed.nodes > kept.nodes, 'the layers are recorded a second time');
+      assert.ok(Math.abs(recomputed.run.loss - kept.run.loss) <= 1e-6, `loss ${recomputed.run.loss} against ${kept.run.loss}`);
+      for (const [name, grad] of kept.run.grads) {
+        const other = recomputed.run.grads.get(name)!;
+        const worst = grad.reduce((w, v, i) => Math.max(w, Math.abs(v - other[i])), 0);
+        assert.ok(worst <= 1e-6, `${name}: largest difference ${worst}`);
+      }
+    } finally {
+      await source.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
