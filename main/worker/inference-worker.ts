@@ -6,6 +6,7 @@
 // driven in a test without a process.
 import { ResponseFormatError } from '../engine/grammar/compiled-grammar-cache.ts';
 import { BatchedDecoder } from '../engine/runtime/batched-decoder.ts';
+import type { GenerationResult } from '../engine/runtime/generate.ts';
 import { ContextOverflowError } from '../engine/runtime/context-overflow.ts';
 import { ContextFullError } from '../engine/runtime/kv-cache.ts';
 import { ExecutionProviderError, ModelLoadError, openModel } from '../engine/runtime/model-session.ts';
@@ -24,6 +25,8 @@ import {
   WorkerRequestSchema,
   type CompleteRequest,
   type GenerateRequest,
+  type GenerationDone,
+  type GenerationStats,
   type LoadModelRequest,
   type MeasurePerplexityRequest,
   type WorkerError,
@@ -170,21 +173,7 @@ export class InferenceWorker {
       for (;;) {
         const step = await turn.next();
         if (step.done) {
-          const result = step.value;
-          this.post({
-            type: 'generated',
-            requestId: request.requestId,
-            text: result.text,
-            stats: {
-              tokens: result.ids.length,
-              tokensPerSecond: result.tokensPerSecond,
-              ttftMs: Number.isFinite(result.ttftMs) ? result.ttftMs : null,
-              promptTokens: result.promptTokens,
-              reusedTokens: result.reusedTokens,
-              dropped: result.dropped,
-              stopReason: result.stopReason,
-            },
-          });
+          this.post(generatedReply(request.requestId, step.value, step.value.dropped));
           return;
         }
         if (step.value.text !== '') this.post({ type: 'token', requestId: request.requestId, text: step.value.text });
@@ -206,21 +195,8 @@ export class InferenceWorker {
       for (;;) {
         const step = await completion.next();
         if (step.done) {
-          const result = step.value;
-          this.post({
-            type: 'generated',
-            requestId: request.requestId,
-            text: result.text,
-            stats: {
-              tokens: result.ids.length,
-              tokensPerSecond: result.tokensPerSecond,
-              ttftMs: Number.isFinite(result.ttftMs) ? result.ttftMs : null,
-              promptTokens: result.promptTokens,
-              reusedTokens: result.reusedTokens,
-              dropped: { turns: 0, tokens: 0 },
-              stopReason: result.stopReason,
-            },
-          });
+          // A completion keeps its whole prompt: nothing is dropped to fit.
+          this.post(generatedReply(request.requestId, step.value, { turns: 0, tokens: 0 }));
           return;
         }
         const { id, text, logprobs } = step.value;
@@ -260,6 +236,28 @@ export class InferenceWorker {
   private fail(requestId: string | null, error: WorkerError): void {
     this.post({ type: 'failed', requestId, error });
   }
+}
+
+/** The 'generated' reply that ends a chat turn or a completion. */
+function generatedReply(
+  requestId: string,
+  result: Pick<GenerationResult, 'ids' | 'text' | 'tokensPerSecond' | 'ttftMs' | 'promptTokens' | 'stopReason'> & { reusedTokens: number },
+  dropped: GenerationStats['dropped'],
+): GenerationDone {
+  return {
+    type: 'generated',
+    requestId,
+    text: result.text,
+    stats: {
+      tokens: result.ids.length,
+      tokensPerSecond: result.tokensPerSecond,
+      ttftMs: Number.isFinite(result.ttftMs) ? result.ttftMs : null,
+      promptTokens: result.promptTokens,
+      reusedTokens: result.reusedTokens,
+      dropped,
+      stopReason: result.stopReason,
+    },
+  };
 }
 
 /** An engine error as data, with the code the host and the UI branch on. */
