@@ -7,19 +7,15 @@
 // command resumes them with Range requests (also after a crash or a kill).
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ApiError } from '../../common/contracts/api-error.ts';
 import { HubError } from '../../hub/hub-error.ts';
 import { downloadRepo, type RepoDownloadProgress } from '../../hub/repo-download.ts';
 import { defaultDataDir } from '../../services/default-data-dir.ts';
 import { destDirOf } from '../../services/downloads-service.ts';
-import { EventBus } from '../../services/event-bus.ts';
 import { ggufQuantizationOf } from '../../services/hub-service.ts';
-import { LibraryService } from '../../services/library-service.ts';
-import { databaseFileIn, openStore } from '../../store/store.ts';
-import { StoreError } from '../../store/store-error.ts';
 import { formatBytes } from '../byte-size.ts';
 import { UsageError, type Command } from '../command.ts';
 import { hubEndpointIn } from '../hub-endpoint-in.ts';
+import { importIntoLibrary } from '../library-import.ts';
 import { createProgressBar } from '../progress-bar.ts';
 
 /** Without a terminal, a progress line at most this often (plus one per retry), so logs stay short. */
@@ -92,29 +88,8 @@ export const pullCommand: Command = {
     }
 
     const name = values.name?.trim() || (ggufPick ? `${repo} ${ggufQuantizationOf(ggufPick) ?? ggufPick.replace(/\.gguf$/i, '')}` : repo);
-    let store;
-    try {
-      store = openStore(databaseFileIn(dataDir), { recoverInterruptedMessages: false });
-    } catch (error) {
-      if (error instanceof StoreError) throw new Error(error.message);
-      throw error;
-    }
-    try {
-      const library = new LibraryService(store, dataDir, new EventBus(), { busyReason: () => null, release: async () => {} });
-      const model = await library.importModel({ path: result.importPath, name });
-      if (values.json) {
-        console.log(JSON.stringify(model));
-      } else {
-        console.log(`imported "${model.name}" with id ${model.id}`);
-        console.log(`${model.architecture}, ${(model.parameters / 1e6).toFixed(2)}M parameters, context ${model.contextLength} tokens, ${formatBytes(model.sizeOnDiskBytes)} on disk; library in ${dataDir}`);
-      }
-      return 0;
-    } catch (error) {
-      if (error instanceof ApiError) throw new Error(`every file was downloaded and verified into ${result.importPath}, but the library refused it: ${error.message}`);
-      throw error;
-    } finally {
-      store.close();
-    }
+    await importIntoLibrary(dataDir, { path: result.importPath, name }, values.json, (message) => `every file was downloaded and verified into ${result.importPath}, but the library refused it: ${message}`);
+    return 0;
   },
 };
 
