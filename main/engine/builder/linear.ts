@@ -13,6 +13,7 @@ import type { F32Tensor } from '../../common/model-spec.ts';
 import { ggmlBlocksOf, isStoredAsF16 } from '../gguf/ggml-block-weight.ts';
 import { emitGgmlMatMulNBits } from '../gguf/ggml-linear.ts';
 import { ggmlToMatMulNBits } from '../gguf/ggml-matmul-nbits.ts';
+import { weightValues } from '../checkpoint/bf16-weight.ts';
 import { float32ToFloat16Bits } from '../checkpoint/float16.ts';
 import { attr, DataType } from '../onnx/graph.ts';
 import { quantizeMatMulNBits } from '../quant/matmul-nbits.ts';
@@ -91,7 +92,7 @@ export function keptFloatInitializer(ctx: BuildContext, output: string, dims: nu
 
 function emitMatMulNBits(ctx: BuildContext, x: string, name: string, weight: F32Tensor, bits: 4 | 8): string {
   const [outFeatures, inFeatures] = weight.shape;
-  const q = quantizeMatMulNBits(weight.data, outFeatures, inFeatures, { bits, blockSize: QUANT_BLOCK_SIZE, symmetric: isSymmetric(bits), clipSearch: bits === 4 });
+  const q = quantizeMatMulNBits(weightValues(weight), outFeatures, inFeatures, { bits, blockSize: QUANT_BLOCK_SIZE, symmetric: isSymmetric(bits), clipSearch: bits === 4 });
   const packed = ctx.g.initializer(`${name}.weight_q${bits}`, DataType.UINT8, [outFeatures, q.kBlocks, q.blobSize], q.packed);
   // float16 on disk, float32 once folded (quant-recipe.ts); an fp16 graph's scales are float16 anyway.
   const scales =

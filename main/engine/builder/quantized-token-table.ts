@@ -5,6 +5,7 @@
 // Reshape, folded at load), both take [vocab, kBlocks] scales, and both ops' default zero point for
 // 8 bits is 128, where the quantizer puts it. Bits, block and float16 scales: quant-recipe.ts.
 import type { F32Tensor } from '../../common/model-spec.ts';
+import { weightValues } from '../checkpoint/bf16-weight.ts';
 import { emitFloats } from '../gguf/ggml-scales.ts';
 import { attr, DataType, type Graph } from '../onnx/graph.ts';
 import { quantizeMatMulNBits } from '../quant/matmul-nbits.ts';
@@ -41,7 +42,7 @@ export function emitQuantizedTokenLookup(g: Graph, embed: F32Tensor, ids: string
   const blockSize = tokenTableBlockSize(hidden);
   if (blockSize === null) throw new Error(`A token table of hidden size ${hidden} cannot be stored in blocks of 32 or 64; keep it float.`);
   const bits = TOKEN_TABLE_BITS;
-  const q = quantizeMatMulNBits(embed.data, vocab, hidden, { bits, blockSize, symmetric: true });
+  const q = quantizeMatMulNBits(weightValues(embed), vocab, hidden, { bits, blockSize, symmetric: true });
   const table: QuantizedTokenTable = {
     packed: g.initializer(`${TABLE_NAME}.weight_q${bits}`, DataType.UINT8, [vocab, (hidden * bits) / 8], q.packed),
     scales: emitFloats(g, `${TABLE_NAME}.scales`, roundScalesToFloat16(q.scales), vocab, q.kBlocks),

@@ -4,6 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { F32Tensor } from '../../common/model-spec.ts';
 import type { SafetensorsDtype, TensorInfo } from './checkpoint.ts';
 import { CheckpointError } from './checkpoint-error.ts';
+import { lazyBf16Tensor, countNonFiniteBf16 } from './bf16-weight.ts';
 import { halfBitsToFloat32Checked } from './float16.ts';
 import { FLOAT_DTYPES } from './safetensors-dtype.ts';
 import { parseHeaderJson, parseHeaderLength } from './safetensors-header.ts';
@@ -75,13 +76,16 @@ export class SafetensorsFile {
     const info = this.info(name);
     requireFloatWeight(info);
     const buffer = (await this.readBytes(name)).buffer;
-    // 16-bit floats are checked while they are widened (one pass over the tensor, not two).
-    const { data, nonFinite } =
-      info.dtype === 'F32' ? { data: new Float32Array(buffer), nonFinite: countNonFinite(new Float32Array(buffer)) } : halfBitsToFloat32Checked(new Uint16Array(buffer), info.dtype as 'F16' | 'BF16');
+    // 16-bit floats are checked while they are widened (one pass over the tensor, not two);
+    // bfloat16 ones are widened only when read (bf16-weight.ts), and checked here.
+    const bf16 = info.dtype === 'BF16' ? new Uint16Array(buffer) : null;
+    const { tensor, nonFinite } = bf16
+      ? { tensor: lazyBf16Tensor(bf16, [...info.shape]), nonFinite: countNonFiniteBf16(bf16) }
+      : checkedTensor(info.dtype === 'F32' ? { data: new Float32Array(buffer), nonFinite: countNonFinite(new Float32Array(buffer)) } : halfBitsToFloat32Checked(new Uint16Array(buffer), 'F16'), info.shape);
     if (nonFinite > 0) {
-      warn(`${this.path}: tensor "${name}" has ${nonFinite} NaN or infinite value(s) of ${data.length}; the model's output may be garbage.`);
+      warn(`${this.path}: tensor "${name}" has ${nonFinite} NaN or infinite value(s) of ${bf16 ? bf16.length : tensor.data.length}; the model's output may be garbage.`);
     }
-    return { data, shape: [...info.shape] };
+    return tensor;
   }
 
   async close(): Promise<void> {
@@ -146,4 +150,8 @@ function countNonFinite(data: Float32Array): number {
   let count = 0;
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) count++;
   return count;
+}
+
+function checkedTensor({ data, nonFinite }: { data: Float32Array; nonFinite: number }, shape: readonly number[]): { tensor: F32Tensor; nonFinite: number } {
+  return { tensor: { data, shape: [...shape] }, nonFinite };
 }

@@ -16,7 +16,8 @@
 // (for an odd K, onnxruntime may leave another value in the one nibble past K; it is never read).
 // The loops themselves are in quantize-kernels.ts, so that worker threads can run them.
 import type { KernelJob } from './quantize-kernels.ts';
-import { defaultQuantizeThreads, runKernelOnThreads, THREADED_MIN_VALUES } from './quantize-threads.ts';
+import { valueCount, type WeightValues } from '../checkpoint/bf16-weight.ts';
+import { defaultQuantizeThreads, kernelWeight, runKernelOnThreads, THREADED_MIN_VALUES } from './quantize-threads.ts';
 
 export interface MatMulNBitsOptions {
   bits: 4 | 8;
@@ -75,14 +76,15 @@ const CLIP_FACTORS: readonly number[] = [1, 0.95, 0.9, 0.85];
  * up to `threads` threads (default: every core; quantize-threads.ts). The bytes do not depend on
  * the number of threads.
  */
-export function quantizeMatMulNBits(weight: Float32Array, N: number, K: number, opts: MatMulNBitsOptions, threads = defaultQuantizeThreads()): QuantizedMatMulNBits {
+export function quantizeMatMulNBits(weight: WeightValues, N: number, K: number, opts: MatMulNBitsOptions, threads = defaultQuantizeThreads()): QuantizedMatMulNBits {
   const { bits, blockSize, symmetric } = opts;
-  checkArguments(weight.length, N, K, bits, blockSize);
+  const length = valueCount(weight);
+  checkArguments(length, N, K, bits, blockSize);
   const kBlocks = Math.ceil(K / blockSize);
   const blobSize = (blockSize * bits) / 8;
   const job: KernelJob = {
     kernel: 'matMulNBits',
-    weight,
+    ...kernelWeight(weight),
     firstRow: 0,
     K,
     bits,
@@ -93,7 +95,7 @@ export function quantizeMatMulNBits(weight: Float32Array, N: number, K: number, 
     scales: new Float32Array(N * kBlocks),
     zeroPoints: symmetric ? null : new Uint8Array(N * zeroPointBytesPerRow(kBlocks, bits)),
   };
-  runKernelOnThreads(job, N, K, weight.length >= THREADED_MIN_VALUES ? threads : 1);
+  runKernelOnThreads(job, N, K, length >= THREADED_MIN_VALUES ? threads : 1);
   return { packed: job.packed, scales: job.scales, zeroPoints: job.zeroPoints, kBlocks, blobSize };
 }
 

@@ -3,7 +3,8 @@
 // worker threads can run it.
 import type { F32Tensor } from '../../common/model-spec.ts';
 import { PER_CHANNEL_TILE, type KernelJob } from './quantize-kernels.ts';
-import { defaultQuantizeThreads, runKernelOnThreads, THREADED_MIN_VALUES } from './quantize-threads.ts';
+import { weightValues } from '../checkpoint/bf16-weight.ts';
+import { defaultQuantizeThreads, kernelWeight, runKernelOnThreads, THREADED_MIN_VALUES } from './quantize-threads.ts';
 
 export interface PerChannelInt8 {
   /** [inFeatures, outFeatures], row-major. */
@@ -16,13 +17,14 @@ export interface PerChannelInt8 {
 
 /**
  * Quantizes an HF Linear weight [out, in]: scale = max|w| / 127 per output row, q = round(w / scale),
- * on up to `threads` threads (default: every core); the bytes do not depend on their number.
+ * on up to `threads` threads (default: every core); the bytes do not depend on their number. A
+ * weight read from a BF16 checkpoint is widened by those threads (checkpoint/bf16-weight.ts).
  */
 export function quantizePerChannelInt8(weight: F32Tensor, threads = defaultQuantizeThreads()): PerChannelInt8 {
   const [outFeatures, inFeatures] = weight.shape;
   const job: KernelJob = {
     kernel: 'perChannelInt8',
-    weight: weight.data,
+    ...kernelWeight(weightValues(weight)),
     firstRow: 0,
     inFeatures,
     columns: outFeatures,
@@ -30,6 +32,6 @@ export function quantizePerChannelInt8(weight: F32Tensor, threads = defaultQuant
     scales: new Float32Array(outFeatures),
     tile: PER_CHANNEL_TILE,
   };
-  runKernelOnThreads(job, outFeatures, inFeatures, weight.data.length >= THREADED_MIN_VALUES ? threads : 1);
+  runKernelOnThreads(job, outFeatures, inFeatures, outFeatures * inFeatures >= THREADED_MIN_VALUES ? threads : 1);
   return { quantized: job.quantized, scales: job.scales, inFeatures, outFeatures };
 }

@@ -264,11 +264,27 @@ export function quantizePerChannelInt8Rows(
   }
 }
 
-/** One kernel call over rows [rowStart, rowEnd), as quantize-threads.ts hands it to a thread. */
+/**
+ * Rows [rowStart, rowEnd) of a bfloat16 weight widened into float32 (exactly: the bits shifted into
+ * the high half), both holding the rows from `firstRow` on, `rowLength` values each. A build reads
+ * BF16 checkpoints (checkpoint/bf16-weight.ts) and each thread widens the rows it quantizes, so the
+ * calling thread neither widens the tensor nor allocates a float32 copy of it.
+ */
+export function widenBf16Rows(bits: Uint16Array, weight: Float32Array, firstRow: number, rowLength: number, rowStart: number, rowEnd: number): void {
+  const out = new Int32Array(weight.buffer, weight.byteOffset, weight.length);
+  const end = (rowEnd - firstRow) * rowLength;
+  for (let i = (rowStart - firstRow) * rowLength; i < end; i++) out[i] = bits[i] << 16;
+}
+
+/**
+ * One kernel call over rows [rowStart, rowEnd), as quantize-threads.ts hands it to a thread. With
+ * `weightBf16` set, `weight` is only a place for those rows: runKernel widens them into it first.
+ */
 export type KernelJob =
   | {
       kernel: 'matMulNBits';
       weight: Float32Array;
+      weightBf16?: Uint16Array | null;
       /** The row that weight[0] and the outputs' first entries belong to. */
       firstRow: number;
       K: number;
@@ -280,9 +296,10 @@ export type KernelJob =
       scales: Float32Array;
       zeroPoints: Uint8Array | null;
     }
-  | { kernel: 'perChannelInt8'; weight: Float32Array; firstRow: number; inFeatures: number; columns: number; quantized: Int8Array; scales: Float32Array; tile: number };
+  | { kernel: 'perChannelInt8'; weight: Float32Array; weightBf16?: Uint16Array | null; firstRow: number; inFeatures: number; columns: number; quantized: Int8Array; scales: Float32Array; tile: number };
 
 export function runKernel(job: KernelJob, rowStart: number, rowEnd: number): void {
+  if (job.weightBf16) widenBf16Rows(job.weightBf16, job.weight, job.firstRow, job.kernel === 'matMulNBits' ? job.K : job.inFeatures, rowStart, rowEnd);
   if (job.kernel === 'matMulNBits') {
     quantizeMatMulNBitsRows(job.weight, job.firstRow, job.K, job.bits, job.blockSize, job.symmetric, job.clipFactors, rowStart, rowEnd, job.packed, job.scales, job.zeroPoints);
   } else {
@@ -291,4 +308,4 @@ export function runKernel(job: KernelJob, rowStart: number, rowEnd: number): voi
 }
 
 /** Every function a worker thread needs, for quantize-threads.ts to send as source text. */
-export const KERNEL_FUNCTIONS = [quantizeMatMulNBitsRows, blockRangeParams, searchBlockParams, quantizePerChannelInt8Rows, runKernel] as const;
+export const KERNEL_FUNCTIONS = [quantizeMatMulNBitsRows, blockRangeParams, searchBlockParams, quantizePerChannelInt8Rows, widenBf16Rows, runKernel] as const;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { quantizeMatMulNBits } from './matmul-nbits.ts';
 import { quantizePerChannelInt8 } from './per-channel-int8.ts';
 import { PER_CHANNEL_TILE, quantizeMatMulNBitsRows, type KernelJob } from './quantize-kernels.ts';
-import { quantizeThreadStats, runKernelOnThreads, THREADED_MIN_VALUES } from './quantize-threads.ts';
+import { kernelWeight, quantizeThreadStats, runKernelOnThreads, THREADED_MIN_VALUES } from './quantize-threads.ts';
+import { lazyBf16Tensor } from '../checkpoint/bf16-weight.ts';
 
 /** Seeded values of mixed magnitude, with whole blocks of zeros and of one sign. */
 function weights(count: number, seed: number): Float32Array {
@@ -107,4 +108,39 @@ test('the worker threads really quantize (their source runs as sent), and none f
   }
   assert.ok(quantizeThreadStats.chunksOnWorkers > before, 'a worker thread took chunks');
   assert.equal(quantizeThreadStats.failedSlices, 0, 'no slice failed on a worker');
+});
+
+test('a bfloat16 weight, widened by the threads that quantize it, gives the bytes of its widened floats (1 thread, 3 threads, sliced; both kernels)', () => {
+  const bits = new Uint16Array(new Uint32Array(weights(N * K, 13).buffer).map((b) => b >>> 16));
+  const floats = new Float32Array(new Uint32Array(Array.from(bits, (b) => b << 16)).buffer);
+  const opts = { bits: 4, blockSize: 32, symmetric: false, clipSearch: true } as const;
+  const reference = quantizeMatMulNBits(floats, N, K, opts, 1);
+  for (const threads of [1, 3]) {
+    const q = quantizeMatMulNBits({ bf16: bits }, N, K, opts, threads);
+    assert.deepEqual(q.packed, reference.packed, `${threads} thread(s)`);
+    assert.deepEqual(q.scales, reference.scales);
+    assert.deepEqual(q.zeroPoints, reference.zeroPoints);
+  }
+  const job: KernelJob = {
+    kernel: 'matMulNBits',
+    ...kernelWeight({ bf16: bits }),
+    firstRow: 0,
+    K,
+    bits: 4,
+    blockSize: 32,
+    symmetric: false,
+    clipFactors: [1, 0.95, 0.9, 0.85],
+    packed: new Uint8Array(reference.packed.length),
+    scales: new Float32Array(reference.scales.length),
+    zeroPoints: new Uint8Array(reference.zeroPoints!.length),
+  };
+  runKernelOnThreads(job, N, K, 3, 47 * K);
+  assert.deepEqual(job.packed, reference.packed);
+  assert.deepEqual(job.scales, reference.scales);
+  const int8 = quantizePerChannelInt8({ data: floats, shape: [N, K] }, 1);
+  for (const threads of [1, 3]) {
+    const q = quantizePerChannelInt8(lazyBf16Tensor(bits, [N, K]), threads);
+    assert.deepEqual(q.quantized, int8.quantized, `${threads} thread(s)`);
+    assert.deepEqual(q.scales, int8.scales);
+  }
 });

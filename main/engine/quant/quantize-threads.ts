@@ -12,6 +12,7 @@
 // bundled app alike, the functions' compiled text is what runs.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { WeightValues } from '../checkpoint/bf16-weight.ts';
 import { KERNEL_FUNCTIONS, runKernel, type KernelJob } from './quantize-kernels.ts';
 
 /** Below this many weights a tensor is quantized on the calling thread: handing it out would cost more than it saves. */
@@ -81,6 +82,11 @@ function workerPool(count: number): Worker[] {
   return workers.slice(0, count);
 }
 
+/** A kernel job's weight fields for `values`: float32 ones, or bfloat16 bits that the threads widen (runKernelOnThreads). */
+export function kernelWeight(values: WeightValues): { weight: Float32Array; weightBf16: Uint16Array | null } {
+  return values instanceof Float32Array ? { weight: values, weightBf16: null } : { weight: new Float32Array(0), weightBf16: values.bf16 };
+}
+
 /** Threads the quantizer uses by default: every core. */
 export function defaultQuantizeThreads(): number {
   return availableParallelism();
@@ -93,7 +99,8 @@ export function defaultQuantizeThreads(): number {
 export function runKernelOnThreads(job: KernelJob, rows: number, rowLength: number, threads: number, sliceValues = SHARED_SLICE_VALUES): void {
   const pool = threads > 1 && rows > 1 ? workerPool(threads - 1) : [];
   if (pool.length === 0) {
-    runKernel(job, 0, rows);
+    // A bfloat16 weight is widened here, a whole tensor at once, as the kernel needs it.
+    runKernel(job.weightBf16 && job.weight.length < job.weightBf16.length ? { ...job, weight: new Float32Array(job.weightBf16.length) } : job, 0, rows);
     return;
   }
   const sliceRows = Math.max(1, Math.min(rows, Math.floor(sliceValues / rowLength)));
@@ -107,37 +114,48 @@ export function runKernelOnThreads(job: KernelJob, rows: number, rowLength: numb
 
 /**
  * Shared memory that the workers read and write, kept from one slice and one tensor to the next:
- * the weight slice, then the outputs (packed or int8 levels, scales, zero points). Workers see
+ * the weight slice, then the outputs (packed or int8 levels, scales, zero points), then a
+ * bfloat16 weight slice. Workers see
  * only these few buffers, so no worker keeps a tensor's memory alive once it is done (a worker's
  * heap is collected rarely), and no buffer is allocated (and zeroed) per tensor.
  */
-const scratch: (SharedArrayBuffer | null)[] = [null, null, null, null];
+const scratch: (SharedArrayBuffer | null)[] = [null, null, null, null, null];
 
 type ScratchKind<T> = { new (buffer: SharedArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number };
 
-function scratchView<T extends Float32Array | Uint8Array | Int8Array>(slot: number, kind: ScratchKind<T>, length: number): T {
+function scratchView<T extends Float32Array | Uint8Array | Int8Array | Uint16Array>(slot: number, kind: ScratchKind<T>, length: number): T {
   const bytes = length * kind.BYTES_PER_ELEMENT;
   let buffer = scratch[slot];
   if (!buffer || buffer.byteLength < bytes) buffer = scratch[slot] = new SharedArrayBuffer(Math.max(bytes, 64));
   return new kind(buffer, 0, length);
 }
 
-/** The job over rows [firstRow, endRow) on the scratch buffers, its weight rows copied in. */
+/**
+ * The job over rows [firstRow, endRow) on the scratch buffers, its weight rows copied in: float32
+ * ones, or bfloat16 ones (half the bytes) that each thread widens into the float32 scratch itself.
+ */
 function sliceJob(job: KernelJob, rows: number, rowLength: number, firstRow: number, endRow: number): KernelJob {
   const count = endRow - firstRow;
   const weight = scratchView(0, Float32Array, count * rowLength);
-  weight.set(job.weight.subarray(firstRow * rowLength, endRow * rowLength));
+  let weightBf16: Uint16Array | null = null;
+  if (job.weightBf16) {
+    weightBf16 = scratchView(4, Uint16Array, count * rowLength);
+    weightBf16.set(job.weightBf16.subarray(firstRow * rowLength, endRow * rowLength));
+  } else {
+    weight.set(job.weight.subarray(firstRow * rowLength, endRow * rowLength));
+  }
   if (job.kernel === 'matMulNBits') {
     return {
       ...job,
       weight,
+      weightBf16,
       firstRow,
       packed: scratchView(1, Uint8Array, (job.packed.length / rows) * count),
       scales: scratchView(2, Float32Array, (job.scales.length / rows) * count),
       zeroPoints: job.zeroPoints && scratchView(3, Uint8Array, (job.zeroPoints.length / rows) * count),
     };
   }
-  return { ...job, weight, firstRow, columns: count, quantized: scratchView(1, Int8Array, job.inFeatures * count), scales: scratchView(2, Float32Array, count) };
+  return { ...job, weight, weightBf16, firstRow, columns: count, quantized: scratchView(1, Int8Array, job.inFeatures * count), scales: scratchView(2, Float32Array, count) };
 }
 
 /** Copies a slice job's outputs into the whole tensor's. */
