@@ -3,13 +3,15 @@
 // y += (alpha / r) · (x Aᵀ) Bᵀ, i.e. W_eff = W + (alpha / r) · B·A.
 import type { ModelSpec } from '../common/model-spec.ts';
 import { SeededRandom } from '../engine/runtime/seeded-random.ts';
-import { moduleWeightShape, targetModulePaths, type LoraModuleName } from './lora-targets.ts';
+import { targetLayerModules, type LoraModuleName } from './lora-targets.ts';
 
 export interface LoraSettings {
   r: number;
   alpha: number;
   dropout: number;
   targetModules: LoraModuleName[];
+  /** PEFT's fan_in_fan_out: set for GPT-2's Conv1D layers, whose weights are stored [in, out]. */
+  fanInFanOut?: boolean;
 }
 
 export interface LoraModuleWeights {
@@ -49,14 +51,13 @@ export const loraBName = (path: string): string => `${path}.lora_B.weight`;
  */
 export function initLoraAdapter(spec: ModelSpec, settings: LoraSettings, seed: number): LoraAdapter {
   const random = new SeededRandom(seed);
-  const modules = targetModulePaths(spec, settings.targetModules).map((path) => {
-    const module = path.slice(path.lastIndexOf('.') + 1) as LoraModuleName;
-    const [outFeatures, inFeatures] = moduleWeightShape(spec, module);
+  const targeted = targetLayerModules(spec, settings.targetModules);
+  const modules = targeted.map(({ path, module, outFeatures, inFeatures }) => {
     const bound = 1 / Math.sqrt(inFeatures);
     const a = Float32Array.from({ length: settings.r * inFeatures }, () => (random.next() * 2 - 1) * bound);
     return { path, module, a, b: new Float32Array(outFeatures * settings.r), inFeatures, outFeatures };
   });
-  return { settings, modules };
+  return { settings: targeted.some((m) => m.conv1d) ? { ...settings, fanInFanOut: true } : settings, modules };
 }
 
 /** The adapter's tensors in training-graph order: A then B of each module. */

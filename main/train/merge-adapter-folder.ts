@@ -10,9 +10,9 @@ import { SafetensorsFile } from '../engine/checkpoint/safetensors-file.ts';
 import { writeSafetensors, type TensorToWrite } from '../engine/checkpoint/safetensors-writer.ts';
 import { openModelSource } from '../engine/architectures/model-source.ts';
 import { loraScaling, type LoraAdapter } from './lora-adapter.ts';
-import { mergeModuleWeight } from './merged-weights.ts';
+import { mergeModuleWeight, modulesByTensorName } from './merged-weights.ts';
 import { readPeftAdapter } from './peft-adapter-files.ts';
-import { checkLoraArchitecture } from './lora-targets.ts';
+import { checkAdapterArchitecture } from './lora-targets.ts';
 
 export interface MergeResult {
   mergedTensors: number;
@@ -23,15 +23,15 @@ export async function mergeAdapterIntoFolder(baseDir: string, adapterDir: string
   const source = await openModelSource(baseDir);
   let adapter: LoraAdapter;
   try {
-    checkLoraArchitecture(source.spec);
+    checkAdapterArchitecture(source.spec);
     adapter = await readPeftAdapter(adapterDir, source.spec);
   } finally {
     await source.close();
   }
   if (existsSync(join(outDir, SINGLE_FILE))) throw new Error(`${outDir} already holds a model (${SINGLE_FILE}); choose a new folder for the merged model.`);
   const scaling = loraScaling(adapter.settings);
-  const byTensor = new Map(adapter.modules.map((m) => [`${m.path}.weight`, m]));
   const checkpoint = await openCheckpoint(baseDir);
+  const byTensor = modulesByTensorName(adapter, checkpoint);
   const tensors: Record<string, TensorToWrite> = {};
   let mergedTensors = 0;
   try {
@@ -41,7 +41,7 @@ export async function mergeAdapterIntoFolder(baseDir: string, adapterDir: string
         const module = byTensor.get(name);
         if (module) {
           const weight = await checkpoint.readF32(name);
-          tensors[name] = { dtype: info.dtype, shape: info.shape, data: mergeModuleWeight(weight.data, module, adapter.settings.r, scaling) };
+          tensors[name] = { dtype: info.dtype, shape: info.shape, data: mergeModuleWeight(weight.data, module, adapter.settings.r, scaling, adapter.settings.fanInFanOut) };
           mergedTensors++;
           continue;
         }

@@ -10,7 +10,7 @@ import type { ModelSpec } from '../common/model-spec.ts';
 import { SafetensorsFile } from '../engine/checkpoint/safetensors-file.ts';
 import { writeSafetensors, type TensorToWrite } from '../engine/checkpoint/safetensors-writer.ts';
 import { loraAName, loraBName, type LoraAdapter, type LoraModuleWeights } from './lora-adapter.ts';
-import { LORA_MODULE_NAMES, moduleWeightShape, type LoraModuleName } from './lora-targets.ts';
+import { ALL_MODULE_NAMES, layerModules, type LayerModule, type LoraModuleName } from './lora-targets.ts';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -60,7 +60,6 @@ export async function readPeftAdapter(dir: string, spec?: ModelSpec): Promise<Lo
   const unsupported = [
     config.use_dora && 'DoRA (use_dora)',
     config.use_rslora && 'rank-stabilized scaling (use_rslora)',
-    config.fan_in_fan_out && 'fan_in_fan_out',
     config.bias !== 'none' && `trained biases (bias: ${config.bias})`,
     Object.keys(config.rank_pattern).length > 0 && 'per-module ranks (rank_pattern)',
     Object.keys(config.alpha_pattern).length > 0 && 'per-module alphas (alpha_pattern)',
@@ -72,10 +71,10 @@ export async function readPeftAdapter(dir: string, spec?: ModelSpec): Promise<Lo
   try {
     const byPath = new Map<string, Partial<LoraModuleWeights>>();
     for (const key of file.tensors.keys()) {
-      const match = /^base_model\.model\.(model\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+))\.lora_([AB])\.weight$/.exec(key);
-      if (!match) throw new AdapterFileError(`${weightsPath} holds ${key}, which is not a LoRA A/B matrix of a llama-style layer.`);
+      const match = /^base_model\.model\.(\w+(?:\.\w+)*?\.(\d+)\.\w+\.(\w+))\.lora_([AB])\.weight$/.exec(key);
+      if (!match) throw new AdapterFileError(`${weightsPath} holds ${key}, which is not a LoRA A/B matrix of a decoder layer's linear module.`);
       const [, path, , module, which] = match;
-      if (!(LORA_MODULE_NAMES as readonly string[]).includes(module)) throw new AdapterFileError(`${weightsPath}: ${key} targets ${module}, which Hearth cannot apply.`);
+      if (!(ALL_MODULE_NAMES as readonly string[]).includes(module)) throw new AdapterFileError(`${weightsPath}: ${key} targets ${module}, which Hearth cannot apply.`);
       const tensor = await file.readF32(key);
       const entry = byPath.get(path) ?? { path, module: module as LoraModuleName };
       const [rows, cols] = tensor.shape;
@@ -93,33 +92,49 @@ export async function readPeftAdapter(dir: string, spec?: ModelSpec): Promise<Lo
     for (const entry of byPath.values()) {
       if (!entry.a || !entry.b) throw new AdapterFileError(`${weightsPath}: ${entry.path} has only one of lora_A and lora_B.`);
       const complete = entry as LoraModuleWeights;
+      const layer = Number(/\.(\d+)\./.exec(complete.path)?.[1]);
       if (spec) {
-        const [outFeatures, inFeatures] = moduleWeightShape(spec, complete.module);
-        const layer = Number(complete.path.split('.')[2]);
-        if (layer >= spec.numLayers || outFeatures !== complete.outFeatures || inFeatures !== complete.inFeatures) {
+        const expected = layer < spec.numLayers ? layerModules(spec, layer).find((m) => m.path === complete.path) : undefined;
+        if (!expected) {
+          throw new AdapterFileError(`${weightsPath}: ${complete.path} is not a linear layer of this ${spec.architecture} model (${spec.numLayers} layers). The adapter was trained for another base model.`);
+        }
+        if (expected.outFeatures !== complete.outFeatures || expected.inFeatures !== complete.inFeatures) {
           throw new AdapterFileError(
             `${weightsPath}: ${complete.path} is [${complete.outFeatures} x ${complete.inFeatures}] in layer ${layer}, which does not fit this model ` +
-              `(${spec.numLayers} layers, ${complete.module} is [${outFeatures} x ${inFeatures}]). The adapter was trained for another base model.`,
+              `(${spec.numLayers} layers, ${complete.module} is [${expected.outFeatures} x ${expected.inFeatures}]). The adapter was trained for another base model.`,
           );
         }
+        checkFanInFanOut(configPath, config.fan_in_fan_out, expected);
       }
       modules.push(complete);
     }
     if (modules.length === 0) throw new AdapterFileError(`${weightsPath} holds no LoRA matrices.`);
-    modules.sort((x, y) => moduleOrder(x.path) - moduleOrder(y.path));
-    const present = LORA_MODULE_NAMES.filter((name) => modules.some((m) => m.module === name));
+    modules.sort((x, y) => moduleOrder(x, spec) - moduleOrder(y, spec));
+    const present = ALL_MODULE_NAMES.filter((name) => modules.some((m) => m.module === name));
     // The config's own order is kept (PEFT writes a Python set's order), so a round trip is byte-exact.
     const listed = Array.isArray(config.target_modules) ? config.target_modules : [];
     const targetModules = listed.length === present.length && present.every((name) => listed.includes(name)) ? (listed as LoraModuleName[]) : present;
-    return { settings: { r: config.r, alpha: config.lora_alpha, dropout: config.lora_dropout, targetModules }, modules };
+    const settings = { r: config.r, alpha: config.lora_alpha, dropout: config.lora_dropout, targetModules };
+    return { settings: config.fan_in_fan_out ? { ...settings, fanInFanOut: true } : settings, modules };
   } finally {
     await file.close();
   }
 }
 
-function moduleOrder(path: string): number {
-  const parts = path.split('.');
-  return Number(parts[2]) * 100 + LORA_MODULE_NAMES.indexOf(parts[4] as LoraModuleName);
+/** PEFT sets fan_in_fan_out exactly when the targets are Conv1D layers; a mismatch would merge B·A transposed. */
+function checkFanInFanOut(configPath: string, fanInFanOut: boolean, module: LayerModule): void {
+  if (fanInFanOut !== module.conv1d) {
+    throw new AdapterFileError(
+      `${configPath} sets fan_in_fan_out to ${fanInFanOut}, but ${module.path} stores its weight ${module.conv1d ? '[in, out] (Conv1D)' : '[out, in]'}: the adapter was saved for another model. Save it again with PEFT for this one.`,
+    );
+  }
+}
+
+/** Layer, then the module order of the family (PEFT's all-linear order). */
+function moduleOrder(module: LoraModuleWeights, spec: ModelSpec | undefined): number {
+  const layer = Number(/\.(\d+)\./.exec(module.path)?.[1]);
+  const inLayer = spec ? layerModules(spec, layer).findIndex((m) => m.path === module.path) : ALL_MODULE_NAMES.indexOf(module.module);
+  return layer * 100 + inLayer;
 }
 
 export interface WritePeftAdapterOptions {
@@ -153,7 +168,7 @@ export function peftConfigJson(adapter: LoraAdapter, baseModel: string | null): 
     ensure_weight_tying: false,
     eva_config: null,
     exclude_modules: null,
-    fan_in_fan_out: false,
+    fan_in_fan_out: adapter.settings.fanInFanOut ?? false,
     inference_mode: true,
     init_lora_weights: true,
     kasa_config: null,

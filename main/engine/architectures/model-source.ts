@@ -58,18 +58,20 @@ export async function openModelSource(dir: string, options: OpenModelSourceOptio
     throw error;
   }
 
-  async function weight(name: WeightName): Promise<F32Tensor | null> {
-    const shape = expectedWeightShape(spec, name);
-    if (shape === null) return null;
-    const tensor = await architecture.loadWeight(name, checkpoint, spec);
-    if (tensor === null) {
-      throw new CheckpointError(checkpoint.dir, `The checkpoint in ${checkpoint.dir} lacks weight ${name}, which ${CONFIG_FILE} implies. Download the model again.`);
-    }
-    expectShape(name, tensor, shape, checkpoint.dir);
-    return tensor;
-  }
-
+  const weight = (name: WeightName): Promise<F32Tensor | null> => canonicalWeight(architecture, spec, checkpoint, name);
   return { spec, checkpoint, config, architecture, weight, close: () => checkpoint.close() };
+}
+
+/** ModelSource.weight over any checkpoint (an adapter-merged one too): loaded and checked against the spec's shape. */
+export async function canonicalWeight(architecture: ArchitectureDefinition, spec: ModelSpec, checkpoint: Checkpoint, name: WeightName): Promise<F32Tensor | null> {
+  const shape = expectedWeightShape(spec, name);
+  if (shape === null) return null;
+  const tensor = await architecture.loadWeight(name, checkpoint, spec);
+  if (tensor === null) {
+    throw new CheckpointError(checkpoint.dir, `The checkpoint in ${checkpoint.dir} lacks weight ${name}, which ${CONFIG_FILE} implies. Download the model again.`);
+  }
+  expectShape(name, tensor, shape, checkpoint.dir);
+  return tensor;
 }
 
 /**
