@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { MANIFEST_FILE, type ModelManifest } from '../common/model-manifest.ts';
 import { openModelSource } from '../engine/architectures/model-source.ts';
 import { buildFromSource, type BuildOptions } from '../engine/builder/build-model.ts';
-import { checkAdapterArchitecture } from './lora-targets.ts';
+import { checkLoraArchitecture } from './lora-targets.ts';
 import { adaptedModelSource } from './merged-weights.ts';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readPeftAdapter } from './peft-adapter-files.ts';
 
 export async function buildAdaptedModel(baseDir: string, adapterDir: string, outDir: string, options: BuildOptions): Promise<ModelManifest> {
   const source = await openModelSource(baseDir);
   try {
-    checkAdapterArchitecture(source.spec);
+    checkLoraArchitecture(source.spec);
     const adapter = await readPeftAdapter(adapterDir, source.spec);
     const manifest = await buildFromSource(adaptedModelSource(source, adapter), outDir, { ...options, sourceDir: baseDir });
     const hash = createHash('sha256').update(manifest.sourceHash);

@@ -20,11 +20,14 @@ import { computeLogits } from '../engine/runtime/logits.ts';
 import { openModel } from '../engine/runtime/model-session.ts';
 import { SeededRandom } from '../engine/runtime/seeded-random.ts';
 import { buildAdaptedModel } from './adapted-build.ts';
-import { initLoraAdapter, loraScaling, type LoraAdapter } from './lora-adapter.ts';
+import { AdamW, DEFAULT_ADAMW } from './adamw.ts';
+import { initLoraAdapter, loraParameters, loraScaling, type LoraAdapter } from './lora-adapter.ts';
 import { layerModules, parseFamilyTargetModules } from './lora-targets.ts';
 import { mergeAdapterIntoFolder } from './merge-adapter-folder.ts';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readPeftAdapter, writePeftAdapter } from './peft-adapter-files.ts';
 import { SHARED_DIR } from './test/reference-batch.ts';
+import { writeTrainingGraph } from './training-graph.ts';
+import { TrainingSession, type TokenBatch } from './training-session.ts';
 
 const TOLERANCE = 1e-4;
 const REFERENCES = fileURLToPath(new URL('./test/family-lora/', import.meta.url));
@@ -95,6 +98,24 @@ async function mergeByHand(baseDir: string, adapter: LoraAdapter, conv1d: boolea
   await mkdir(outDir, { recursive: true });
   await writeSafetensors(join(outDir, SINGLE_FILE), tensors, { format: 'pt' });
   for (const file of ['config.json', 'generation_config.json']) if (existsSync(join(baseDir, file))) await copyFile(join(baseDir, file), join(outDir, file));
+}
+
+/** Mean next-token NLL of `ids` under `logits` [ids.length, vocab], as the causal-LM loss scores it. */
+function meanNll(logits: Float32Array, ids: number[], vocab: number): number {
+  let total = 0;
+  for (let t = 0; t + 1 < ids.length; t++) {
+    const row = logits.subarray(t * vocab, (t + 1) * vocab);
+    const max = Math.max(...row);
+    let sum = 0;
+    for (const value of row) sum += Math.exp(value - max);
+    total += Math.log(sum) + max - row[ids[t + 1]];
+  }
+  return total / (ids.length - 1);
+}
+
+function batchOf(rows: number[][]): TokenBatch {
+  const flat = rows.flat().map(BigInt);
+  return { rows: rows.length, length: rows[0].length, inputIds: BigInt64Array.from(flat), attentionMask: new BigInt64Array(flat.length).fill(1n), labels: BigInt64Array.from(flat) };
 }
 
 for (const { family, base } of FAMILIES) {
@@ -179,6 +200,65 @@ for (const { family, base } of FAMILIES) {
       assert.ok(maxDifference(byHand, await logitsOf(join(dir, 'base'), ids)) > 0.1, 'the random adapter changes the logits');
       const difference = maxDifference(await logitsOf(join(dir, 'random-adapted'), ids), byHand);
       assert.ok(difference < TOLERANCE, `adapted build vs merged by hand: max |logit difference| = ${difference}`);
+    });
+
+    it("computes PEFT's loss with PEFT's adapter in the training graph (fused modules take their rows of B)", async () => {
+      const source = await openModelSource(base);
+      try {
+        const adapter = await readPeftAdapter(peftDir, source.spec);
+        const graph = await writeTrainingGraph(source, join(dir, 'loss-graph'), 'train.onnx', {
+          r: adapter.settings.r,
+          scaling: loraScaling(adapter.settings),
+          targets: adapter.modules.map((m) => m.path),
+          dropout: false,
+          gradients: true,
+        });
+        const session = await TrainingSession.open(graph);
+        try {
+          const run = await session.run(batchOf([ids]), new Map(loraParameters(adapter).map((p) => [p.name, p.data])));
+          const expected = meanNll(peftLogits, ids, source.spec.vocabSize);
+          assert.ok(Math.abs(run.loss - expected) < TOLERANCE, `loss ${run.loss}, PEFT's logits give ${expected}`);
+          for (const p of graph.parameters) assert.ok(run.grads.get(p.name)!.some((value) => value !== 0), `${p.name} gets a gradient`);
+        } finally {
+          await session.release();
+        }
+      } finally {
+        await source.close();
+      }
+    });
+
+    it('lowers the loss of a tiny dataset in a few AdamW steps on every linear layer', async () => {
+      const source = await openModelSource(base);
+      try {
+        const adapter = initLoraAdapter(source.spec, { r: 4, alpha: 8, dropout: 0, targetModules: parseFamilyTargetModules(source.spec, 'all-linear') }, 11);
+        const graph = await writeTrainingGraph(source, join(dir, 'train-graph'), 'train.onnx', {
+          r: 4,
+          scaling: loraScaling(adapter.settings),
+          targets: adapter.modules.map((m) => m.path),
+          dropout: false,
+          gradients: true,
+        });
+        const session = await TrainingSession.open(graph);
+        try {
+          const batch = batchOf([
+            [1, 40, 41, 42, 43, 44, 45, 46],
+            [1, 40, 41, 42, 43, 44, 45, 46],
+          ]);
+          const params = new Map(loraParameters(adapter).map((p) => [p.name, p.data]));
+          const optimizer = new AdamW({ ...DEFAULT_ADAMW });
+          const losses: number[] = [];
+          for (let step = 0; step < 6; step++) {
+            const run = await session.run(batch, params);
+            losses.push(run.loss);
+            optimizer.update(params, run.grads, 2e-2);
+          }
+          assert.ok(losses[5] < losses[0] - 0.2, `loss per step: ${losses.map((loss) => loss.toFixed(4)).join(', ')}`);
+        } finally {
+          await session.release();
+        }
+      } finally {
+        await source.close();
+      }
     });
   });
 }

@@ -17,7 +17,7 @@ import { PreferenceTally, type PreferenceMetrics } from './preference-rewards.ts
 import { drawDropoutMasks } from './dropout-masks.ts';
 import { EpochSampler } from './epoch-sampler.ts';
 import { initLoraAdapter, loraParameters, loraScaling, type LoraSettings } from './lora-adapter.ts';
-import { checkLoraArchitecture, parseTargetModules } from './lora-targets.ts';
+import { checkLoraArchitecture, parseFamilyTargetModules } from './lora-targets.ts';
 import { learningRateAt, type LrSchedule } from './lr-schedule.ts';
 import { writePeftAdapter } from './peft-adapter-files.ts';
 import { DatasetError, readSftDataset, type DatasetLine } from './sft-dataset.ts';
@@ -148,7 +148,7 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
   const scratch = await mkdtemp(join(tmpdir(), 'hearth-finetune-'));
   try {
     checkLoraArchitecture(source.spec);
-    const settings: LoraSettings = { r: o.r, alpha: o.alpha, dropout: o.dropout, targetModules: parseTargetModules(o.targets) };
+    const settings: LoraSettings = { r: o.r, alpha: o.alpha, dropout: o.dropout, targetModules: parseFamilyTargetModules(source.spec, o.targets) };
     if (!(o.dropout >= 0 && o.dropout < 1)) throw new RangeError(`LoRA dropout must be in [0, 1), not ${o.dropout}.`);
     const maxLength = Math.min(o.maxLength, source.spec.contextLength);
     const tokenizer = await loadTokenizer(o.baseDir);
@@ -192,7 +192,7 @@ export async function runFinetune(options: FinetuneOptions): Promise<FinetuneRes
     if (resumed) {
       const mismatch = Object.keys(fingerprint).find((key) => JSON.stringify((fingerprint as Record<string, unknown>)[key]) !== JSON.stringify(resumed.state.fingerprint[key]));
       if (mismatch) throw new CheckpointResumeError(`${resumed.dir} was made with a different ${mismatch} (${JSON.stringify(resumed.state.fingerprint[mismatch])}); resume with the same settings, or start afresh in another folder.`);
-      adapter = { settings, modules: resumed.adapter.modules };
+      adapter = { settings: adapter.settings, modules: resumed.adapter.modules };
       optimizer = new AdamW(optimizer.settings, resumed.optimizer);
       sampler = EpochSampler.resume(trainCount, resumed.state.sampler);
       metrics = resumed.state.metrics;

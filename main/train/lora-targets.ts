@@ -21,6 +21,8 @@ export const ALL_MODULE_NAMES: readonly LoraModuleName[] = [...LORA_MODULE_NAMES
 export const ALL_LINEAR = 'all-linear';
 
 const LLAMA_STYLE: readonly Architecture[] = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma'];
+/** Architectures whose adapters can be trained, read, applied and merged, in PEFT's module names. */
+const ADAPTER_FAMILIES: readonly Architecture[] = [...LLAMA_STYLE, 'phi3', 'gpt2', 'gpt_neox', 'bloom', 'mpt'];
 
 /** The target list is wrong, or the model's architecture has no PEFT-compatible layer names here. */
 export class LoraTargetError extends Error {
@@ -28,19 +30,8 @@ export class LoraTargetError extends Error {
 }
 
 export function checkLoraArchitecture(spec: ModelSpec): void {
-  if (!LLAMA_STYLE.includes(spec.architecture)) {
-    throw new LoraTargetError(
-      `LoRA fine-tuning supports ${LLAMA_STYLE.join(', ')} models; this one is ${spec.architecture}, whose Hugging Face layers are named differently (fused or Conv1D), so its adapters would not match PEFT's.`,
-    );
-  }
-}
-
-/** Architectures whose adapters can be read, applied and merged (training needs checkLoraArchitecture). */
-const ADAPTER_FAMILIES: readonly Architecture[] = [...LLAMA_STYLE, 'phi3', 'gpt2', 'gpt_neox', 'bloom', 'mpt'];
-
-export function checkAdapterArchitecture(spec: ModelSpec): void {
   if (!ADAPTER_FAMILIES.includes(spec.architecture)) {
-    throw new LoraTargetError(`LoRA adapters can be applied to ${ADAPTER_FAMILIES.join(', ')} models; this one is ${spec.architecture}.`);
+    throw new LoraTargetError(`LoRA supports ${ADAPTER_FAMILIES.join(', ')} models; this one is ${spec.architecture}, whose layers Hearth cannot name as PEFT does.`);
   }
 }
 
@@ -126,14 +117,54 @@ export function parseTargetModules(text: string | readonly string[]): LoraModule
   return [...new Set(items)] as LoraModuleName[];
 }
 
-/** `model.layers.3.self_attn.q_proj` for the builder's `/model/layers.3/attn/q_proj`; null for layers LoRA never targets. */
-export function hfModulePath(graphName: string): { path: string; module: LoraModuleName; layer: number } | null {
-  const match = /^\/model\/layers\.(\d+)\/(attn|mlp)\/(\w+)$/.exec(graphName);
+/**
+ * Which rows of a fused module's output a graph linear layer is: `rows` a band [start, start +
+ * size) of [q; k; v] or [gate; up] stacked (phi3, GPT-2, MPT); `heads` one of q, k, v from rows
+ * interleaved per head as [head][q, k, v][head_dim] (BLOOM, GPT-NeoX).
+ */
+export type FusedPart = { kind: 'rows'; start: number; size: number } | { kind: 'heads'; numHeads: number; headDim: number; index: 0 | 1 | 2 };
+
+/** The LoRA module a linear layer of the training graph belongs to, and which part of its output it is. */
+export interface LinearLoraTarget {
+  module: LayerModule;
+  /** null when the graph's layer is the whole module. */
+  part: FusedPart | null;
+}
+
+/** The builder's canonical linear names (`/model/layers.3/attn/q_proj`) mapped onto the family's PEFT modules; null for the head. */
+export function linearLoraTarget(spec: ModelSpec, graphName: string): LinearLoraTarget | null {
+  const match = /^\/model\/layers\.(\d+)\/(attn|mlp)\/(\w+)_proj$/.exec(graphName);
   if (!match) return null;
-  const module = match[3] as LlamaModuleName;
-  if (!LORA_MODULE_NAMES.includes(module)) return null;
   const layer = Number(match[1]);
-  return { path: `model.layers.${layer}.${match[2] === 'attn' ? 'self_attn' : 'mlp'}.${module}`, module, layer };
+  const canonical = match[3];
+  const modules = layerModules(spec, layer);
+  const { numHeads, numKvHeads, headDim } = spec.attention;
+  const qkv = ['q', 'k', 'v'].indexOf(canonical) as -1 | 0 | 1 | 2;
+  const stackedQkv = (): FusedPart => {
+    const sizes = [numHeads * headDim, numKvHeads * headDim, numKvHeads * headDim];
+    return { kind: 'rows', start: sizes.slice(0, qkv).reduce((sum, size) => sum + size, 0), size: sizes[qkv] };
+  };
+  const named = (index: number, part: FusedPart | null = null): LinearLoraTarget => ({ module: modules[index], part });
+  switch (spec.architecture) {
+    case 'phi3': {
+      const inner = spec.mlp.intermediateSize;
+      if (qkv >= 0) return named(0, stackedQkv());
+      if (canonical === 'gate' || canonical === 'up') return named(2, { kind: 'rows', start: canonical === 'gate' ? 0 : inner, size: inner });
+      return named(canonical === 'o' ? 1 : 3);
+    }
+    case 'gpt2':
+    case 'mpt':
+      if (qkv >= 0) return named(0, stackedQkv());
+      return named({ o: 1, up: 2, down: 3 }[canonical] ?? -1);
+    case 'gpt_neox':
+    case 'bloom':
+      if (qkv >= 0) return named(0, { kind: 'heads', numHeads, headDim, index: qkv as 0 | 1 | 2 });
+      return named({ o: 1, up: 2, down: 3 }[canonical] ?? -1);
+    default: {
+      const index = modules.findIndex((m) => m.module === `${canonical}_proj`);
+      return index < 0 ? null : named(index);
+    }
+  }
 }
 
 /** Every targeted module path of a model, in layer order then module order. */

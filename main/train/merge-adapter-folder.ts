@@ -12,7 +12,7 @@ import { openModelSource } from '../engine/architectures/model-source.ts';
 import { loraScaling, type LoraAdapter } from './lora-adapter.ts';
 import { mergeModuleWeight, modulesByTensorName } from './merged-weights.ts';
 import { readPeftAdapter } from './peft-adapter-files.ts';
-import { checkAdapterArchitecture } from './lora-targets.ts';
+import { checkLoraArchitecture } from './lora-targets.ts';
 
 export interface MergeResult {
   mergedTensors: number;
@@ -23,7 +23,7 @@ export async function mergeAdapterIntoFolder(baseDir: string, adapterDir: string
   const source = await openModelSource(baseDir);
   let adapter: LoraAdapter;
   try {
-    checkAdapterArchitecture(source.spec);
+    checkLoraArchitecture(source.spec);
     adapter = await readPeftAdapter(adapterDir, source.spec);
   } finally {
     await source.close();

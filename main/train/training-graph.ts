@@ -82,7 +82,7 @@ export async function recordTrainingGraph(source: Pick<ModelSource, 'spec' | 'we
   const ctx = new BuildContext(g, spec, baseDtype, 'reference', 'blockwise', (name) => source.weight(name));
   const shared = new SharedValues(ctx);
   const declared: LoraGraphInputs = { parameters: [], dropoutMasks: [] };
-  ctx.linearExtension = loraLinearPath(g, { r: options.r, scaling: options.scaling, targets: new Set(options.targets), dropout: options.dropout }, declared);
+  ctx.linearExtension = loraLinearPath(g, { spec, r: options.r, scaling: options.scaling, targets: new Set(options.targets), dropout: options.dropout }, declared);
 
   g.input(INPUT_IDS, DataType.INT64, ['batch_size', 'sequence_length']);
   g.input(ATTENTION_MASK, DataType.INT64, ['batch_size', 'sequence_length']);
