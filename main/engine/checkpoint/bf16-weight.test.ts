@@ -25,6 +25,11 @@ test('a tensor whose floats were replaced hands the quantizer the new floats, no
   assert.equal(weightValues(tensor), replaced);
 });
 
-test('NaN and infinities are counted from the bits', () => {
+test('NaN and infinities are counted from the bits, two values a word or one at a time', () => {
   assert.equal(countNonFiniteBf16(BITS), 2);
+  // Every exponent field: all ones (0x7f80) in either half of a word, with either sign, counts.
+  const all = new Uint16Array(65536).map((_, i) => i);
+  assert.equal(countNonFiniteBf16(all), 2 * 128);
+  assert.equal(countNonFiniteBf16(all.subarray(1)), 2 * 128, 'an odd offset, read a value at a time');
+  assert.equal(countNonFiniteBf16(new Uint16Array([0x3f80, 0xff80, 0x7f81])), 2, 'the odd last value');
 });

@@ -42,9 +42,23 @@ export function valueCount(values: WeightValues): number {
   return values instanceof Float32Array ? values.length : values.bf16.length;
 }
 
-/** The NaN and infinite values among bfloat16 `bits` (all exponent bits set), counted without widening them. */
+/**
+ * The NaN and infinite values among bfloat16 `bits` (all exponent bits set), counted without
+ * widening them. Two values a 32-bit word: adding 0x80 to an exponent field carries into the
+ * value's top bit only when the field is all ones, so one test per word finds the rare words to
+ * count (about twice the speed of a test per value, measured).
+ */
 export function countNonFiniteBf16(bits: Uint16Array): number {
   let nonFinite = 0;
-  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f80) === 0x7f80) nonFinite++;
+  let start = 0;
+  if (bits.byteOffset % 4 === 0) {
+    const words = new Int32Array(bits.buffer, bits.byteOffset, bits.length >> 1);
+    for (let i = 0; i < words.length; i++) {
+      const carried = (((words[i] & 0x7f807f80) + 0x00800080) | 0) & 0x80008000;
+      if (carried !== 0) nonFinite += ((carried >>> 15) & 1) + (carried >>> 31);
+    }
+    start = words.length * 2;
+  }
+  for (let i = start; i < bits.length; i++) if ((bits[i] & 0x7f80) === 0x7f80) nonFinite++;
   return nonFinite;
 }
