@@ -9,6 +9,7 @@ import { MANIFEST_FILE, MANIFEST_FORMAT, ModelManifestSchema } from '../../commo
 import type { ModelManifest } from '../../common/model-manifest.ts';
 import type { ModelSpec } from '../../common/model-spec.ts';
 import { LOGITS, presentKeyName, presentValueName } from '../graph-io.ts';
+import { deriveInt8PromptGraph } from './int8-prompt-graph.ts';
 
 export type ExecutionProvider = 'cpu' | 'webgpu';
 
@@ -19,6 +20,12 @@ export interface OpenModelOptions {
   threads?: number;
   /** ORT log severity: 0 verbose ... 4 fatal. Default 3 (errors only). */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * CPU int4 builds without a prefill graph on disk: derive an int8 prompt graph in memory at
+   * load (int8-prompt-graph.ts) and run prompts on it. Costs load time and about one byte per
+   * converted weight of memory. Default false.
+   */
+  int8PromptGraph?: boolean;
 }
 
 /** The folder does not hold a usable build: missing files, an older format, or a corrupt manifest. */
@@ -125,10 +132,18 @@ export async function openModel(dir: string, options: OpenModelOptions = {}): Pr
   try {
     // By path, so ORT finds the external data beside the graph and maps it.
     session = await InferenceSession.create(graphPath, sessionOptions(manifest.spec, options));
+    // Its threads must not spin after a prompt: they would steal the cores from decoding.
+    const noSpinning = { intra_op: { allow_spinning: '0' } };
     if (prefillPath) {
-      // Its threads must not spin after a prompt: they would steal the cores from decoding.
-      const prefillOptions = { ...sessionOptions(manifest.spec, options), extra: { session: { intra_op: { allow_spinning: '0' } } } };
+      const prefillOptions = { ...sessionOptions(manifest.spec, options), extra: { session: noSpinning } };
       prefillSession = await InferenceSession.create(prefillPath, prefillOptions);
+    } else if (options.int8PromptGraph === true && executionProvider === 'cpu' && manifest.precision === 'int4') {
+      const derived = deriveInt8PromptGraph(await readFile(graphPath), dir, { skipOutputFeatures: manifest.spec.vocabSize });
+      if (derived) {
+        // From bytes, so onnxruntime is told where the build's data file is.
+        const extra = { session: { ...noSpinning, model_external_initializers_file_folder_path: dir } };
+        prefillSession = await InferenceSession.create(derived.bytes, { ...sessionOptions(manifest.spec, options), extra });
+      }
     }
   } catch (error) {
     const reason = (error as Error).message;
