@@ -11,11 +11,11 @@
 //
 // Two details keep the dequantized matrices transient:
 // - the packed bytes are reshaped to GatherBlockQuantized's [N, K·bits/8] with a shape computed
-//   at run time (from dy's shape), so onnxruntime cannot fold the dequantization into a float
+//   at run time (from dy's data: see zeroAfter), so onnxruntime cannot fold the dequantization into a float
 //   initializer when the session loads (which would be an fp32 copy of the base);
 // - a matrix of more than DEQUANTIZED_ROWS rows (the output head: vocabulary × hidden) is
 //   dequantized and multiplied in slices of rows, and the partial products summed.
-import { attr } from '../engine/onnx/graph.ts';
+import { attr, DataType } from '../engine/onnx/graph.ts';
 import { GradientError, intAttribute, outputGrad, type VjpContext, type VjpRule } from './vjp-rule.ts';
 
 /** Rows of Ŵ dequantized at once: 16,384 rows of a 896-wide head are 59 MB of float32. */
@@ -34,8 +34,12 @@ function matMulNBits(ctx: VjpContext) {
   if (groupIndex !== '') throw new GradientError(`MatMulNBits ${node.name}: a g_idx input is not supported in training graphs`);
   if (K <= 0 || N <= 0 || (K * bits) % 8 !== 0 || K % blockSize !== 0) throw new GradientError(`MatMulNBits ${node.name}: K ${K}, N ${N}, bits ${bits}, block ${blockSize} cannot be dequantized by rows`);
 
-  // A zero [1] that exists only once `value` does: onnxruntime can neither fold what it feeds nor run it earlier.
-  const zeroAfter = (value: string) => g.op('Mul', [g.op('Shape', [value], { start: attr.int(0), end: attr.int(1) }), g.int64s([0], [1])]);
+  // A zero [1] computed from `value`'s data, so that it exists only once `value` does: onnxruntime
+  // can neither fold what it feeds nor run it earlier. (It was Shape(value) · 0: onnxruntime knew
+  // the shape, folded the dequantizations' inputs into initializers and ran every layer's
+  // dequantization at the start of the backward — 0.9 GB of float matrices alive at once on the
+  // Qwen2.5-0.5B shape.) The cast of any float, NaN included, times 0 is 0.
+  const zeroAfter = (value: string) => g.op('Mul', [g.op('Cast', [g.op('ReduceMin', [value], { keepdims: attr.int(0) })], { to: attr.int(DataType.INT64) }), g.int64s([0], [1])]);
   // [N, kBlocks, blob] → [N, K·bits/8], dim 0 copied (0), by a shape known only at run time.
   const rowsShape = g.op('Concat', [zeroAfter(grad), g.int64s([(K * bits) / 8], [1])], { axis: attr.int(0) });
   const rows = g.op('Reshape', [packed, rowsShape], {}, { name: `${node.name}/grad/rows` });
