@@ -125,6 +125,8 @@ for (const { family, base } of FAMILIES) {
     let dir: string;
     let ids: number[];
     let peftLogits: Float32Array;
+    let peftLoss: number;
+    const peftGrads = new Map<string, Float32Array>();
 
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), `hearth-family-lora-${family}-`));
@@ -132,6 +134,8 @@ for (const { family, base } of FAMILIES) {
       try {
         ids = Array.from((await file.readTyped('input_ids')).data as BigInt64Array, Number);
         peftLogits = (await file.readF32('logits')).data;
+        peftLoss = (await file.readF32('loss')).data[0];
+        for (const name of file.tensors.keys()) if (name.startsWith('grad.')) peftGrads.set(name, (await file.readF32(name)).data);
       } finally {
         await file.close();
       }
@@ -202,7 +206,7 @@ for (const { family, base } of FAMILIES) {
       assert.ok(difference < TOLERANCE, `adapted build vs merged by hand: max |logit difference| = ${difference}`);
     });
 
-    it("computes PEFT's loss with PEFT's adapter in the training graph (fused modules take their rows of B)", async () => {
+    it("computes PEFT's loss and every LoRA gradient with PEFT's adapter in the training graph (fused modules share A, take their rows of B)", async () => {
       const source = await openModelSource(base);
       try {
         const adapter = await readPeftAdapter(peftDir, source.spec);
@@ -216,9 +220,15 @@ for (const { family, base } of FAMILIES) {
         const session = await TrainingSession.open(graph);
         try {
           const run = await session.run(batchOf([ids]), new Map(loraParameters(adapter).map((p) => [p.name, p.data])));
-          const expected = meanNll(peftLogits, ids, source.spec.vocabSize);
-          assert.ok(Math.abs(run.loss - expected) < TOLERANCE, `loss ${run.loss}, PEFT's logits give ${expected}`);
-          for (const p of graph.parameters) assert.ok(run.grads.get(p.name)!.some((value) => value !== 0), `${p.name} gets a gradient`);
+          assert.ok(Math.abs(meanNll(peftLogits, ids, source.spec.vocabSize) - peftLoss) < TOLERANCE, 'the reference loss is the mean NLL of its logits');
+          assert.ok(Math.abs(run.loss - peftLoss) < TOLERANCE, `loss ${run.loss}, PEFT ${peftLoss}`);
+          assert.equal(graph.parameters.length, peftGrads.size);
+          for (const p of graph.parameters) {
+            const expected = peftGrads.get(`grad.${p.name}`);
+            assert.ok(expected, `PEFT has a gradient for ${p.name}`);
+            const difference = maxDifference(run.grads.get(p.name)!, expected);
+            assert.ok(difference < TOLERANCE, `${p.name}: max |gradient - PEFT| = ${difference}`);
+          }
         } finally {
           await session.release();
         }

@@ -1,16 +1,17 @@
 // Which linear layers get a LoRA path, named as PEFT names them. The graph builder names a layer
 // `/model/layers.3/attn/q_proj`; Hugging Face (and so PEFT) calls the same module
-// `model.layers.3.self_attn.q_proj`. Training builds LoRA paths for the llama-style families, whose
-// modules are unfused; adapters for the fused and Conv1D families (phi3, gpt2, gpt_neox, bloom,
-// mpt) are read, written, applied and merged in PEFT's own layout: one A/B pair per fused
-// module, whose B rows span the fused outputs (q, k, v or gate, up) as the checkpoint stacks them.
+// `model.layers.3.self_attn.q_proj` in llama-style models, `transformer.h.3.attn.c_attn` in GPT-2.
+// The fused and Conv1D families (phi3, gpt2, gpt_neox, bloom, mpt) keep PEFT's own layout: one
+// A/B pair per fused module, whose B rows span its outputs (q, k, v or gate, up) as the checkpoint
+// orders them; the training graph gives each canonical layer its rows (linearLoraTarget), and
+// merges work on the checkpoint's fused tensors (merged-weights.ts), so adapters stay PEFT's.
 import type { Architecture, ModelSpec } from '../common/model-spec.ts';
 
 export const ATTENTION_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as const;
 export const MLP_MODULES = ['gate_proj', 'up_proj', 'down_proj'] as const;
 /** Module names of the other families' linear layers (up_proj and down_proj are MPT's too). */
 export const FAMILY_MODULES = ['qkv_proj', 'gate_up_proj', 'c_attn', 'c_proj', 'c_fc', 'query_key_value', 'dense', 'dense_h_to_4h', 'dense_4h_to_h', 'Wqkv', 'out_proj'] as const;
-/** The llama-style modules, the ones training builds LoRA paths for. */
+/** The llama-style modules: what parseTargetModules knows without a model (parseFamilyTargetModules knows each family). */
 export type LlamaModuleName = (typeof ATTENTION_MODULES)[number] | (typeof MLP_MODULES)[number];
 export type LoraModuleName = LlamaModuleName | (typeof FAMILY_MODULES)[number];
 export const LORA_MODULE_NAMES: readonly LlamaModuleName[] = [...ATTENTION_MODULES, ...MLP_MODULES];

@@ -2,7 +2,9 @@
 # For each tiny model (hf-tiny from ../shared, or the committed architecture testdata), PEFT wraps
 # it with a LoRA on every linear layer of the family (init_lora_weights=False, seeded, so B is not
 # zero), saves the adapter with save_pretrained into family-lora/<family>/, and records the logits
-# of fixed ids with the adapter applied in family-lora/<family>/logits.safetensors.
+# of fixed ids with the adapter applied, the causal-LM loss of those ids (labels = ids, mean over
+# the shifted positions) and its gradient for every LoRA tensor (`grad.<module>.lora_A.weight`)
+# in family-lora/<family>/logits.safetensors.
 #   /tmp/pyref/bin/python main/train/test/make-family-lora-reference.py   (from the repository root)
 # Made with torch 2.13, transformers 5.18, peft 0.21.
 import os
@@ -41,10 +43,17 @@ for family, (model_dir, targets) in FAMILIES.items():
     peft_model.peft_config['default'].base_model_name_or_path = f'hearth-testdata/{family}'
     peft_model.save_pretrained(out_dir)
     os.remove(os.path.join(out_dir, 'README.md'))
-    with torch.no_grad():
-        ids = torch.tensor(INPUT_IDS)
-        logits = peft_model(input_ids=ids).logits.contiguous()
-        with peft_model.disable_adapter():
-            base = peft_model(input_ids=ids).logits
-    save_file({'input_ids': ids, 'logits': logits}, os.path.join(out_dir, 'logits.safetensors'), metadata={'format': 'pt'})
+    ids = torch.tensor(INPUT_IDS)
+    output = peft_model(input_ids=ids, labels=ids)
+    output.loss.backward()
+    grads = {
+        'grad.' + name.removeprefix('base_model.model.').replace('.default.weight', '.weight'): param.grad.contiguous()
+        for name, param in peft_model.named_parameters()
+        if param.requires_grad
+    }
+    logits = output.logits.detach().contiguous()
+    with torch.no_grad(), peft_model.disable_adapter():
+        base = peft_model(input_ids=ids).logits
+    tensors = {'input_ids': ids, 'logits': logits, 'loss': output.loss.detach().reshape(1), **grads}
+    save_file(tensors, os.path.join(out_dir, 'logits.safetensors'), metadata={'format': 'pt'})
     print(f'{family}: max |adapted - base| = {float((logits - base).abs().max()):.4f}')
