@@ -3,8 +3,15 @@
 // file before launch, and the adapters a job produces (or that were made by PEFT elsewhere).
 import { z } from 'zod';
 
-/** 'all-linear', or module names separated by commas (q_proj,v_proj): PEFT's target_modules. */
-export const LORA_TARGET_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+/**
+ * 'all-linear', or module names separated by commas (q_proj,v_proj): PEFT's target_modules. The
+ * llama-style names, then those of phi3, gpt2, gpt_neox/bloom and mpt; which fit the model is
+ * checked when the job starts (train/lora-targets.ts).
+ */
+export const LORA_TARGET_MODULES = [
+  'q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj',
+  'qkv_proj', 'gate_up_proj', 'c_attn', 'c_proj', 'c_fc', 'query_key_value', 'dense', 'dense_h_to_4h', 'dense_4h_to_h', 'Wqkv', 'out_proj',
+] as const;
 const TARGETS_PATTERN = new RegExp(`^(all-linear|(${LORA_TARGET_MODULES.join('|')})( *, *(${LORA_TARGET_MODULES.join('|')}))*)$`);
 
 export const LR_SCHEDULE_NAMES = ['linear', 'cosine', 'constant'] as const;
