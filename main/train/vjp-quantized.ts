@@ -43,9 +43,10 @@ function matMulNBits(ctx: VjpContext) {
   // [N, kBlocks, blob] → [N, K·bits/8], dim 0 copied (0), by a shape known only at run time.
   const rowsShape = g.op('Concat', [zeroAfter(grad), g.int64s([(K * bits) / 8], [1])], { axis: attr.int(0) });
   const rows = g.op('Reshape', [packed, rowsShape], {}, { name: `${node.name}/grad/rows` });
-  const dequantize = (start: number, end: number, after: string | null = null) => {
-    let indices = g.op('Range', [g.int64s([start], []), g.int64s([end], []), g.int64s([1], [])]);
-    if (after) indices = g.op('Add', [indices, zeroAfter(after)]);
+  // The rows gathered are offset by a zero computed from `after` too: onnxruntime folded the
+  // reshaped bytes into an initializer all the same, so only the indices hold the dequantization back.
+  const dequantize = (start: number, end: number, after: string) => {
+    const indices = g.op('Add', [g.op('Range', [g.int64s([start], []), g.int64s([end], []), g.int64s([1], [])]), zeroAfter(after)]);
     const inputs = [rows, indices, scales];
     if (zeroPoints !== '') inputs.push(zeroPoints);
     return g.op(
@@ -55,13 +56,13 @@ function matMulNBits(ctx: VjpContext) {
       { domain: 'com.microsoft', name: `${node.name}/grad/dequantize_${start}` },
     );
   };
-  if (N <= DEQUANTIZED_ROWS) return [g.op('MatMul', [grad, dequantize(0, N)], {}, { name: `${node.name}/grad/x` })];
+  if (N <= DEQUANTIZED_ROWS) return [g.op('MatMul', [grad, dequantize(0, N, grad)], {}, { name: `${node.name}/grad/x` })];
   // Each slice is dequantized only once the previous product is summed: one slice alive at a time.
   let sum: string | null = null;
   for (let start = 0; start < N; start += DEQUANTIZED_ROWS) {
     const end = Math.min(N, start + DEQUANTIZED_ROWS);
     const slice = g.op('Slice', [grad, g.int64s([start]), g.int64s([end]), g.int64s([-1])]);
-    const part = g.op('MatMul', [slice, dequantize(start, end, sum)], {}, { name: `${node.name}/grad/x_${start}` });
+    const part = g.op('MatMul', [slice, dequantize(start, end, sum ?? slice)], {}, { name: `${node.name}/grad/x_${start}` });
     sum = sum === null ? part : g.op('Add', [sum, part]);
   }
   return [sum];
