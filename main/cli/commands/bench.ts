@@ -32,7 +32,7 @@ import { openBenchModel } from './bench/opened-bench-model.ts';
 
 const USAGE = [
   'hearth bench --shape qwen2.5-0.5b|narrow-8k|<hf-dir>|<FILE.gguf> [--dtype fp32|fp16|int8|int4] [--threads N] [--prompt 512] [--gen 128]',
-  '             [--int8-kernel dynamic|blockwise] [--prefill-graph] [--attention fused|reference] [--cache shared-buffer|growing]',
+  '             [--int8-kernel dynamic|blockwise] [--prefill-graph | --int8-prompt] [--attention fused|reference] [--cache shared-buffer|growing]',
   '             [--context N] [--seed N] [--json] [--second-turn [--turn2 32]] [--streams N] [--rebuild] [--build-only]',
   'hearth bench --train [--steps 60] [--batch 8] [--threads N] [--seed N] [--json]',
   `hearth bench --train --shape qwen2.5-0.5b|<hf-dir> [${BASE_DTYPE_USAGE}] [--batch 1] [--seq 256] [--steps 3] [--threads N] [--json]`,
@@ -40,6 +40,7 @@ const USAGE = [
   '',
   '  --int8-kernel (int8 only): dynamic (integer GEMM, the default, for the CPU) or blockwise (MatMulNBits, for the GPU).',
   '  --prefill-graph (int4 only): also build the int8 graph that prompts of 16 tokens or more run on.',
+  '  --int8-prompt (int4 only): derive that int8 prompt graph in memory when the model loads instead (nothing on disk).',
   '  A GGUF file is built as downloaded (its own ggml types kept) unless --dtype requantizes it.',
   '  Builds (once, cached under .cache/bench/ or $HEARTH_BENCH_CACHE) a model with random weights at the shape,',
   '  warms it up, then times a prefill of --prompt random tokens in one call and --gen greedy decode steps.',
@@ -81,6 +82,7 @@ export const benchCommand: Command = {
         attention: { type: 'string', default: 'fused' },
         'int8-kernel': { type: 'string' },
         'prefill-graph': { type: 'boolean', default: false },
+        'int8-prompt': { type: 'boolean', default: false },
         cache: { type: 'string' },
         context: { type: 'string' },
         seed: { type: 'string', default: '1' },
@@ -138,6 +140,7 @@ export const benchCommand: Command = {
     const int8Kernel = Int8KernelSchema.safeParse(values['int8-kernel'] ?? 'dynamic');
     if (!int8Kernel.success) throw new UsageError(`--int8-kernel must be dynamic or blockwise, not '${values['int8-kernel']}'`);
     if (values['prefill-graph'] && precision.data !== 'int4') throw new UsageError(`--prefill-graph is for --dtype int4 (an int8 prompt graph beside the int4 one), not ${precision.data}`);
+    if (values['int8-prompt'] && (precision.data !== 'int4' || values['prefill-graph'])) throw new UsageError('--int8-prompt is for --dtype int4 without --prefill-graph (it derives the int8 prompt graph in memory)');
     if (values.cache !== undefined && values.cache !== 'shared-buffer' && values.cache !== 'growing') {
       throw new UsageError(`--cache must be shared-buffer or growing, not '${values.cache}'`);
     }
@@ -183,6 +186,7 @@ export const benchCommand: Command = {
       attention: attention.data,
       variant: benchBuildVariant(request),
       threads,
+      int8PromptGraph: values['int8-prompt'],
     });
     try {
       if (values.streams !== undefined) {

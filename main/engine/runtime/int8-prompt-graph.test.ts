@@ -8,7 +8,10 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { float32ToFloat16Bits } from '../checkpoint/float16.ts';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { attr, DataType } from '../onnx/graph.ts';
+import { CachedSequence, PREFILL_GRAPH_MIN_TOKENS } from './cached-sequence.ts';
 import { deriveInt8PromptGraph, int4RowsToInt8Columns } from './int8-prompt-graph.ts';
+import { openModel } from './model-session.ts';
+import { FixtureBuilds, HF_TINY_DIR, fixturesMissing } from './test/reference-fixtures.ts';
 
 const M = 24;
 const K = 96; // 3 blocks of 32: an odd block count, so zero point rows are padded to 2 bytes
@@ -93,4 +96,28 @@ test('int4RowsToInt8Columns scales each column by its largest |w| / 127 and roun
     assert.ok(Math.abs(weight[k] * scale[0] - w) <= scale[0] / 2 + 1e-6, `k=${k}: ${weight[k]} * ${scale[0]} for ${w}`);
   }
   assert.equal(weight[0], -127, 'the largest |w| maps to 127');
+});
+
+test('openModel with int8PromptGraph runs prompts on the derived graph and decode steps on the int4 one', { skip: fixturesMissing(HF_TINY_DIR) }, async () => {
+  const builds = new FixtureBuilds();
+  try {
+    const dir = await builds.build(join(HF_TINY_DIR, 'qwen2'), 'qwen2', 'int4');
+    const plain = await openModel(dir, { threads: 1 });
+    const derived = await openModel(dir, { threads: 1, int8PromptGraph: true });
+    assert.equal(plain.prefillSession, null, 'off by default');
+    assert.ok(derived.prefillSession, 'the int8 prompt graph was derived');
+    const prompt = Array.from({ length: PREFILL_GRAPH_MIN_TOKENS + 8 }, (_, i) => (i * 37 + 5) % 500);
+    const a = new CachedSequence(plain);
+    const b = new CachedSequence(derived);
+    const promptError = relativeRms(await a.feed(prompt, 'all'), await b.feed(prompt, 'all'));
+    assert.ok(promptError > 0 && promptError < 0.05, `prompt logits: relative RMS difference ${promptError} (0 would mean the int4 graph ran)`);
+    // A decode step goes to the int4 graph; the caches the two graphs left agree closely enough
+    // that the next step's logits stay near.
+    const stepError = relativeRms(await a.feed([7], 'last'), await b.feed([7], 'last'));
+    assert.ok(stepError < 0.05, `decode step: relative RMS difference ${stepError}`);
+    await plain.release();
+    await derived.release();
+  } finally {
+    await builds.cleanup();
+  }
 });

@@ -18,6 +18,8 @@ export interface BenchModelConfig {
   /** The int8 kernel and whether there is a prefill graph. */
   variant: ReturnType<typeof benchBuildVariant>;
   threads: number;
+  /** int4 on the CPU: derive the int8 prompt graph at load (OpenModelOptions.int8PromptGraph). */
+  int8PromptGraph?: boolean;
 }
 
 export interface OpenedBenchModel {
@@ -34,7 +36,7 @@ export interface OpenedBenchModel {
 export async function openBenchModel(config: BenchModelConfig): Promise<OpenedBenchModel> {
   const baselineRssMb = process.memoryUsage().rss / MIB;
   const loadStarted = performance.now();
-  const model = await openModel(config.dir, { threads: config.threads });
+  const model = await openModel(config.dir, { threads: config.threads, int8PromptGraph: config.int8PromptGraph === true });
   const loadMs = performance.now() - loadStarted;
   const { threads } = config;
   return {
@@ -49,6 +51,7 @@ export async function openBenchModel(config: BenchModelConfig): Promise<OpenedBe
       dtype: builtPrecisionLabel({ precision: config.precision, sourceFormat: model.manifest.sourceFormat }),
       int8_kernel: config.variant.int8Kernel,
       prefill_graph: config.variant.prefillGraph,
+      int8_prompt_graph: config.int8PromptGraph === true && model.prefillSession !== null,
       attention: config.attention,
       threads,
       baseline_rss_mb: round(baselineRssMb),
