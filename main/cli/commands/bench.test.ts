@@ -72,6 +72,8 @@ test('bench takes --prefill-graph for int4 only and --int8-kernel for int8 only'
   await assert.rejects(benchCommand.run(['--shape', 'narrow-8k', '--dtype', 'int8', '--prefill-graph']), usage(/--prefill-graph is for --dtype int4/));
   await assert.rejects(benchCommand.run(['--shape', 'narrow-8k', '--dtype', 'int4', '--int8-kernel', 'dynamic']), usage(/--int8-kernel is for --dtype int8/));
   await assert.rejects(benchCommand.run(['--shape', 'narrow-8k', '--dtype', 'int8', '--int8-kernel', 'vnni']), usage(/must be dynamic or blockwise/));
+  await assert.rejects(benchCommand.run(['--shape', 'narrow-8k', '--dtype', 'int8', '--int8-prompt']), usage(/--int8-prompt is for --dtype int4/));
+  await assert.rejects(benchCommand.run(['--shape', 'narrow-8k', '--dtype', 'int4', '--int8-prompt', '--prefill-graph']), usage(/--int8-prompt is for --dtype int4 without --prefill-graph/));
 });
 
 test('bench --prefill-graph builds and runs int4 with the int8 prefill graph, and plans for both graphs', () => {
