@@ -10,6 +10,12 @@
 // 0.5B shape, the folding kept every float32 intermediate until the end of the pass, a 7.1 GB
 // peak RSS and 12 s of CPU, against about one byte per weight and a fraction of that time here.
 //
+// Off by default (OpenModelOptions.int8PromptGraph; bench --int8-prompt). Measured at the
+// Qwen2.5-0.5B shape (AMD EPYC, 2 threads, loaded machine): prompts 2-3.5x faster (512 tokens),
+// but 108 matrices, 284 MB of int8, cost +4.5 s of CPU at load, about +660 MB resident after
+// load and +1.0 GB peak (with MALLOC_MMAP_THRESHOLD_=131072; +1.2 GB resident without it).
+// The memory planner does not count it.
+//
 // The int8 weights travel inside the derived graph's bytes (onnxruntime's in-memory external
 // data needs every external file in memory, the build's data file included); the rest of the
 // graph keeps reading the build's data file. A protobuf message stops at 2 GiB, so matrices past
