@@ -11,7 +11,7 @@
 // peak RSS and 12 s of CPU, against about one byte per weight and a fraction of that time here.
 //
 // Off by default (OpenModelOptions.int8PromptGraph; bench --int8-prompt). Measured at the
-// Qwen2.5-0.5B shape (AMD EPYC, 2 threads, loaded machine): prompts 2-3.5x faster (512 tokens),
+// Qwen2.5-0.5B shape (2-core Intel Xeon, 2 threads, loaded machine): prompts 2-3.5x faster (512 tokens),
 // but 108 matrices, 284 MB of int8, cost +4.5 s of CPU at load, about +660 MB resident after
 // load and +1.0 GB peak (with MALLOC_MMAP_THRESHOLD_=131072; +1.2 GB resident without it).
 // The memory planner does not count it.
