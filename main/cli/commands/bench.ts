@@ -29,6 +29,7 @@ import { runTrainBench, TRAIN_JSON_KEYS } from './bench/bench-train-mode.ts';
 import { runTrainShapeBench, TRAIN_SHAPE_JSON_KEYS } from './bench/bench-train-shape-mode.ts';
 import { BASE_DTYPE_USAGE, parseBaseDtypeOption } from '../base-dtype-option.ts';
 import { openBenchModel } from './bench/opened-bench-model.ts';
+import { rerunWithTrainingAllocator } from '../../engine/runtime/training-allocator.ts';
 
 const USAGE = [
   'hearth bench --shape qwen2.5-0.5b|narrow-8k|<hf-dir>|<FILE.gguf> [--dtype fp32|fp16|int8|int4] [--threads N] [--prompt 512] [--gen 128]',
@@ -102,6 +103,9 @@ export const benchCommand: Command = {
     });
     if (values.train && values.shape !== undefined) {
       if (values['second-turn']) throw new UsageError('--train --shape measures a training job: give it without --second-turn');
+      // Measured as a job runs: in a process started with the training allocator settings.
+      const rerun = rerunWithTrainingAllocator();
+      if (rerun !== null) return rerun;
       let source;
       try {
         source = resolveBenchModelSource(values.shape);

@@ -8,6 +8,7 @@ import { LR_SCHEDULES, type LrSchedule } from '../../train/lr-schedule.ts';
 import { UsageError, type Command } from '../command.ts';
 import { parseIntegerOption, parseNumberOption } from '../option-values.ts';
 import { BASE_DTYPE_USAGE, parseBaseDtypeOption } from '../base-dtype-option.ts';
+import { rerunWithTrainingAllocator } from '../../engine/runtime/training-allocator.ts';
 
 const d = FINETUNE_DEFAULTS;
 
@@ -38,6 +39,9 @@ export const finetuneCommand: Command = {
     '  --seed S --threads N      random seed (default 0); onnxruntime threads\n\n' +
     'The last lines on stdout are `adapter=<dir>` and `train_loss=… eval_loss=… tokens_per_s=…`.',
   async run(args) {
+    // Training runs in a process started with the allocator settings it needs (training-allocator.ts).
+    const rerun = rerunWithTrainingAllocator();
+    if (rerun !== null) return rerun;
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,

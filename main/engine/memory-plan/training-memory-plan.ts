@@ -36,14 +36,40 @@ export const SAVED_WIDTHS_PER_LAYER = 6.5;
 /** Reference attention's [heads, T, T] float32 matrices alive per row per layer (scores, mask, softmax and their gradients). */
 export const SAVED_SCORE_MATRICES_PER_LAYER = 9;
 /**
- * Over a quantized base, the backward's dequantized matrices (vjp-quantized.ts) of many layers are
- * alive at once in onnxruntime's schedule: measured on the Qwen2.5-0.5B shape at 32 tokens, a step
- * held 1.0 GB beyond its activations, 0.65 of the layers' matrices in float32 (with one layer's
- * q_proj trained, so that the backward crossed one layer, 0.2 GB). A fitted fraction, not a bound.
+ * Over a quantized base, the backward dequantizes one frozen matrix at a time, right before its
+ * product (vjp-quantized.ts waits on the gradient's data): float32 copies of the largest layer
+ * matrix in flight. (Before, onnxruntime ran every layer's dequantization at the start of the
+ * backward: 0.9 GB alive at once on the Qwen2.5-0.5B shape.)
  */
-export const DEQUANTIZED_IN_FLIGHT = 0.65;
+export const DEQUANTIZED_IN_FLIGHT = 2;
+
+function largestLayerMatrix(spec: ModelSpec): number {
+  return Math.max(...Object.values(MODULE_SHAPES(spec)).map(([rows, cols]) => rows * cols));
+}
 /** [rows × T, vocab] float32 tensors alive at the loss's peak (logits, shifted, log-softmax, their gradient). */
 export const LOGITS_COPIES = 4;
+
+/**
+ * Frozen layer-matrix parameters above which a training graph recomputes each decoder layer in
+ * the backward (gradient checkpointing, training-graph.ts) unless told otherwise. Measured on the
+ * Qwen2.5-0.5B shape (358 M layer parameters; int4 base, 1 × 256 tokens, onnxruntime 1.30): a
+ * step's peak RSS 3.3 GB kept, 2.0 GB recomputed, for about a third more compute per step. Small
+ * models (shakespeare-5m, 5 M) keep their activations: their peak is the runtime's, not theirs.
+ */
+export const RECOMPUTE_ABOVE_LAYER_PARAMETERS = 50_000_000;
+
+/** Float32 [rows × T, hidden] tensors per layer a recomputing step keeps: each layer's input, and its output's gradient in flight. */
+export const RECOMPUTE_KEPT_WIDTHS_PER_LAYER = 2;
+
+/** The frozen matrices of all decoder layers, in parameters. */
+export function layerMatrixParameters(spec: ModelSpec): number {
+  return Object.values(MODULE_SHAPES(spec)).reduce((sum, [rows, cols]) => sum + rows * cols, 0) * spec.numLayers;
+}
+
+/** Whether a training graph of this model recomputes its layers in the backward by default. */
+export function recomputesByDefault(spec: ModelSpec): boolean {
+  return layerMatrixParameters(spec) > RECOMPUTE_ABOVE_LAYER_PARAMETERS;
+}
 
 export interface TrainingMemoryOptions {
   baseDtype: BaseDtype;
@@ -56,6 +82,8 @@ export interface TrainingMemoryOptions {
   targets: string | readonly string[];
   /** The process without a model (TRAINING_RUNTIME_BYTES when absent). */
   runtimeBytes?: number;
+  /** Whether the graph recomputes its layers in the backward (recomputesByDefault when absent). */
+  recompute?: boolean;
 }
 
 export interface TrainingMemoryPlan {
@@ -107,13 +135,15 @@ export function planTrainingMemory(spec: ModelSpec, options: TrainingMemoryOptio
   // beside the kernels' packed copies, because the backward dequantizes them (vjp-quantized.ts).
   const stored = weightBytes(spec, options.baseDtype, variant);
   const quantized = options.baseDtype === 'int8' || options.baseDtype === 'int4';
-  const layerMatrices = Object.values(MODULE_SHAPES(spec)).reduce((sum, [rows, cols]) => sum + rows * cols, 0) * spec.numLayers;
-  const dequantized = quantized ? DEQUANTIZED_IN_FLIGHT * 4 * layerMatrices : 0;
+  const dequantized = quantized ? DEQUANTIZED_IN_FLIGHT * 4 * largestLayerMatrix(spec) : 0;
   const frozenWeightBytes = residentWeightBytes(spec, options.baseDtype, tokens, variant) + stored * (quantized ? 2 : 1) + dequantized;
   const loraBytes = LORA_COPIES * 4 * loraParameterCount(spec, options.r, options.targets);
   const perTokenPerLayer = 4 * SAVED_WIDTHS_PER_LAYER * (spec.hiddenSize + spec.mlp.intermediateSize);
   const scores = 4 * SAVED_SCORE_MATRICES_PER_LAYER * spec.attention.numHeads * sequence * sequence * batch;
-  const activationBytes = spec.numLayers * (tokens * perTokenPerLayer + scores);
+  const oneLayer = tokens * perTokenPerLayer + scores;
+  const recompute = options.recompute ?? recomputesByDefault(spec);
+  // Recomputing, a step keeps each layer's input and holds one layer's activations at a time.
+  const activationBytes = recompute ? spec.numLayers * tokens * 4 * RECOMPUTE_KEPT_WIDTHS_PER_LAYER * spec.hiddenSize + oneLayer : spec.numLayers * oneLayer;
   const logitsBytes = LOGITS_COPIES * 4 * tokens * spec.vocabSize;
   const runtimeBytes = options.runtimeBytes ?? TRAINING_RUNTIME_BYTES;
   return { frozenWeightBytes, loraBytes, activationBytes, logitsBytes, runtimeBytes, totalBytes: frozenWeightBytes + loraBytes + activationBytes + logitsBytes + runtimeBytes };
