@@ -3,6 +3,7 @@
 // count from 0 in each row, as Hugging Face numbers them in a training forward pass.
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ATTENTION_MASK, INPUT_IDS, POSITION_IDS } from '../engine/graph-io.ts';
+import { collectGarbage } from '../engine/runtime/collect-garbage.ts';
 import { BETA, REF_LOGPS } from './dpo-loss.ts';
 import { gradName, LABELS, LOSS, ROW_NLL, ROW_TOKENS, type TrainingGraph } from './training-graph.ts';
 
@@ -70,6 +71,8 @@ export class TrainingSession {
     // matched the CPU provider to 2e-6.
     const strict = options.executionProvider === 'webgpu' && options.allowCpuFallback === false;
     sessionOptions.extra = { session: { intra_op: intraOp, ...(strict ? { disable_cpu_ep_fallback: '1' } : {}) } };
+    // The recorded graph's weights are garbage by now: freed before onnxruntime loads its own copy.
+    await collectGarbage();
     return new TrainingSession(graph, await InferenceSession.create(graph.graphPath, sessionOptions));
   }
 
