@@ -28,13 +28,14 @@ export const TRAINING_RUNTIME_BYTES = 200 * 1024 * 1024;
 export const LORA_COPIES = 6;
 /**
  * Float32 tensors of width hidden + intermediate that a step holds per token per layer: what the
- * forward keeps for the backward and the gradients in flight. Fitted, with the two constants
- * below, to peaks measured on shakespeare-5m (64-512 tokens) and the Qwen2.5-0.5B shape (32 and
- * 256 tokens), int4 base (least squares: 6.4 widths, 8.9 score matrices).
+ * forward keeps for the backward and the gradients in flight. Fitted, with the constant below, to
+ * peaks measured on shakespeare-5m (fp32 and int4, 64 and 256 tokens) once training processes
+ * returned freed tensors to the system (training-allocator.ts); with layers recomputed (the
+ * Qwen2.5-0.5B shape) one layer's worth is alive at a time.
  */
-export const SAVED_WIDTHS_PER_LAYER = 6.5;
+export const SAVED_WIDTHS_PER_LAYER = 2.9;
 /** Reference attention's [heads, T, T] float32 matrices alive per row per layer (scores, mask, softmax and their gradients). */
-export const SAVED_SCORE_MATRICES_PER_LAYER = 9;
+export const SAVED_SCORE_MATRICES_PER_LAYER = 4;
 /**
  * Over a quantized base, the backward dequantizes one frozen matrix at a time, right before its
  * product (vjp-quantized.ts waits on the gradient's data): float32 copies of the largest layer
@@ -46,8 +47,8 @@ export const DEQUANTIZED_IN_FLIGHT = 2;
 function largestLayerMatrix(spec: ModelSpec): number {
   return Math.max(...Object.values(MODULE_SHAPES(spec)).map(([rows, cols]) => rows * cols));
 }
-/** [rows × T, vocab] float32 tensors alive at the loss's peak (logits, shifted, log-softmax, their gradient). */
-export const LOGITS_COPIES = 4;
+/** [rows × T, vocab] float32 tensors alive at the loss's peak (onnxruntime's schedule, profiled: the log-softmax's exp, its gradient and the scattered pick's). */
+export const LOGITS_COPIES = 3;
 
 /**
  * Frozen layer-matrix parameters above which a training graph recomputes each decoder layer in
@@ -130,13 +131,13 @@ export function planTrainingMemory(spec: ModelSpec, options: TrainingMemoryOptio
   const tokens = batch * sequence;
   // The trainer runs int8 as MatMulNBits (training-graph.ts), as GPU builds do.
   const variant = { int8Kernel: 'blockwise', prefillGraph: false } as const;
-  // As onnxruntime holds them, and as stored: the recorded graph's initializers are still on the
-  // JavaScript heap while the first steps run, and a quantized base's stored blocks stay loaded
+  // As onnxruntime holds them, and for a quantized base its stored blocks too: they stay loaded
   // beside the kernels' packed copies, because the backward dequantizes them (vjp-quantized.ts).
+  // (The recorded graph's own copy on the JavaScript heap is collected before the session opens.)
   const stored = weightBytes(spec, options.baseDtype, variant);
   const quantized = options.baseDtype === 'int8' || options.baseDtype === 'int4';
   const dequantized = quantized ? DEQUANTIZED_IN_FLIGHT * 4 * largestLayerMatrix(spec) : 0;
-  const frozenWeightBytes = residentWeightBytes(spec, options.baseDtype, tokens, variant) + stored * (quantized ? 2 : 1) + dequantized;
+  const frozenWeightBytes = residentWeightBytes(spec, options.baseDtype, tokens, variant) + (quantized ? stored : 0) + dequantized;
   const loraBytes = LORA_COPIES * 4 * loraParameterCount(spec, options.r, options.targets);
   const perTokenPerLayer = 4 * SAVED_WIDTHS_PER_LAYER * (spec.hiddenSize + spec.mlp.intermediateSize);
   const scores = 4 * SAVED_SCORE_MATRICES_PER_LAYER * spec.attention.numHeads * sequence * sequence * batch;
