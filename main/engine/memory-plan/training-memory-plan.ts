@@ -131,13 +131,16 @@ export function planTrainingMemory(spec: ModelSpec, options: TrainingMemoryOptio
   const tokens = batch * sequence;
   // The trainer runs int8 as MatMulNBits (training-graph.ts), as GPU builds do.
   const variant = { int8Kernel: 'blockwise', prefillGraph: false } as const;
-  // As onnxruntime holds them, and for a quantized base its stored blocks too: they stay loaded
-  // beside the kernels' packed copies, because the backward dequantizes them (vjp-quantized.ts).
-  // (The recorded graph's own copy on the JavaScript heap is collected before the session opens.)
+  // As onnxruntime holds them, and one more copy as stored: a quantized base's blocks stay loaded
+  // beside the kernels' packed copies, because the backward dequantizes them (vjp-quantized.ts;
+  // onnxruntime folds their reshape into an initializer of its own, 335 MB on the Qwen2.5-0.5B
+  // shape at int4); at fp32 the backward's Gemm (dY·W, transB) packs its own copy of each W.
+  // Measured on the Qwen2.5-0.5B shape, 1 × 256: fp32 5477 MB, int4 1843 MB. (The recorded
+  // graph's own copy on the JavaScript heap is collected before the session opens.)
   const stored = weightBytes(spec, options.baseDtype, variant);
   const quantized = options.baseDtype === 'int8' || options.baseDtype === 'int4';
   const dequantized = quantized ? DEQUANTIZED_IN_FLIGHT * 4 * largestLayerMatrix(spec) : 0;
-  const frozenWeightBytes = residentWeightBytes(spec, options.baseDtype, tokens, variant) + (quantized ? stored : 0) + dequantized;
+  const frozenWeightBytes = residentWeightBytes(spec, options.baseDtype, tokens, variant) + stored + dequantized;
   const loraBytes = LORA_COPIES * 4 * loraParameterCount(spec, options.r, options.targets);
   const perTokenPerLayer = 4 * SAVED_WIDTHS_PER_LAYER * (spec.hiddenSize + spec.mlp.intermediateSize);
   const scores = 4 * SAVED_SCORE_MATRICES_PER_LAYER * spec.attention.numHeads * sequence * sequence * batch;
