@@ -6,7 +6,7 @@
 import { utilityProcess } from 'electron';
 import type { UtilityProcess } from 'electron';
 import { join } from 'node:path';
-import { BUNDLED_WORKER_FILES, type WorkerExit, type WorkerHandle, type WorkerKind, type WorkerLauncher, type WorkerMessage } from '../worker/worker-launcher.ts';
+import { BUNDLED_WORKER_FILES, workerLaunchEnv, type WorkerExit, type WorkerHandle, type WorkerKind, type WorkerLauncher, type WorkerMessage } from '../worker/worker-launcher.ts';
 
 /** Matches the process in crash reports and in app.on('child-process-gone'). */
 const SERVICE_NAMES: Record<WorkerKind, string> = {
@@ -23,6 +23,8 @@ export class UtilityProcessLauncher implements WorkerLauncher {
   launch(kind: WorkerKind = 'inference'): WorkerHandle {
     const child = utilityProcess.fork(join(this.bundleDir, BUNDLED_WORKER_FILES[kind]), [], {
       serviceName: SERVICE_NAMES[kind],
+      // A training worker starts with the C allocator settings a training process needs, as under Node.
+      env: { ...process.env, ...workerLaunchEnv(kind) },
       // The worker's output goes where ours goes; messages travel over the parent port.
       stdio: 'inherit',
     });

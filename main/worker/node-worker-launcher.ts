@@ -7,8 +7,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUNDLED_WORKER_FILES, type WorkerExit, type WorkerHandle, type WorkerKind, type WorkerLauncher, type WorkerMessage } from './worker-launcher.ts';
-import { TRAINING_ALLOCATOR_ENV } from '../engine/runtime/training-allocator.ts';
+import { BUNDLED_WORKER_FILES, workerLaunchEnv, type WorkerExit, type WorkerHandle, type WorkerKind, type WorkerLauncher, type WorkerMessage } from './worker-launcher.ts';
 
 export interface NodeWorkerLauncherOptions {
   /** The inference worker's entry file; default: worker-main.ts beside this file, or worker.js beside the bundle. */
@@ -74,7 +73,7 @@ export class NodeWorkerLauncher implements WorkerLauncher {
     const child = fork(entry, [], {
       execArgv: this.execArgv ?? (entry.endsWith('.ts') ? ['--import', tsxImport()] : []),
       // A training worker starts with the C allocator settings a training process needs.
-      env: { ...process.env, ...(kind === 'training' ? TRAINING_ALLOCATOR_ENV : {}), ...this.env },
+      env: { ...process.env, ...workerLaunchEnv(kind), ...this.env },
       // The worker's own output goes where ours goes; messages travel over the IPC channel.
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',

@@ -3,6 +3,7 @@
 // variant build). The web shell and the CLI fork a Node child (node-worker-launcher.ts); the
 // Electron app starts an Electron utilityProcess (main/electron provides that launcher). The hosts see only this interface and
 // validate every message they receive (worker-protocol.ts, training-protocol.ts, build-protocol.ts).
+import { TRAINING_ALLOCATOR_ENV } from '../engine/runtime/training-allocator.ts';
 import type { BuildRequest } from './build-protocol.ts';
 import type { TrainingRequest } from './training-protocol.ts';
 import type { WorkerRequest } from './worker-protocol.ts';
@@ -21,6 +22,11 @@ export const BUNDLED_WORKER_FILES: Readonly<Record<WorkerKind, string>> = {
   build: 'build-worker.js',
   'webgpu-probe': 'webgpu-probe.js',
 };
+
+/** Environment a worker of this kind starts with, on top of ours: a training worker needs the C allocator settings of training-allocator.ts. */
+export function workerLaunchEnv(kind: WorkerKind): Readonly<Record<string, string>> {
+  return kind === 'training' ? TRAINING_ALLOCATOR_ENV : {};
+}
 
 /** A request to any worker (each validates what it receives against its own protocol). */
 export type WorkerMessage = WorkerRequest | TrainingRequest | BuildRequest;
