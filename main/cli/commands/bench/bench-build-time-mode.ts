@@ -14,7 +14,7 @@ import type { Precision } from '../../../common/model-manifest.ts';
 import { openModelSource } from '../../../engine/architectures/model-source.ts';
 import type { BenchModelSource } from '../../../engine/bench/bench-model-cache.ts';
 import { startContentionMeter } from '../../../engine/bench/cpu-contention.ts';
-import { writeRandomCheckpoint } from '../../../engine/bench/random-checkpoint.ts';
+import { isRandomCheckpointCurrent, writeRandomCheckpoint } from '../../../engine/bench/random-checkpoint.ts';
 import { UsageError } from '../../command.ts';
 import { contentionLine, fixed, MIB, round } from './bench-figures.ts';
 import { benchCacheRoot, HEARTH_BIN } from './bench-locations.ts';
@@ -40,7 +40,7 @@ export async function runBuildTimeBench(source: BenchModelSource, precision: Pre
   const cache = benchCacheRoot();
   const label = source.kind === 'shape' ? source.name : source.dir;
   let hfDir = source.kind === 'hf-dir' ? source.dir : join(cache, `${source.name}-hf-bf16`);
-  if (source.kind === 'shape') {
+  if (source.kind === 'shape' && !(await isRandomCheckpointCurrent(source.spec, hfDir))) {
     console.error(`writing random BF16 weights at the ${source.name} shape into ${hfDir} (once)`);
     await writeRandomCheckpoint(source.spec, hfDir);
   }

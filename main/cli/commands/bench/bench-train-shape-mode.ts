@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { env as ortEnv } from 'onnxruntime-node';
 import type { BaseDtype } from '../../../common/contracts/jobs.ts';
-import { writeRandomCheckpoint } from '../../../engine/bench/random-checkpoint.ts';
+import { isRandomCheckpointCurrent, writeRandomCheckpoint } from '../../../engine/bench/random-checkpoint.ts';
 import type { BenchModelSource } from '../../../engine/bench/bench-model-cache.ts';
 import { startContentionMeter } from '../../../engine/bench/cpu-contention.ts';
 import { openModelSource } from '../../../engine/architectures/model-source.ts';
@@ -32,7 +32,7 @@ export async function runTrainShapeBench(options: TrainShapeBenchOptions): Promi
   const { source } = options;
   if (source.kind === 'gguf') throw new UsageError('--train --shape takes a benchmark shape or a Hugging Face folder, not a GGUF file');
   const baseDir = source.kind === 'hf-dir' ? source.dir : join(benchCacheRoot(), `${source.name}-hf-bf16`);
-  if (source.kind === 'shape') {
+  if (source.kind === 'shape' && !(await isRandomCheckpointCurrent(source.spec, baseDir))) {
     console.error(`writing random BF16 weights at the ${source.name} shape into ${baseDir} (once)`);
     await writeRandomCheckpoint(source.spec, baseDir);
   }
