@@ -103,9 +103,6 @@ export const benchCommand: Command = {
     });
     if (values.train && values.shape !== undefined) {
       if (values['second-turn']) throw new UsageError('--train --shape measures a training job: give it without --second-turn');
-      // Measured as a job runs: in a process started with the training allocator settings.
-      const rerun = rerunWithTrainingAllocator();
-      if (rerun !== null) return rerun;
       let source;
       try {
         source = resolveBenchModelSource(values.shape);
@@ -113,7 +110,7 @@ export const benchCommand: Command = {
         if (error instanceof UnknownBenchShapeError) throw new UsageError(error.message);
         throw error;
       }
-      return runTrainShapeBench({
+      const options = {
         source,
         baseDtype: parseBaseDtypeOption(values['base-dtype']) ?? 'fp32',
         batch: wholeNumber('--batch', values.batch ?? '1', 1),
@@ -122,7 +119,12 @@ export const benchCommand: Command = {
         threads: values.threads === undefined ? availableParallelism() : wholeNumber('--threads', values.threads, 1),
         seed: wholeNumber('--seed', values.seed, 0),
         json: values.json,
-      });
+      };
+      // Measured as a job runs: in a process started with the training allocator settings (the
+      // options are checked first, so a usage error is reported here, not by the rerun).
+      const rerun = rerunWithTrainingAllocator();
+      if (rerun !== null) return rerun;
+      return runTrainShapeBench(options);
     }
     if (values['base-dtype'] !== undefined || values.seq !== undefined) throw new UsageError('--base-dtype and --seq go with --train --shape');
     if (values.train) {
