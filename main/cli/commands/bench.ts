@@ -63,7 +63,7 @@ const USAGE = [
   '',
   '  --build-time times `hearth build <hf-dir> --dtype D` in a child process (a shape: random BF16 weights written',
   '  once into the cache) with its peak RSS and output size, then llama.cpp\'s quantizer on an F16 GGUF of the same',
-  '  weights (int4: Q4_K_M, Q4_0; int8: Q8_0) where HEARTH_LLAMA_ORACLE names a ../shared/tools/llama-oracle build.',
+  '  weights (int4: Q4_K_M, Q4_0; int8: Q8_0) where HEARTH_LLAMA_ORACLE names a llama-oracle build directory.',
   `  With --json the last stdout line holds ${BUILD_TIME_JSON_KEYS.join(', ')}.`,
 ].join('\n');
 

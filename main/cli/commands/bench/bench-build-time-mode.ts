@@ -1,7 +1,7 @@
 // `hearth bench --build-time --shape S --dtype D`: how long `hearth build <hf-dir> --dtype D`
 // takes, its peak RSS and the size of what it writes; then the same for llama.cpp's quantizer on
 // an F16 GGUF file of the same weights (int4: Q4_K_M and Q4_0, int8: Q8_0), where
-// HEARTH_LLAMA_ORACLE names a directory that ../shared/tools/llama-oracle/build.sh built (else
+// HEARTH_LLAMA_ORACLE names a directory that the llama-oracle build script built (else
 // skipped, with a note saying so). Each build is a child process, run as a person runs it, one
 // after the other in this run; its peak RSS is read from /proc (VmHWM) while it runs, so it is
 // known on Linux only. A shape's weights are random (engine/bench/random-checkpoint.ts), written
@@ -95,9 +95,9 @@ export async function runBuildTimeBench(source: BenchModelSource, precision: Pre
 
 /** The oracle's binary and library folder, or why it cannot be used. */
 export function llamaOracleIn(dir: string | undefined): { binary: string; libDir: string } | string {
-  if (!dir) return 'set HEARTH_LLAMA_ORACLE to a directory built by ../shared/tools/llama-oracle/build.sh to compare with llama.cpp';
+  if (!dir) return 'set HEARTH_LLAMA_ORACLE to a directory built by the llama-oracle build script (build.sh DIR) to compare with llama.cpp';
   const binary = join(dir, 'llama_oracle');
-  if (!existsSync(binary) || !existsSync(join(dir, 'libdir'))) return `HEARTH_LLAMA_ORACLE=${dir} has no llama_oracle and libdir: run ../shared/tools/llama-oracle/build.sh ${dir}`;
+  if (!existsSync(binary) || !existsSync(join(dir, 'libdir'))) return `HEARTH_LLAMA_ORACLE=${dir} has no llama_oracle and libdir: run the llama-oracle build script (build.sh ${dir})`;
   return { binary, libDir: readFileSync(join(dir, 'libdir'), 'utf8').trim() };
 }
 
